@@ -1,0 +1,11 @@
+# Local test stack: see infra/local/. Extra cargo test args: make test ARGS='...'
+.PHONY: test install dev
+
+test:
+	bash infra/local/test.sh $(ARGS)
+
+install:
+	bash infra/local/install.sh
+
+dev:
+	bash infra/local/dev.sh $(ARGS)

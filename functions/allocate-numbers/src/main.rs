@@ -1,0 +1,28 @@
+use std::sync::Arc;
+
+use allocate_numbers::handler;
+use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
+use maskline::adapters::{aws_config, dynamodb::DynamoStore, eventbridge::EventBridgePublisher};
+use maskline::config::Config;
+use maskline::ports::SystemClock;
+use maskline::services::Allocator;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let aws = aws_config().await;
+    let allocator = Allocator {
+        store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name)),
+        publisher: Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&aws), &config.event_bus_name)),
+        clock: Arc::new(SystemClock),
+        vault: config.vault.clone(),
+        policy: config.policy,
+        session_max: config.session_max,
+    };
+    let allocator = &allocator;
+    run(service_fn(|event: LambdaEvent<_>| async move {
+        Ok::<_, Error>(handler::handle(allocator, config.default_country, event.payload).await)
+    }))
+    .await
+}

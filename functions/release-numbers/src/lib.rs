@@ -1,0 +1,2 @@
+//! `release-numbers`: SQS batches of `OrderDelivered` / `OrderCancelled` -> sessions released.
+pub mod handler;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# make test: install the local stack if needed, start DynamoDB Local + moto on free ports,
+# run fmt / clippy / tests against them, and stop what was started.
+# Extra arguments are passed to `cargo test`. Fixed ports: DYNAMODB_PORT=... MOTO_PORT=... make test
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+header() { printf '\n==> %s\n' "$*"; }
+
+header "install local stack"
+bash infra/local/install.sh
+
+# shellcheck source=infra/local/services.sh
+source infra/local/services.sh
+trap stop_started_services EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+header "start local services"
+start_local_services .local/logs
+echo "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_SQS=$AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_EVENTBRIDGE=$AWS_ENDPOINT_URL_EVENTBRIDGE"
+
+header "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+header "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+header "cargo test --workspace $*"
+cargo test --workspace "$@"
+
+if [[ -f infra/local/extra-checks.sh ]]; then
+  header "infra/local/extra-checks.sh"
+  bash infra/local/extra-checks.sh
+fi
+
+header "all checks passed"

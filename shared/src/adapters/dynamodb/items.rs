@@ -1,0 +1,235 @@
+//! Conversions between domain records and DynamoDB items.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use super::layout::{self, attr};
+use crate::domain::session::AssignedNumbers;
+use crate::domain::{
+    AllocationPolicy, OrderId, ParticipantId, Region, Session, SessionState, Side, VirtualNumber,
+};
+use crate::ports::{BindingWrite, NumberLock, SessionRecord, StoreError, StoredParticipant};
+use crate::privacy::{CallerKey, SealedNumber};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn ttl_after(live_until: DateTime<Utc>, retention_seconds: i64) -> AttributeValue {
+    n(live_until.timestamp() + retention_seconds)
+}
+
+fn corrupt(item: &Item, what: &str) -> StoreError {
+    let pk = item.get(layout::PK).and_then(|v| v.as_s().ok()).map_or("?", String::as_str);
+    StoreError::Corrupt(format!("{what} on item {pk}"))
+}
+
+pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| corrupt(item, &format!("missing string attribute {name}")))
+}
+
+pub fn opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+pub fn get_n(item: &Item, name: &str) -> Result<i64, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| corrupt(item, &format!("missing number attribute {name}")))
+}
+
+pub fn get_time_ms(item: &Item, name: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(get_n(item, name)?)
+        .ok_or_else(|| corrupt(item, &format!("out-of-range time {name}")))
+}
+
+fn opt_rfc3339(item: &Item, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    opt_s(item, name)
+        .map(|t| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| corrupt(item, &format!("bad timestamp {name}")))
+        })
+        .transpose()
+}
+
+fn parse_with<T, E>(item: &Item, name: &str, parse: impl FnOnce(&str) -> Result<T, E>) -> Result<T, StoreError> {
+    parse(get_s(item, name)?).map_err(|_| corrupt(item, &format!("invalid {name}")))
+}
+
+fn opt_parse_with<T, E>(
+    item: &Item,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<T>, StoreError> {
+    opt_s(item, name)
+        .map(|v| parse(v).map_err(|_| corrupt(item, &format!("invalid {name}"))))
+        .transpose()
+}
+
+pub fn side_name(side: Side) -> &'static str {
+    side.as_str()
+}
+
+fn participant_attrs(
+    item: &mut Item,
+    party: &StoredParticipant,
+    (id, key, sealed): (&str, &str, &str),
+) {
+    item.insert(id.into(), s(party.id.as_str()));
+    item.insert(key.into(), s(party.key.as_str()));
+    item.insert(sealed.into(), s(party.sealed.as_str()));
+}
+
+const CUSTOMER_ATTRS: (&str, &str, &str) =
+    (attr::CUSTOMER_ID, attr::CUSTOMER_KEY, attr::CUSTOMER_SEALED);
+const DRIVER_ATTRS: (&str, &str, &str) = (attr::DRIVER_ID, attr::DRIVER_KEY, attr::DRIVER_SEALED);
+
+fn participant_from(
+    item: &Item,
+    (id, key, sealed): (&str, &str, &str),
+) -> Result<Option<StoredParticipant>, StoreError> {
+    let Some(raw_id) = opt_s(item, id) else {
+        return Ok(None);
+    };
+    Ok(Some(StoredParticipant {
+        id: ParticipantId::parse(raw_id).map_err(|_| corrupt(item, "invalid participant id"))?,
+        key: CallerKey::from_stored(get_s(item, key)?.to_string()),
+        sealed: SealedNumber::from_stored(get_s(item, sealed)?.to_string()),
+    }))
+}
+
+pub fn session_item(record: &SessionRecord) -> Item {
+    let session = &record.session;
+    let mut item = Item::new();
+    item.insert(layout::PK.into(), s(layout::order_pk(&session.order_id)));
+    item.insert(layout::SK.into(), s(layout::SESSION));
+    item.insert(attr::ORDER_ID.into(), s(session.order_id.as_str()));
+    item.insert(
+        attr::STATE.into(),
+        s(match session.state {
+            SessionState::Active => "active",
+            SessionState::Released => "released",
+        }),
+    );
+    item.insert(attr::POLICY.into(), s(record.policy.as_str()));
+    item.insert(attr::VERSION.into(), n(record.version as i64));
+    item.insert(attr::LIVE_UNTIL.into(), n(millis(session.live_until)));
+    item.insert(
+        layout::TTL.into(),
+        ttl_after(session.live_until, layout::SESSION_RETENTION_SECONDS),
+    );
+    if let Some(region) = &session.region {
+        item.insert(attr::REGION.into(), s(region.as_str()));
+    }
+    if let Some(customer) = &record.customer {
+        participant_attrs(&mut item, customer, CUSTOMER_ATTRS);
+    }
+    if let Some(driver) = &record.driver {
+        participant_attrs(&mut item, driver, DRIVER_ATTRS);
+    }
+    if let Some(numbers) = &session.numbers {
+        item.insert(attr::CUSTOMER_DIALS.into(), s(numbers.customer_dials.as_str()));
+        item.insert(attr::DRIVER_DIALS.into(), s(numbers.driver_dials.as_str()));
+    }
+    if let Some(t) = session.assigned_at {
+        item.insert(attr::ASSIGNED_AT.into(), s(t.to_rfc3339()));
+    }
+    if let Some(t) = session.released_at {
+        item.insert(attr::RELEASED_AT.into(), s(t.to_rfc3339()));
+    }
+    item
+}
+
+pub fn session_from_item(item: &Item) -> Result<SessionRecord, StoreError> {
+    let state = match get_s(item, attr::STATE)? {
+        "active" => SessionState::Active,
+        "released" => SessionState::Released,
+        _ => return Err(corrupt(item, "unknown session state")),
+    };
+    let vn = |v: &str| VirtualNumber::parse(v, None);
+    let numbers = match (
+        opt_parse_with(item, attr::CUSTOMER_DIALS, vn)?,
+        opt_parse_with(item, attr::DRIVER_DIALS, vn)?,
+    ) {
+        (Some(customer_dials), Some(driver_dials)) => Some(AssignedNumbers {
+            customer_dials,
+            driver_dials,
+        }),
+        _ => None,
+    };
+    let customer = participant_from(item, CUSTOMER_ATTRS)?;
+    let driver = participant_from(item, DRIVER_ATTRS)?;
+    Ok(SessionRecord {
+        session: Session {
+            order_id: parse_with(item, attr::ORDER_ID, OrderId::parse)?,
+            region: opt_parse_with(item, attr::REGION, Region::parse)?,
+            state,
+            customer_id: customer.as_ref().map(|c| c.id.clone()),
+            driver_id: driver.as_ref().map(|d| d.id.clone()),
+            numbers,
+            assigned_at: opt_rfc3339(item, attr::ASSIGNED_AT)?,
+            live_until: get_time_ms(item, attr::LIVE_UNTIL)?,
+            released_at: opt_rfc3339(item, attr::RELEASED_AT)?,
+        },
+        policy: parse_with(item, attr::POLICY, str::parse::<AllocationPolicy>)?,
+        customer,
+        driver,
+        version: get_n(item, attr::VERSION)? as u64,
+    })
+}
+
+pub fn binding_item(binding: &BindingWrite, session: &Session) -> Item {
+    let mut item = Item::new();
+    item.insert(layout::PK.into(), s(layout::vn_pk(&binding.vn)));
+    item.insert(layout::SK.into(), s(layout::binding_sk(&binding.caller_key)));
+    item.insert(layout::GSI2_PK.into(), s(layout::caller_gsi_pk(&binding.caller_key)));
+    item.insert(layout::GSI2_SK.into(), s(binding.vn.as_str()));
+    item.insert(attr::ORDER_ID.into(), s(session.order_id.as_str()));
+    item.insert(attr::CALLER_SIDE.into(), s(side_name(binding.caller_side)));
+    item.insert(attr::CALLEE.into(), s(binding.callee.as_str()));
+    item.insert(attr::CALLER_ID.into(), s(binding.caller_id.as_str()));
+    item.insert(attr::LIVE_UNTIL.into(), n(millis(session.live_until)));
+    item.insert(
+        layout::TTL.into(),
+        ttl_after(session.live_until, layout::BINDING_RETENTION_SECONDS),
+    );
+    item
+}
+
+pub fn lock_item(lock: &NumberLock, session: &Session) -> Item {
+    let mut item = Item::new();
+    item.insert(layout::PK.into(), s(layout::vn_pk(&lock.vn)));
+    item.insert(layout::SK.into(), s(layout::LOCK));
+    item.insert(attr::ORDER_ID.into(), s(session.order_id.as_str()));
+    item.insert(attr::SIDE.into(), s(side_name(lock.side)));
+    item.insert(attr::LIVE_UNTIL.into(), n(millis(session.live_until)));
+    item.insert(
+        layout::TTL.into(),
+        ttl_after(session.live_until, layout::BINDING_RETENTION_SECONDS),
+    );
+    item
+}
+
+pub fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([
+        (layout::PK.to_string(), s(pk)),
+        (layout::SK.to_string(), s(sk)),
+    ])
+}

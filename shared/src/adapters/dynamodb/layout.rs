@@ -1,0 +1,89 @@
+//! The single-table layout: every key format and attribute name lives here, and only here.
+//!
+//! | item          | pk                | sk                | notable attributes                                   |
+//! |---------------|-------------------|-------------------|------------------------------------------------------|
+//! | pool number   | `VN#<vn>`         | `META`            | region, operator, provider, health; GSI1 by region   |
+//! | binding       | `VN#<vn>`         | `BIND#<callerkey>`| order_id, caller_side, callee (sealed), caller_id, live_until; GSI2 by caller |
+//! | exclusive lock| `VN#<vn>`         | `LOCK`            | order_id, side, live_until                           |
+//! | session       | `ORDER#<order>`   | `SESSION`         | state, version, participants (ids, keys, sealed), numbers, live_until |
+//! | region        | `REGIONS`         | `<region>`        | lets operators list regions without a Scan           |
+//!
+//! A binding's key is (dialled VN, keyed hash of the caller), so "(VN, caller) is unique among live
+//! bindings" is a property of the key itself, and resolving a call is one GetItem. Keeping a VN's
+//! bindings in the VN's partition lets a health failover find them with one Query.
+//! `<callerkey>` is an HMAC, never a number; `<vn>` is one of our own virtual numbers.
+
+use crate::domain::{OrderId, Region, VirtualNumber};
+use crate::privacy::CallerKey;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1_PK: &str = "gsi1pk";
+pub const GSI1_SK: &str = "gsi1sk";
+pub const GSI2: &str = "gsi2";
+pub const GSI2_PK: &str = "gsi2pk";
+pub const GSI2_SK: &str = "gsi2sk";
+/// Epoch seconds after which DynamoDB may delete the item. Housekeeping only: expiry is always
+/// judged from `live_until` when reading, because TTL deletion can lag by days.
+pub const TTL: &str = "ttl";
+
+pub const META: &str = "META";
+pub const LOCK: &str = "LOCK";
+pub const SESSION: &str = "SESSION";
+pub const REGIONS: &str = "REGIONS";
+pub const BIND_PREFIX: &str = "BIND#";
+
+pub mod attr {
+    pub const VN: &str = "vn";
+    pub const REGION: &str = "region";
+    pub const OPERATOR: &str = "operator";
+    pub const PROVIDER: &str = "provider";
+    pub const HEALTH: &str = "health";
+    pub const ADDED_AT: &str = "added_at";
+    pub const ORDER_ID: &str = "order_id";
+    pub const CALLER_SIDE: &str = "caller_side";
+    pub const SIDE: &str = "side";
+    pub const CALLEE: &str = "callee";
+    pub const CALLER_ID: &str = "caller_id";
+    /// Epoch milliseconds; the authority on whether a binding, lock or session is still live.
+    pub const LIVE_UNTIL: &str = "live_until";
+    pub const STATE: &str = "state";
+    pub const POLICY: &str = "policy";
+    pub const VERSION: &str = "version";
+    pub const CUSTOMER_ID: &str = "customer_id";
+    pub const CUSTOMER_KEY: &str = "customer_key";
+    pub const CUSTOMER_SEALED: &str = "customer_sealed";
+    pub const DRIVER_ID: &str = "driver_id";
+    pub const DRIVER_KEY: &str = "driver_key";
+    pub const DRIVER_SEALED: &str = "driver_sealed";
+    pub const CUSTOMER_DIALS: &str = "customer_dials";
+    pub const DRIVER_DIALS: &str = "driver_dials";
+    pub const ASSIGNED_AT: &str = "assigned_at";
+    pub const RELEASED_AT: &str = "released_at";
+}
+
+/// Bindings and locks linger this long after expiry before TTL may remove them.
+pub const BINDING_RETENTION_SECONDS: i64 = 24 * 3600;
+/// Sessions (and tombstones, which must outlive any late DriverAssigned) linger a week.
+pub const SESSION_RETENTION_SECONDS: i64 = 7 * 24 * 3600;
+
+pub fn vn_pk(vn: &VirtualNumber) -> String {
+    format!("VN#{vn}")
+}
+
+pub fn binding_sk(caller: &CallerKey) -> String {
+    format!("{BIND_PREFIX}{}", caller.as_str())
+}
+
+pub fn caller_gsi_pk(caller: &CallerKey) -> String {
+    format!("CALLER#{}", caller.as_str())
+}
+
+pub fn order_pk(order: &OrderId) -> String {
+    format!("ORDER#{order}")
+}
+
+pub fn pool_gsi_pk(region: &Region) -> String {
+    format!("POOL#{region}")
+}

@@ -1,0 +1,118 @@
+//! The DynamoDB adapter: one table, layout in [`layout`], claims as conditional transactions.
+
+pub mod items;
+pub mod layout;
+mod pool;
+pub mod schema;
+mod session_write;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Utc};
+
+pub use pool::{PoolEntry, PoolEntryView, PoolInsert};
+
+use self::items::{get_s, get_time_ms, s, session_from_item};
+use self::layout::{attr, GSI2, GSI2_PK};
+use self::session_write::describe;
+use crate::domain::{OrderId, Region, VirtualNumber};
+use crate::ports::{
+    LiveBinding, PoolNumber, SessionRecord, SessionStore, SessionWrite, StoreError, WriteError,
+};
+use crate::privacy::CallerKey;
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+#[async_trait]
+impl SessionStore for DynamoStore {
+    async fn load_session(&self, order_id: &OrderId) -> Result<Option<SessionRecord>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(items::key(layout::order_pk(order_id), layout::SESSION)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(describe(e)))?;
+        output.item.as_ref().map(session_from_item).transpose()
+    }
+
+    async fn region_pool(&self, region: &Region) -> Result<Option<Vec<PoolNumber>>, StoreError> {
+        let entries = self.pool_of_region(region).await?;
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            entries
+                .into_iter()
+                .map(|e| PoolNumber {
+                    healthy: e.healthy,
+                    vn: e.vn,
+                })
+                .collect(),
+        ))
+    }
+
+    async fn live_numbers_of(
+        &self,
+        caller: &CallerKey,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LiveBinding>, StoreError> {
+        let pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI2_PK)
+            .expression_attribute_values(":pk", s(layout::caller_gsi_pk(caller)))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| StoreError::Unavailable(describe(e)))?;
+        let mut live = Vec::new();
+        for item in &pages {
+            if get_time_ms(item, attr::LIVE_UNTIL)? > now {
+                live.push(LiveBinding {
+                    vn: VirtualNumber::parse(get_s(item, layout::GSI2_SK)?, None)
+                        .map_err(|_| StoreError::Corrupt("binding index holds a bad VN".into()))?,
+                    order_id: OrderId::parse(get_s(item, attr::ORDER_ID)?)
+                        .map_err(|_| StoreError::Corrupt("binding holds a bad order id".into()))?,
+                });
+            }
+        }
+        Ok(live)
+    }
+
+    async fn write_session(
+        &self,
+        write: &SessionWrite,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
+        self.transact_session_write(write, now).await
+    }
+}

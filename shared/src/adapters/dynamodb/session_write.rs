@@ -1,0 +1,173 @@
+//! A [`SessionWrite`] as one `TransactWriteItems`, and its cancellation reasons as domain rejections.
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use chrono::{DateTime, Utc};
+
+use super::items::{binding_item, key, lock_item, millis, n, s, session_item};
+use super::layout::{self, attr};
+use super::DynamoStore;
+use crate::ports::{SessionWrite, StoreError, WriteError, WriteRejected};
+
+/// Free to claim: nobody holds it, the holder's deadline passed, or this order already holds it.
+const CLAIMABLE: &str = "attribute_not_exists(pk) OR live_until <= :now OR order_id = :order";
+/// Ours to remove (or already gone).
+const OWNED_OR_GONE: &str = "attribute_not_exists(pk) OR order_id = :order";
+
+/// What each transaction item guards, so a cancellation reason can be turned into a rejection.
+enum Guarded {
+    Session,
+    Binding(usize),
+    Lock(usize),
+    Removal,
+}
+
+impl DynamoStore {
+    pub(super) async fn transact_session_write(
+        &self,
+        write: &SessionWrite,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
+        let session = &write.record.session;
+        let order = s(session.order_id.as_str());
+        let claim_values = || {
+            [
+                (":now".to_string(), n(millis(now))),
+                (":order".to_string(), order.clone()),
+            ]
+            .into_iter()
+            .collect()
+        };
+        let owner_values = || [(":order".to_string(), order.clone())].into_iter().collect();
+
+        let mut transaction: Vec<(Guarded, TransactWriteItem)> = Vec::new();
+
+        let session_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(session_item(&write.record)));
+        let session_put = match write.expected_version {
+            None => session_put.condition_expression("attribute_not_exists(pk)"),
+            Some(version) => session_put
+                .condition_expression("#version = :version")
+                .expression_attribute_names("#version", attr::VERSION)
+                .expression_attribute_values(":version", n(version as i64)),
+        };
+        transaction.push((Guarded::Session, put(session_put)));
+
+        for (index, binding) in write.put_bindings.iter().enumerate() {
+            let claim = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(binding_item(binding, session)))
+                .condition_expression(CLAIMABLE)
+                .set_expression_attribute_values(Some(claim_values()));
+            transaction.push((Guarded::Binding(index), put(claim)));
+        }
+        for binding in &write.delete_bindings {
+            let removal = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(
+                    layout::vn_pk(&binding.vn),
+                    layout::binding_sk(&binding.caller_key),
+                )))
+                .condition_expression(OWNED_OR_GONE)
+                .set_expression_attribute_values(Some(owner_values()));
+            transaction.push((Guarded::Removal, delete(removal)));
+        }
+        for (index, lock) in write.put_locks.iter().enumerate() {
+            let claim = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(lock_item(lock, session)))
+                .condition_expression(CLAIMABLE)
+                .set_expression_attribute_values(Some(claim_values()));
+            transaction.push((Guarded::Lock(index), put(claim)));
+        }
+        for vn in &write.delete_locks {
+            let removal = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(layout::vn_pk(vn), layout::LOCK)))
+                .condition_expression(OWNED_OR_GONE)
+                .set_expression_attribute_values(Some(owner_values()));
+            transaction.push((Guarded::Removal, delete(removal)));
+        }
+
+        let (guards, items): (Vec<_>, Vec<_>) = transaction.into_iter().unzip();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => Err(rejection(err, &guards, write)),
+        }
+    }
+}
+
+fn put(builder: aws_sdk_dynamodb::types::builders::PutBuilder) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .put(builder.build().expect("put has a table and an item"))
+        .build()
+}
+
+fn delete(builder: aws_sdk_dynamodb::types::builders::DeleteBuilder) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .delete(builder.build().expect("delete has a table and a key"))
+        .build()
+}
+
+/// Maps a failed transaction to the first guard that refused it. A conflict with another
+/// in-flight transaction (or throttling) is contention: nothing is known to be taken.
+fn rejection(
+    err: SdkError<TransactWriteItemsError>,
+    guards: &[Guarded],
+    write: &SessionWrite,
+) -> WriteError {
+    let service_error = match err {
+        SdkError::ServiceError(context) => context.into_err(),
+        other => return WriteError::Store(StoreError::Unavailable(describe(other))),
+    };
+    let reasons = match &service_error {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+            cancelled.cancellation_reasons().to_vec()
+        }
+        TransactWriteItemsError::TransactionInProgressException(_)
+        | TransactWriteItemsError::ProvisionedThroughputExceededException(_)
+        | TransactWriteItemsError::RequestLimitExceeded(_) => {
+            return WriteError::Rejected(WriteRejected::Contention)
+        }
+        _ => return WriteError::Store(StoreError::Unavailable(describe(service_error))),
+    };
+    let mut contention = false;
+    for (guard, reason) in guards.iter().zip(&reasons) {
+        match reason.code() {
+            Some("ConditionalCheckFailed") => {
+                return WriteError::Rejected(match guard {
+                    Guarded::Session | Guarded::Removal => WriteRejected::SessionChanged,
+                    Guarded::Binding(i) => WriteRejected::BindingTaken {
+                        side: write.put_bindings[*i].caller_side,
+                        vn: write.put_bindings[*i].vn.clone(),
+                    },
+                    Guarded::Lock(i) => WriteRejected::LockTaken {
+                        vn: write.put_locks[*i].vn.clone(),
+                    },
+                });
+            }
+            Some("TransactionConflict") | Some("ThrottlingError") => contention = true,
+            _ => {}
+        }
+    }
+    if contention || reasons.is_empty() {
+        WriteError::Rejected(WriteRejected::Contention)
+    } else {
+        WriteError::Store(StoreError::Unavailable(anyhow::anyhow!(
+            "transaction cancelled: {:?}",
+            reasons.iter().map(|r| r.code().unwrap_or("None")).collect::<Vec<_>>()
+        )))
+    }
+}
+
+pub(super) fn describe<E: std::error::Error + Send + Sync + 'static>(err: E) -> anyhow::Error {
+    anyhow::anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(err))
+}

@@ -1,0 +1,12 @@
+//! AWS implementations of the ports. Everything AWS-specific — SDK types, error codes, the table
+//! layout — stays below this module.
+
+pub mod dynamodb;
+pub mod eventbridge;
+pub mod sqs_batch;
+
+/// Loads the standard AWS configuration. Local endpoints come from `AWS_ENDPOINT_URL_DYNAMODB`,
+/// `AWS_ENDPOINT_URL_EVENTBRIDGE` and friends, which the SDK reads itself: no special local mode.
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::load_from_env().await
+}

@@ -1,0 +1,145 @@
+//! Settings every function reads from its environment, checked once at start-up so a missing secret
+//! stops the function before it takes traffic instead of failing (or worse, degrading) per request.
+
+use chrono::Duration;
+
+use crate::domain::number::DefaultCountry;
+use crate::domain::AllocationPolicy;
+use crate::privacy::{NumberVault, PrivacyError};
+
+pub const DEFAULT_RELEASE_GRACE_SECONDS: i64 = 1800;
+pub const DEFAULT_SESSION_MAX_SECONDS: i64 = 24 * 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error(transparent)]
+    Key(#[from] PrivacyError),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub event_bus_name: String,
+    pub policy: AllocationPolicy,
+    /// How long released bindings stay callable (a forgotten item, a refund question).
+    pub release_grace: Duration,
+    /// Safety net for a lost OrderDelivered: no binding stays live longer than this.
+    pub session_max: Duration,
+    pub default_country: Option<DefaultCountry>,
+    pub vault: NumberVault,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply them without touching the process
+    /// environment (which is shared by every test thread).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+        let seconds = |name: &'static str, default: i64| -> Result<Duration, ConfigError> {
+            match get(name) {
+                None => Ok(Duration::seconds(default)),
+                Some(v) => v
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|s| *s >= 0)
+                    .map(Duration::seconds)
+                    .ok_or(ConfigError::Invalid {
+                        name,
+                        reason: format!("expected a whole number of seconds, got {v:?}"),
+                    }),
+            }
+        };
+
+        let policy = match get("ALLOCATION_POLICY") {
+            None => AllocationPolicy::default(),
+            Some(v) => v.parse().map_err(|reason| ConfigError::Invalid {
+                name: "ALLOCATION_POLICY",
+                reason,
+            })?,
+        };
+        let default_country = match get("DEFAULT_COUNTRY") {
+            None => None,
+            Some(v) => Some(v.parse().map_err(|e: crate::domain::NumberError| {
+                ConfigError::Invalid {
+                    name: "DEFAULT_COUNTRY",
+                    reason: e.to_string(),
+                }
+            })?),
+        };
+        let vault = NumberVault::from_base64(
+            &required("NUMBER_HASH_KEY")?,
+            &required("NUMBER_ENCRYPTION_KEY")?,
+        )?;
+
+        Ok(Config {
+            table_name: required("TABLE_NAME")?,
+            event_bus_name: get("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_string()),
+            policy,
+            release_grace: seconds("RELEASE_GRACE_SECONDS", DEFAULT_RELEASE_GRACE_SECONDS)?,
+            session_max: seconds("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)?,
+            default_country,
+            vault,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("TABLE_NAME", "maskline"),
+        ("NUMBER_HASH_KEY", "bWFza2xpbmUtdGVzdC1oYXNoLWtleS0zMi1ieXRlcyE="),
+        ("NUMBER_ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+    ];
+
+    #[test]
+    fn defaults_apply_when_optional_settings_are_absent() {
+        let config = Config::from_lookup(env(BASE)).unwrap();
+        assert_eq!(config.policy, AllocationPolicy::Shared);
+        assert_eq!(config.release_grace, Duration::seconds(1800));
+        assert_eq!(config.event_bus_name, "default");
+        assert!(config.default_country.is_none());
+    }
+
+    #[test]
+    fn a_missing_secret_is_a_start_up_error() {
+        let without_key: Vec<_> = BASE
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "NUMBER_ENCRYPTION_KEY")
+            .collect();
+        let err = Config::from_lookup(env(&without_key)).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing("NUMBER_ENCRYPTION_KEY")));
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("RELEASE_GRACE_SECONDS", "soon"));
+        let err = Config::from_lookup(env(&pairs)).unwrap_err().to_string();
+        assert!(err.contains("RELEASE_GRACE_SECONDS"), "{err}");
+
+        let mut pairs = BASE.to_vec();
+        pairs.push(("ALLOCATION_POLICY", "greedy"));
+        assert!(Config::from_lookup(env(&pairs)).is_err());
+    }
+}

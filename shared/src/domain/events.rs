@@ -1,0 +1,346 @@
+//! Event contracts with the order platform: what comes in through EventBridge -> SQS, and what
+//! Maskline publishes back. Parsing reports which field is wrong but never echoes a value, because
+//! the values include real phone numbers.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+use super::number::DefaultCountry;
+use super::{
+    AllocationPolicy, NumberError, OrderId, Participant, ParticipantId, Region, VirtualNumber, E164,
+};
+
+/// The `source` of every event Maskline publishes.
+pub const MASKLINE_SOURCE: &str = "maskline";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("message body is not a JSON object")]
+    NotJson,
+    #[error("field `{0}` is missing")]
+    Missing(&'static str),
+    #[error("field `{field}` is invalid: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("field `{field}` is not a usable phone number: {reason}")]
+    BadPhone {
+        field: &'static str,
+        reason: NumberError,
+    },
+    #[error("event type {0:?} is not handled by this function")]
+    Unexpected(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriverAssigned {
+    pub order_id: OrderId,
+    pub region: Region,
+    pub customer: Participant,
+    pub driver: Participant,
+    /// The event's own time: a DriverAssigned older than the assignment in force is stale.
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderOutcome {
+    Delivered,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderEnded {
+    pub order_id: OrderId,
+    pub outcome: OrderOutcome,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderEvent {
+    DriverAssigned(DriverAssigned),
+    OrderEnded(OrderEnded),
+}
+
+impl OrderEvent {
+    /// Parses an EventBridge event as delivered in the body of an SQS message.
+    pub fn parse(body: &str, default_country: Option<DefaultCountry>) -> Result<Self, EventError> {
+        let envelope: Value = serde_json::from_str(body).map_err(|_| EventError::NotJson)?;
+        if !envelope.is_object() {
+            return Err(EventError::NotJson);
+        }
+        let detail_type = text(&envelope, "detail-type", &["detail-type"])?;
+        let occurred_at = match envelope.get("time") {
+            None | Some(Value::Null) => Utc::now(),
+            Some(Value::String(t)) => DateTime::parse_from_rfc3339(t)
+                .map_err(|e| EventError::Invalid {
+                    field: "time",
+                    reason: e.to_string(),
+                })?
+                .with_timezone(&Utc),
+            Some(_) => {
+                return Err(EventError::Invalid {
+                    field: "time",
+                    reason: "expected an RFC 3339 timestamp".into(),
+                })
+            }
+        };
+        let detail = envelope
+            .get("detail")
+            .filter(|d| d.is_object())
+            .ok_or(EventError::Missing("detail"))?;
+        let order_id = OrderId::parse(text(detail, "detail.order_id", &["order_id"])?).map_err(
+            |e| EventError::Invalid {
+                field: "detail.order_id",
+                reason: e.to_string(),
+            },
+        )?;
+        match detail_type {
+            "DriverAssigned" => {
+                let region = Region::parse(text(detail, "detail.region", &["region"])?).map_err(
+                    |e| EventError::Invalid {
+                        field: "detail.region",
+                        reason: e.to_string(),
+                    },
+                )?;
+                let customer = participant(detail, Role::Customer, default_country)?;
+                let driver = participant(detail, Role::Driver, default_country)?;
+                Ok(OrderEvent::DriverAssigned(DriverAssigned {
+                    order_id,
+                    region,
+                    customer,
+                    driver,
+                    occurred_at,
+                }))
+            }
+            "OrderDelivered" | "OrderCancelled" => Ok(OrderEvent::OrderEnded(OrderEnded {
+                order_id,
+                outcome: if detail_type == "OrderDelivered" {
+                    OrderOutcome::Delivered
+                } else {
+                    OrderOutcome::Cancelled
+                },
+                occurred_at,
+            })),
+            other => Err(EventError::Unexpected(other.chars().take(64).collect())),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Role {
+    Customer,
+    Driver,
+}
+
+fn participant(
+    detail: &Value,
+    role: Role,
+    default_country: Option<DefaultCountry>,
+) -> Result<Participant, EventError> {
+    let (key, id_field, phone_field) = match role {
+        Role::Customer => ("customer", "detail.customer.id", "detail.customer.phone"),
+        Role::Driver => ("driver", "detail.driver.id", "detail.driver.phone"),
+    };
+    let party = detail
+        .get(key)
+        .filter(|p| p.is_object())
+        .ok_or(EventError::Missing(match role {
+            Role::Customer => "detail.customer",
+            Role::Driver => "detail.driver",
+        }))?;
+    let id = ParticipantId::parse(text(party, id_field, &["id"])?).map_err(|e| {
+        EventError::Invalid {
+            field: id_field,
+            reason: e.to_string(),
+        }
+    })?;
+    let phone = E164::parse(text(party, phone_field, &["phone"])?, default_country).map_err(
+        |reason| EventError::BadPhone {
+            field: phone_field,
+            reason,
+        },
+    )?;
+    Ok(Participant { id, phone })
+}
+
+fn text<'a>(value: &'a Value, field: &'static str, path: &[&str]) -> Result<&'a str, EventError> {
+    let mut current = value;
+    for key in path {
+        current = current.get(*key).ok_or(EventError::Missing(field))?;
+    }
+    match current {
+        Value::String(s) if !s.trim().is_empty() => Ok(s),
+        Value::String(_) | Value::Null => Err(EventError::Missing(field)),
+        _ => Err(EventError::Invalid {
+            field,
+            reason: "expected a string".into(),
+        }),
+    }
+}
+
+/// What Maskline tells the order platform. Only virtual numbers and ids, never a real number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishedEvent {
+    MaskedNumbersAssigned {
+        order_id: OrderId,
+        customer_dials: VirtualNumber,
+        driver_dials: VirtualNumber,
+        expires_at: DateTime<Utc>,
+    },
+    MaskedNumbersReleased {
+        order_id: OrderId,
+        released_at: DateTime<Utc>,
+        callable_until: DateTime<Utc>,
+    },
+    PoolExhausted {
+        region: Region,
+        order_id: OrderId,
+        policy: AllocationPolicy,
+    },
+}
+
+impl PublishedEvent {
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            PublishedEvent::MaskedNumbersAssigned { .. } => "MaskedNumbersAssigned",
+            PublishedEvent::MaskedNumbersReleased { .. } => "MaskedNumbersReleased",
+            PublishedEvent::PoolExhausted { .. } => "PoolExhausted",
+        }
+    }
+
+    pub fn detail(&self) -> Value {
+        match self {
+            PublishedEvent::MaskedNumbersAssigned {
+                order_id,
+                customer_dials,
+                driver_dials,
+                expires_at,
+            } => json!({
+                "order_id": order_id,
+                "customer_dials": customer_dials,
+                "driver_dials": driver_dials,
+                "expires_at": rfc3339(*expires_at),
+            }),
+            PublishedEvent::MaskedNumbersReleased {
+                order_id,
+                released_at,
+                callable_until,
+            } => json!({
+                "order_id": order_id,
+                "released_at": rfc3339(*released_at),
+                "callable_until": rfc3339(*callable_until),
+            }),
+            PublishedEvent::PoolExhausted {
+                region,
+                order_id,
+                policy,
+            } => json!({
+                "region": region,
+                "order_id": order_id,
+                "policy": policy.as_str(),
+            }),
+        }
+    }
+}
+
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PHONE_C: &str = "+919876500001";
+    const PHONE_D: &str = "+919876500002";
+
+    fn assigned(detail: Value) -> String {
+        json!({"version":"0","id":"e-1","detail-type":"DriverAssigned","source":"orders",
+               "time":"2026-11-22T10:00:00Z","detail": detail})
+        .to_string()
+    }
+
+    fn good_detail() -> Value {
+        json!({"order_id":"ORD-1","region":"blr",
+               "customer":{"id":"C-1","phone":PHONE_C},"driver":{"id":"D-7","phone":PHONE_D}})
+    }
+
+    fn india() -> Option<DefaultCountry> {
+        Some("IN".parse().unwrap())
+    }
+
+    #[test]
+    fn parses_the_documented_driver_assigned_contract() {
+        let OrderEvent::DriverAssigned(e) = OrderEvent::parse(&assigned(good_detail()), india()).unwrap() else {
+            panic!("expected DriverAssigned");
+        };
+        assert_eq!(e.order_id.as_str(), "ORD-1");
+        assert_eq!(e.region.as_str(), "blr");
+        assert_eq!(e.customer.phone.expose(), PHONE_C);
+        assert_eq!(e.driver.id.as_str(), "D-7");
+        assert_eq!(rfc3339(e.occurred_at), "2026-11-22T10:00:00Z");
+    }
+
+    #[test]
+    fn parses_delivery_and_cancellation() {
+        for (kind, outcome) in [
+            ("OrderDelivered", OrderOutcome::Delivered),
+            ("OrderCancelled", OrderOutcome::Cancelled),
+        ] {
+            let body = json!({"detail-type":kind,"source":"orders","detail":{"order_id":"ORD-9"}});
+            let OrderEvent::OrderEnded(e) = OrderEvent::parse(&body.to_string(), None).unwrap() else {
+                panic!("expected OrderEnded");
+            };
+            assert_eq!((e.order_id.as_str(), e.outcome), ("ORD-9", outcome));
+        }
+    }
+
+    #[test]
+    fn names_the_missing_or_bad_field_without_echoing_numbers() {
+        let mut no_phone = good_detail();
+        no_phone["driver"].as_object_mut().unwrap().remove("phone");
+        assert_eq!(
+            OrderEvent::parse(&assigned(no_phone), india()),
+            Err(EventError::Missing("detail.driver.phone"))
+        );
+
+        let mut bad_phone = good_detail();
+        bad_phone["customer"]["phone"] = json!("+91 98765");
+        let err = OrderEvent::parse(&assigned(bad_phone), india()).unwrap_err();
+        assert!(matches!(err, EventError::BadPhone { field: "detail.customer.phone", .. }));
+        assert!(!err.to_string().contains("98765"));
+
+        let mut numeric_phone = good_detail();
+        numeric_phone["customer"]["phone"] = json!(919876500001u64);
+        let err = OrderEvent::parse(&assigned(numeric_phone), india()).unwrap_err();
+        assert!(!err.to_string().contains("9876500001"));
+
+        assert_eq!(OrderEvent::parse("{not json", None), Err(EventError::NotJson));
+        assert_eq!(
+            OrderEvent::parse(&json!({"detail-type":"DriverAssigned"}).to_string(), None),
+            Err(EventError::Missing("detail"))
+        );
+        let mut no_region = good_detail();
+        no_region.as_object_mut().unwrap().remove("region");
+        assert_eq!(
+            OrderEvent::parse(&assigned(no_region), india()),
+            Err(EventError::Missing("detail.region"))
+        );
+    }
+
+    #[test]
+    fn published_details_carry_only_virtual_numbers() {
+        let event = PublishedEvent::MaskedNumbersAssigned {
+            order_id: OrderId::parse("ORD-1").unwrap(),
+            customer_dials: VirtualNumber::parse("+918041000001", None).unwrap(),
+            driver_dials: VirtualNumber::parse("+918041000002", None).unwrap(),
+            expires_at: DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        };
+        assert_eq!(event.detail_type(), "MaskedNumbersAssigned");
+        assert_eq!(
+            event.detail(),
+            json!({"order_id":"ORD-1","customer_dials":"+918041000001",
+                   "driver_dials":"+918041000002","expires_at":"2026-11-23T10:00:00Z"})
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! Identifiers that end up inside table keys, so they are checked once at the boundary: a `#` (the
+//! key separator) or a control character could otherwise forge another item's key.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("{kind} is missing or empty")]
+    Empty { kind: &'static str },
+    #[error("{kind} is longer than {max} characters")]
+    TooLong { kind: &'static str, max: usize },
+    #[error("{kind} may only contain letters, digits and - _ . : (got {value:?})")]
+    BadCharacter { kind: &'static str, value: String },
+}
+
+fn check(kind: &'static str, raw: &str, max: usize) -> Result<String, IdError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(IdError::Empty { kind });
+    }
+    if value.chars().count() > max {
+        return Err(IdError::TooLong { kind, max });
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        // Echoing the value is safe: identifiers are order/region codes, and a value that looks like
+        // a phone number would have passed the character check and never reach here.
+        return Err(IdError::BadCharacter {
+            kind,
+            value: value.chars().take(40).collect(),
+        });
+    }
+    Ok(value.to_string())
+}
+
+macro_rules! identifier {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $normalise:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(raw: &str) -> Result<Self, IdError> {
+                let normalise: fn(String) -> String = $normalise;
+                check($kind, raw, $max).map(normalise).map($name)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                $name::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+identifier!(
+    /// The order platform's order id (`ORD-1`), kept exactly as sent.
+    OrderId, "order_id", 128, |s| s
+);
+identifier!(
+    /// The order platform's id for a customer or agent (`C-1`, `D-7`).
+    ParticipantId, "participant id", 128, |s| s
+);
+identifier!(
+    /// A pool region (`blr`); case-insensitive, stored in lower case.
+    Region, "region", 32, |s| s.to_ascii_lowercase()
+);
+identifier!(
+    /// A telecom operator within a region (`airtel`); case-insensitive, stored in lower case.
+    Operator, "operator", 32, |s| s.to_ascii_lowercase()
+);
+identifier!(
+    /// The telecom provider a VN is rented from (`twilio`, `exotel`, `static`).
+    Provider, "provider", 32, |s| s.to_ascii_lowercase()
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_ids_and_normalises_regions() {
+        assert_eq!(OrderId::parse(" ORD-1 ").unwrap().as_str(), "ORD-1");
+        assert_eq!(Region::parse("BLR").unwrap().as_str(), "blr");
+        assert_eq!(Operator::parse("Airtel").unwrap().as_str(), "airtel");
+    }
+
+    #[test]
+    fn rejects_key_separators_and_empties() {
+        assert!(matches!(
+            OrderId::parse("ORD#1"),
+            Err(IdError::BadCharacter { .. })
+        ));
+        assert!(matches!(Region::parse(""), Err(IdError::Empty { .. })));
+        assert!(matches!(
+            Region::parse(&"x".repeat(33)),
+            Err(IdError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn deserialising_validates() {
+        assert!(serde_json::from_str::<OrderId>("\"a b\"").is_err());
+        let id: ParticipantId = serde_json::from_str("\"D-7\"").unwrap();
+        assert_eq!(id.to_string(), "D-7");
+    }
+}

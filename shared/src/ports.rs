@@ -1,0 +1,176 @@
+//! The traits the services depend on. Adapters implement them on AWS; the services never see an
+//! AWS type, and the table layout never leaks out of the DynamoDB adapter.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::events::PublishedEvent;
+use crate::domain::{AllocationPolicy, OrderId, ParticipantId, Region, Session, Side, VirtualNumber};
+use crate::privacy::{CallerKey, SealedNumber};
+
+/// A participant as stored: never the number itself, only its lookup key and its sealed copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredParticipant {
+    pub id: ParticipantId,
+    pub key: CallerKey,
+    pub sealed: SealedNumber,
+}
+
+/// A session plus what the store needs to rebuild its bindings and detect concurrent changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub session: Session,
+    pub policy: AllocationPolicy,
+    pub customer: Option<StoredParticipant>,
+    pub driver: Option<StoredParticipant>,
+    /// Bumped by every write: the optimistic-concurrency guard for the session item.
+    pub version: u64,
+}
+
+/// "When the caller with `caller_key` dials `vn`, connect to `callee` and show `caller_id`."
+/// Owned by the session it is written with, and live until that session's `live_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingWrite {
+    pub vn: VirtualNumber,
+    pub caller_side: Side,
+    pub caller_key: CallerKey,
+    pub callee: SealedNumber,
+    pub caller_id: VirtualNumber,
+}
+
+impl BindingWrite {
+    pub fn key(&self) -> BindingKey {
+        BindingKey {
+            vn: self.vn.clone(),
+            caller_side: self.caller_side,
+            caller_key: self.caller_key.clone(),
+        }
+    }
+}
+
+/// A live binding found by caller: which VN, and which order owns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveBinding {
+    pub vn: VirtualNumber,
+    pub order_id: OrderId,
+}
+
+/// A binding to remove, identified by its key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BindingKey {
+    pub vn: VirtualNumber,
+    pub caller_side: Side,
+    pub caller_key: CallerKey,
+}
+
+/// An exclusive-policy hold of a whole VN by one session (owned and timed like a binding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberLock {
+    pub vn: VirtualNumber,
+    pub side: Side,
+}
+
+/// Everything one state change of a session writes, applied atomically or not at all.
+///
+/// Guards: the session item must still be at `expected_version` (absent when `None`); every binding
+/// and lock written must be free — absent, expired, or already this order's — so (VN, caller) can
+/// never be live twice; a removed binding or lock must still belong to this order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionWrite {
+    pub record: SessionRecord,
+    pub expected_version: Option<u64>,
+    pub put_bindings: Vec<BindingWrite>,
+    pub delete_bindings: Vec<BindingKey>,
+    pub put_locks: Vec<NumberLock>,
+    pub delete_locks: Vec<VirtualNumber>,
+}
+
+/// Why a [`SessionWrite`] was refused. Nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteRejected {
+    /// The session item changed (or appeared) since it was read.
+    SessionChanged,
+    /// The side's caller already has a live binding on this VN.
+    BindingTaken { side: Side, vn: VirtualNumber },
+    /// Another live session holds this VN exclusively.
+    LockTaken { vn: VirtualNumber },
+    /// A concurrent transaction touched the same items; trying again may succeed.
+    Contention,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store is unavailable: {0}")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("a stored item is malformed: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("write rejected: {0:?}")]
+    Rejected(WriteRejected),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A virtual number of the pool, as the allocator sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolNumber {
+    pub vn: VirtualNumber,
+    pub healthy: bool,
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Strongly consistent read of an order's session.
+    async fn load_session(&self, order_id: &OrderId) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// The region's numbers; `None` when the region has never had a number (unknown region).
+    async fn region_pool(&self, region: &Region) -> Result<Option<Vec<PoolNumber>>, StoreError>;
+
+    /// VNs on which this caller holds a binding that is live at `now`. An eventually consistent
+    /// hint that saves doomed attempts; the conditional write remains the authority.
+    async fn live_numbers_of(
+        &self,
+        caller: &CallerKey,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LiveBinding>, StoreError>;
+
+    /// Applies a [`SessionWrite`] atomically, judging expiry against `now`.
+    async fn write_session(&self, write: &SessionWrite, now: DateTime<Utc>)
+        -> Result<(), WriteError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("publishing {detail_type} failed: {source}")]
+pub struct PublishError {
+    pub detail_type: &'static str,
+    #[source]
+    pub source: anyhow::Error,
+}
+
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    async fn publish(&self, event: &PublishedEvent) -> Result<(), PublishError>;
+}
+
+/// The time source; injected so tests can step past a grace window without sleeping.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+pub type SharedStore = Arc<dyn SessionStore>;
+pub type SharedPublisher = Arc<dyn EventPublisher>;
+pub type SharedClock = Arc<dyn Clock>;

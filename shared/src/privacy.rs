@@ -1,0 +1,212 @@
+//! Privacy by construction: how a real number is stored without being readable.
+//!
+//! - Lookup keys use a keyed hash (HMAC-SHA256 with `NUMBER_HASH_KEY`): deterministic, so a caller
+//!   can be found by number, but useless to anyone holding the table without the key (a plain hash
+//!   of a 10-digit number is reversed by enumeration in seconds).
+//! - The only stored copy of a number is sealed with AES-256-GCM (`NUMBER_ENCRYPTION_KEY`) and a
+//!   fresh random nonce, and is opened only where a call must actually be connected.
+//! - Logs get [`E164::masked`](crate::domain::E164::masked).
+
+use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
+use aes_gcm::{AeadCore, Aes256Gcm, Nonce};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::domain::E164;
+
+/// Tags sealed values so a future key or algorithm change can coexist with old items.
+const SEALED_PREFIX: &str = "v1.";
+/// Binds ciphertexts to their purpose: a sealed number cannot be replayed as some other secret.
+const SEALED_AAD: &[u8] = b"maskline/number/v1";
+const NONCE_LEN: usize = 12;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrivacyError {
+    #[error("{name} must be base64 of at least 32 random bytes (try: openssl rand -base64 32)")]
+    WeakHashKey { name: &'static str },
+    #[error("{name} must be base64 of exactly 32 random bytes (try: openssl rand -base64 32)")]
+    BadEncryptionKey { name: &'static str },
+    #[error("a stored number could not be decrypted (wrong NUMBER_ENCRYPTION_KEY or corrupted item)")]
+    Undecryptable,
+}
+
+/// The keyed hash of a real number: safe to put in a table key or compare, reveals nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallerKey(String);
+
+impl CallerKey {
+    /// Rebuilds a key read back from the store.
+    pub fn from_stored(value: String) -> Self {
+        CallerKey(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A real number encrypted for storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedNumber(String);
+
+impl SealedNumber {
+    pub fn from_stored(value: String) -> Self {
+        SealedNumber(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Hashing and sealing keys, loaded once at start-up.
+#[derive(Clone)]
+pub struct NumberVault {
+    hash_key: Vec<u8>,
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for NumberVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NumberVault(<keys hidden>)")
+    }
+}
+
+impl NumberVault {
+    /// Builds the vault from the base64 values of `NUMBER_HASH_KEY` and `NUMBER_ENCRYPTION_KEY`.
+    pub fn from_base64(hash_key: &str, encryption_key: &str) -> Result<Self, PrivacyError> {
+        let hash_key = STANDARD
+            .decode(hash_key.trim())
+            .ok()
+            .filter(|k| k.len() >= 32)
+            .ok_or(PrivacyError::WeakHashKey {
+                name: "NUMBER_HASH_KEY",
+            })?;
+        let encryption_key = STANDARD
+            .decode(encryption_key.trim())
+            .ok()
+            .filter(|k| k.len() == 32)
+            .ok_or(PrivacyError::BadEncryptionKey {
+                name: "NUMBER_ENCRYPTION_KEY",
+            })?;
+        let cipher = Aes256Gcm::new_from_slice(&encryption_key).map_err(|_| {
+            PrivacyError::BadEncryptionKey {
+                name: "NUMBER_ENCRYPTION_KEY",
+            }
+        })?;
+        Ok(NumberVault { hash_key, cipher })
+    }
+
+    pub fn caller_key(&self, number: &E164) -> CallerKey {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hash_key)
+            .expect("HMAC accepts any key length");
+        mac.update(number.expose().as_bytes());
+        CallerKey(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    pub fn seal(&self, number: &E164) -> SealedNumber {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let ciphertext = self
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: number.expose().as_bytes(),
+                    aad: SEALED_AAD,
+                },
+            )
+            .expect("AES-GCM encryption of a short message cannot fail");
+        let mut blob = nonce.to_vec();
+        blob.extend_from_slice(&ciphertext);
+        SealedNumber(format!("{SEALED_PREFIX}{}", STANDARD.encode(blob)))
+    }
+
+    pub fn open(&self, sealed: &SealedNumber) -> Result<E164, PrivacyError> {
+        let blob = sealed
+            .0
+            .strip_prefix(SEALED_PREFIX)
+            .and_then(|b| STANDARD.decode(b).ok())
+            .filter(|b| b.len() > NONCE_LEN)
+            .ok_or(PrivacyError::Undecryptable)?;
+        let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
+        let plain = self
+            .cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: SEALED_AAD,
+                },
+            )
+            .map_err(|_| PrivacyError::Undecryptable)?;
+        let text = String::from_utf8(plain).map_err(|_| PrivacyError::Undecryptable)?;
+        E164::parse(&text, None).map_err(|_| PrivacyError::Undecryptable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH_KEY: &str = "bWFza2xpbmUtdGVzdC1oYXNoLWtleS0zMi1ieXRlcyE=";
+    const ENC_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+    fn vault() -> NumberVault {
+        NumberVault::from_base64(HASH_KEY, ENC_KEY).unwrap()
+    }
+
+    fn number() -> E164 {
+        E164::parse("+919876500001", None).unwrap()
+    }
+
+    #[test]
+    fn keys_are_deterministic_keyed_and_opaque() {
+        let v = vault();
+        assert_eq!(v.caller_key(&number()), v.caller_key(&number()));
+        assert!(!v.caller_key(&number()).as_str().contains("9876500001"));
+        let other_key = NumberVault::from_base64(
+            "b3RoZXItaGFzaC1rZXktb2YtdGhpcnR5LXR3by1ieXRlcw==",
+            ENC_KEY,
+        )
+        .unwrap();
+        assert_ne!(v.caller_key(&number()), other_key.caller_key(&number()));
+    }
+
+    #[test]
+    fn sealing_round_trips_and_hides_the_number() {
+        let v = vault();
+        let sealed = v.seal(&number());
+        assert!(!sealed.as_str().contains("9876500001"));
+        assert_ne!(sealed, v.seal(&number()), "a fresh nonce every time");
+        assert_eq!(v.open(&sealed).unwrap(), number());
+    }
+
+    #[test]
+    fn tampering_or_a_wrong_key_is_detected() {
+        let v = vault();
+        let sealed = v.seal(&number());
+        let mut tampered = sealed.as_str().to_string();
+        tampered.replace_range(5..6, if &tampered[5..6] == "A" { "B" } else { "A" });
+        assert_eq!(
+            v.open(&SealedNumber::from_stored(tampered)),
+            Err(PrivacyError::Undecryptable)
+        );
+        let other = NumberVault::from_base64(HASH_KEY, "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=")
+            .unwrap();
+        assert_eq!(other.open(&sealed), Err(PrivacyError::Undecryptable));
+    }
+
+    #[test]
+    fn weak_or_malformed_keys_are_refused() {
+        assert!(matches!(
+            NumberVault::from_base64("c2hvcnQ=", ENC_KEY),
+            Err(PrivacyError::WeakHashKey { .. })
+        ));
+        assert!(matches!(
+            NumberVault::from_base64(HASH_KEY, "not base64!"),
+            Err(PrivacyError::BadEncryptionKey { .. })
+        ));
+    }
+}

@@ -1,0 +1,254 @@
+//! DriverAssigned: claim an order's masked numbers, idempotently and without ever binding a
+//! (VN, caller) pair twice.
+
+use chrono::{DateTime, Duration, Utc};
+use tracing::{info, warn};
+
+use super::retry::{jittered_pause, MAX_ATTEMPTS};
+use super::session_plan::transition;
+use crate::domain::events::{DriverAssigned, PublishedEvent};
+use crate::domain::policy::Candidates;
+use crate::domain::session::{AssignedNumbers, SessionStatus};
+use crate::domain::{
+    AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side, VirtualNumber,
+};
+use crate::ports::{
+    SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError, StoredParticipant,
+    PublishError, WriteError, WriteRejected,
+};
+use crate::privacy::NumberVault;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllocationOutcome {
+    /// Numbers were claimed for a new session.
+    Created(Session),
+    /// The same (order, agent) was already assigned: the same numbers, announced again.
+    AlreadyAssigned(Session),
+    /// A different agent took over: the agent's side moved, the customer's stayed when it could.
+    DriverChanged(Session),
+    /// The order was delivered or cancelled first; a late DriverAssigned allocates nothing.
+    IgnoredReleased,
+    /// Older than the assignment already in force (a redelivered earlier agent).
+    IgnoredStale,
+    /// The session outlived its maximum lifetime; the order is over as far as calls go.
+    IgnoredExpired,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AllocationError {
+    #[error("region {0} has no virtual numbers (unknown region)")]
+    UnknownRegion(Region),
+    #[error("no virtual number is free in region {region} for order {order_id}")]
+    PoolExhausted { region: Region, order_id: OrderId },
+    #[error("gave up on order {0} after {MAX_ATTEMPTS} contended attempts")]
+    Contended(OrderId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl AllocationError {
+    /// Whether delivering the same message again can succeed. An unknown region will not fix
+    /// itself by retrying: such a message belongs in the dead-letter queue at once.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, AllocationError::UnknownRegion(_))
+    }
+}
+
+pub struct Allocator {
+    pub store: SharedStore,
+    pub publisher: SharedPublisher,
+    pub clock: SharedClock,
+    pub vault: NumberVault,
+    pub policy: AllocationPolicy,
+    pub session_max: Duration,
+}
+
+impl Allocator {
+    pub async fn assign(
+        &self,
+        event: &DriverAssigned,
+    ) -> Result<AllocationOutcome, AllocationError> {
+        let customer = self.stored(&event.customer);
+        let driver = self.stored(&event.driver);
+        let mut known_candidates: Option<Candidates> = None;
+
+        for attempt in 0..MAX_ATTEMPTS {
+            let now = self.clock.now();
+            let existing = self.store.load_session(&event.order_id).await?;
+            if let Some(record) = &existing {
+                if let Some(done) = self.settled(record, event, &driver, now).await? {
+                    return Ok(done);
+                }
+            }
+            // Loaded once per event: later attempts learn from rejections instead of re-reading.
+            if known_candidates.is_none() {
+                known_candidates = Some(self.candidates(event, &customer, &driver, now).await?);
+            }
+            let candidates = known_candidates.as_mut().expect("loaded above");
+            let Some(numbers) = choose_numbers(existing.as_ref(), candidates) else {
+                return Err(self.exhausted(event).await);
+            };
+            let after = SessionRecord {
+                session: Session {
+                    order_id: event.order_id.clone(),
+                    region: Some(event.region.clone()),
+                    state: SessionState::Active,
+                    customer_id: Some(customer.id.clone()),
+                    driver_id: Some(driver.id.clone()),
+                    numbers: Some(numbers),
+                    assigned_at: Some(event.occurred_at),
+                    live_until: now + self.session_max,
+                    released_at: None,
+                },
+                policy: existing.as_ref().map_or(self.policy, |r| r.policy),
+                customer: Some(customer.clone()),
+                driver: Some(driver.clone()),
+                version: 0,
+            };
+            let write = transition(existing.as_ref(), after);
+            match self.store.write_session(&write, now).await {
+                Ok(()) => {
+                    let session = write.record.session;
+                    self.announce(&session).await?;
+                    info!(order_id = %session.order_id, region = %event.region, attempt,
+                          moved = existing.is_some(), "numbers assigned");
+                    return Ok(if existing.is_some() {
+                        AllocationOutcome::DriverChanged(session)
+                    } else {
+                        AllocationOutcome::Created(session)
+                    });
+                }
+                Err(WriteError::Rejected(rejected)) => match rejected {
+                    WriteRejected::SessionChanged => {}
+                    WriteRejected::BindingTaken { side, vn } => candidates.rule_out_for(side, vn),
+                    WriteRejected::LockTaken { vn } => candidates.rule_out_everywhere(vn),
+                    WriteRejected::Contention => jittered_pause(attempt).await,
+                },
+                Err(WriteError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Err(AllocationError::Contended(event.order_id.clone()))
+    }
+
+    /// Decides events that need no new claim: redelivery, a late assignment after release, a
+    /// stale agent, an expired session.
+    async fn settled(
+        &self,
+        record: &SessionRecord,
+        event: &DriverAssigned,
+        driver: &StoredParticipant,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AllocationOutcome>, AllocationError> {
+        let session = &record.session;
+        if session.state == SessionState::Released {
+            info!(order_id = %session.order_id, "order already released; DriverAssigned ignored");
+            return Ok(Some(AllocationOutcome::IgnoredReleased));
+        }
+        if session.status_at(now) == SessionStatus::Expired {
+            warn!(order_id = %session.order_id, "session past its maximum lifetime; DriverAssigned ignored");
+            return Ok(Some(AllocationOutcome::IgnoredExpired));
+        }
+        let same_driver = record.driver.as_ref().is_some_and(|d| d.id == driver.id && d.key == driver.key);
+        if same_driver {
+            // Announce again: the first delivery may have failed to publish after the write.
+            self.announce(session).await?;
+            return Ok(Some(AllocationOutcome::AlreadyAssigned(session.clone())));
+        }
+        if session.assigned_at.is_some_and(|current| event.occurred_at < current) {
+            info!(order_id = %session.order_id, "DriverAssigned older than the assignment in force; ignored");
+            return Ok(Some(AllocationOutcome::IgnoredStale));
+        }
+        Ok(None)
+    }
+
+    /// The region's healthy VNs, minus those where either party already has a live binding for
+    /// another order (a hint; the conditional write stays the authority).
+    async fn candidates(
+        &self,
+        event: &DriverAssigned,
+        customer: &StoredParticipant,
+        driver: &StoredParticipant,
+        now: DateTime<Utc>,
+    ) -> Result<Candidates, AllocationError> {
+        let pool = self
+            .store
+            .region_pool(&event.region)
+            .await?
+            .ok_or_else(|| AllocationError::UnknownRegion(event.region.clone()))?;
+        let healthy = pool.into_iter().filter(|n| n.healthy).map(|n| n.vn).collect();
+        let mut candidates = Candidates::new(healthy);
+        for (side, party) in [(Side::Customer, customer), (Side::Driver, driver)] {
+            for live in self.store.live_numbers_of(&party.key, now).await? {
+                if live.order_id != event.order_id {
+                    candidates.rule_out_for(side, live.vn);
+                }
+            }
+        }
+        Ok(candidates)
+    }
+
+    async fn exhausted(&self, event: &DriverAssigned) -> AllocationError {
+        warn!(order_id = %event.order_id, region = %event.region, policy = %self.policy,
+              "pool exhausted");
+        let signal = PublishedEvent::PoolExhausted {
+            region: event.region.clone(),
+            order_id: event.order_id.clone(),
+            policy: self.policy,
+        };
+        if let Err(e) = self.publisher.publish(&signal).await {
+            // The allocation fails either way and will be retried; the refill schedule still runs.
+            warn!(error = %e, "could not publish PoolExhausted");
+        }
+        AllocationError::PoolExhausted {
+            region: event.region.clone(),
+            order_id: event.order_id.clone(),
+        }
+    }
+
+    async fn announce(&self, session: &Session) -> Result<(), PublishError> {
+        let Some(numbers) = &session.numbers else {
+            return Ok(());
+        };
+        self.publisher
+            .publish(&PublishedEvent::MaskedNumbersAssigned {
+                order_id: session.order_id.clone(),
+                customer_dials: numbers.customer_dials.clone(),
+                driver_dials: numbers.driver_dials.clone(),
+                expires_at: session.live_until,
+            })
+            .await
+    }
+
+    fn stored(&self, participant: &Participant) -> StoredParticipant {
+        StoredParticipant {
+            id: participant.id.clone(),
+            key: self.vault.caller_key(&participant.phone),
+            sealed: self.vault.seal(&participant.phone),
+        }
+    }
+}
+
+/// The numbers to try next. A moved session keeps each side's current VN when it is still usable
+/// (the customer's app then needs no update); everything else is a random usable pick.
+fn choose_numbers(
+    existing: Option<&SessionRecord>,
+    candidates: &Candidates,
+) -> Option<AssignedNumbers> {
+    let mut rng = rand::thread_rng();
+    let current = existing.and_then(|r| r.session.numbers.as_ref());
+    let keep = |side: Side, besides: Option<&VirtualNumber>| -> Option<VirtualNumber> {
+        current
+            .map(|n| n.dialled_by(side).clone())
+            .filter(|vn| Some(vn) != besides && candidates.is_usable_for(side, vn))
+    };
+    let customer_dials = keep(Side::Customer, None)
+        .or_else(|| candidates.pick(Side::Customer, None, &mut rng))?;
+    let driver_dials = keep(Side::Driver, Some(&customer_dials))
+        .or_else(|| candidates.pick(Side::Driver, Some(&customer_dials), &mut rng))?;
+    Some(AssignedNumbers {
+        customer_dials,
+        driver_dials,
+    })
+}

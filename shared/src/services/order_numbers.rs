@@ -1,0 +1,46 @@
+//! What an app shows: the numbers of an order, by order id. Virtual numbers only.
+
+use serde::Serialize;
+
+use crate::domain::events::rfc3339;
+use crate::domain::session::SessionStatus;
+use crate::domain::{OrderId, VirtualNumber};
+use crate::ports::{SharedClock, SharedStore, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderNumbersView {
+    pub order_id: OrderId,
+    pub state: SessionStatus,
+    pub customer_dials: Option<VirtualNumber>,
+    pub driver_dials: Option<VirtualNumber>,
+    pub expires_at: Option<String>,
+}
+
+pub struct OrderNumbers {
+    pub store: SharedStore,
+    pub clock: SharedClock,
+}
+
+impl OrderNumbers {
+    /// `None` when the order is unknown.
+    pub async fn view(&self, order_id: &OrderId) -> Result<Option<OrderNumbersView>, StoreError> {
+        let Some(record) = self.store.load_session(order_id).await? else {
+            return Ok(None);
+        };
+        let session = record.session;
+        let state = if session.is_tombstone() {
+            // Released before it was ever assigned: say what happened rather than "expired".
+            SessionStatus::Released
+        } else {
+            session.status_at(self.clock.now())
+        };
+        let numbers = session.numbers.as_ref();
+        Ok(Some(OrderNumbersView {
+            order_id: session.order_id.clone(),
+            state,
+            customer_dials: numbers.map(|n| n.customer_dials.clone()),
+            driver_dials: numbers.map(|n| n.driver_dials.clone()),
+            expires_at: numbers.map(|_| rfc3339(session.live_until)),
+        }))
+    }
+}

@@ -1,0 +1,127 @@
+//! OrderDelivered / OrderCancelled: end the session, keep it callable for the grace window.
+
+use chrono::{DateTime, Duration, Utc};
+use tracing::info;
+
+use super::retry::{jittered_pause, MAX_ATTEMPTS};
+use super::session_plan::transition;
+use crate::domain::events::{OrderEnded, PublishedEvent};
+use crate::domain::session::SessionStatus;
+use crate::domain::{OrderId, Session, SessionState};
+use crate::ports::{
+    PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError,
+    WriteError, WriteRejected,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseOutcome {
+    /// The session ended; its bindings stay callable until the session's `live_until`.
+    Released(Session),
+    /// Already released earlier: nothing changed (the event is announced again).
+    AlreadyReleased(Session),
+    /// No assignment yet: a tombstone now stops any late DriverAssigned.
+    Tombstoned(Session),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    #[error("gave up releasing order {0} after {MAX_ATTEMPTS} contended attempts")]
+    Contended(OrderId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+pub struct Releaser {
+    pub store: SharedStore,
+    pub publisher: SharedPublisher,
+    pub clock: SharedClock,
+    pub grace: Duration,
+}
+
+impl Releaser {
+    pub async fn end(&self, event: &OrderEnded) -> Result<ReleaseOutcome, ReleaseError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let now = self.clock.now();
+            let before = self.store.load_session(&event.order_id).await?;
+            let outcome_if_written: fn(Session) -> ReleaseOutcome = match &before {
+                Some(record) if record.session.state == SessionState::Released => {
+                    self.announce(&record.session).await?;
+                    return Ok(ReleaseOutcome::AlreadyReleased(record.session.clone()));
+                }
+                Some(_) => ReleaseOutcome::Released,
+                None => ReleaseOutcome::Tombstoned,
+            };
+            let after = match &before {
+                Some(record) => self.released(record, now),
+                None => tombstone(event, now),
+            };
+            let mut write = transition(before.as_ref(), after);
+            if before
+                .as_ref()
+                .is_some_and(|r| r.session.status_at(now) == SessionStatus::Expired)
+            {
+                // Past its lifetime the bindings may already belong to other orders: only the
+                // session item changes.
+                write.put_bindings.clear();
+                write.put_locks.clear();
+            }
+            match self.store.write_session(&write, now).await {
+                Ok(()) => {
+                    let session = write.record.session;
+                    self.announce(&session).await?;
+                    info!(order_id = %session.order_id, outcome = ?event.outcome, attempt,
+                          "order released");
+                    return Ok(outcome_if_written(session));
+                }
+                Err(WriteError::Rejected(WriteRejected::Contention)) => {
+                    jittered_pause(attempt).await
+                }
+                // The session changed under us (an assignment landed first): read it again.
+                Err(WriteError::Rejected(_)) => {}
+                Err(WriteError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Err(ReleaseError::Contended(event.order_id.clone()))
+    }
+
+    fn released(&self, record: &SessionRecord, now: DateTime<Utc>) -> SessionRecord {
+        let mut after = record.clone();
+        after.session.state = SessionState::Released;
+        after.session.released_at = Some(now);
+        // The grace window never extends a session beyond its original lifetime.
+        after.session.live_until = record.session.live_until.min(now + self.grace);
+        after
+    }
+
+    async fn announce(&self, session: &Session) -> Result<(), PublishError> {
+        self.publisher
+            .publish(&PublishedEvent::MaskedNumbersReleased {
+                order_id: session.order_id.clone(),
+                released_at: session.released_at.unwrap_or(session.live_until),
+                callable_until: session.live_until,
+            })
+            .await
+    }
+}
+
+fn tombstone(event: &OrderEnded, now: DateTime<Utc>) -> SessionRecord {
+    SessionRecord {
+        session: Session {
+            order_id: event.order_id.clone(),
+            region: None,
+            state: SessionState::Released,
+            customer_id: None,
+            driver_id: None,
+            numbers: None,
+            assigned_at: None,
+            live_until: now,
+            released_at: Some(now),
+        },
+        policy: Default::default(),
+        customer: None,
+        driver: None,
+        version: 0,
+    }
+}

@@ -1,0 +1,86 @@
+//! Turns "the session was like this, it must become like that" into the exact set of bindings and
+//! locks to write and remove, so every use case changes sessions the same way.
+
+use std::collections::HashSet;
+
+use crate::domain::policy::bindings_for;
+use crate::domain::{AllocationPolicy, Side};
+use crate::ports::{BindingKey, BindingWrite, NumberLock, SessionRecord, SessionWrite};
+
+/// The bindings a record implies: empty for a tombstone or a record missing a participant.
+pub fn bindings_of(record: &SessionRecord) -> Vec<BindingWrite> {
+    let (Some(numbers), Some(customer), Some(driver)) = (
+        &record.session.numbers,
+        &record.customer,
+        &record.driver,
+    ) else {
+        return Vec::new();
+    };
+    bindings_for(numbers)
+        .into_iter()
+        .map(|plan| {
+            let (caller, callee) = match plan.caller {
+                Side::Customer => (customer, driver),
+                Side::Driver => (driver, customer),
+            };
+            BindingWrite {
+                vn: plan.vn,
+                caller_side: plan.caller,
+                caller_key: caller.key.clone(),
+                callee: callee.sealed.clone(),
+                caller_id: plan.caller_id,
+            }
+        })
+        .collect()
+}
+
+/// The VNs an exclusive record holds whole.
+pub fn locks_of(record: &SessionRecord) -> Vec<NumberLock> {
+    match (&record.session.numbers, record.policy) {
+        (Some(numbers), AllocationPolicy::Exclusive) => [Side::Customer, Side::Driver]
+            .into_iter()
+            .map(|side| NumberLock {
+                vn: numbers.dialled_by(side).clone(),
+                side,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Moves a session from `before` (absent for a new order) to `after`: writes every binding and
+/// lock of `after` (refreshing owner, callee and deadline) and removes those only `before` had.
+pub fn transition(before: Option<&SessionRecord>, after: SessionRecord) -> SessionWrite {
+    let put_bindings = bindings_of(&after);
+    let put_locks = locks_of(&after);
+    let (delete_bindings, delete_locks) = match before {
+        None => (Vec::new(), Vec::new()),
+        Some(before) => {
+            let kept: HashSet<BindingKey> = put_bindings.iter().map(BindingWrite::key).collect();
+            let kept_locks: HashSet<_> = put_locks.iter().map(|l| l.vn.clone()).collect();
+            (
+                bindings_of(before)
+                    .iter()
+                    .map(BindingWrite::key)
+                    .filter(|k| !kept.contains(k))
+                    .collect(),
+                locks_of(before)
+                    .into_iter()
+                    .map(|l| l.vn)
+                    .filter(|vn| !kept_locks.contains(vn))
+                    .collect(),
+            )
+        }
+    };
+    SessionWrite {
+        expected_version: before.map(|b| b.version),
+        record: SessionRecord {
+            version: before.map_or(1, |b| b.version + 1),
+            ..after
+        },
+        put_bindings,
+        delete_bindings,
+        put_locks,
+        delete_locks,
+    }
+}
