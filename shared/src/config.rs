@@ -66,15 +66,16 @@ impl Config {
                 reason,
             })?,
         };
-        let default_country = match get("DEFAULT_COUNTRY") {
-            None => None,
-            Some(v) => Some(v.parse().map_err(|e: crate::domain::NumberError| {
-                ConfigError::Invalid {
-                    name: "DEFAULT_COUNTRY",
-                    reason: e.to_string(),
-                }
-            })?),
-        };
+        let default_country =
+            match get("DEFAULT_COUNTRY") {
+                None => None,
+                Some(v) => Some(v.parse().map_err(|e: crate::domain::NumberError| {
+                    ConfigError::Invalid {
+                        name: "DEFAULT_COUNTRY",
+                        reason: e.to_string(),
+                    }
+                })?),
+            };
         let vault = NumberVault::from_base64(
             &required("NUMBER_HASH_KEY")?,
             &required("NUMBER_ENCRYPTION_KEY")?,
@@ -107,8 +108,14 @@ mod tests {
 
     const BASE: &[(&str, &str)] = &[
         ("TABLE_NAME", "maskline"),
-        ("NUMBER_HASH_KEY", "bWFza2xpbmUtdGVzdC1oYXNoLWtleS0zMi1ieXRlcyE="),
-        ("NUMBER_ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+        (
+            "NUMBER_HASH_KEY",
+            "bWFza2xpbmUtdGVzdC1oYXNoLWtleS0zMi1ieXRlcyE=",
+        ),
+        (
+            "NUMBER_ENCRYPTION_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        ),
     ];
 
     #[test]

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::events::PublishedEvent;
-use crate::domain::{AllocationPolicy, OrderId, ParticipantId, Region, Session, Side, VirtualNumber};
+use crate::domain::{
+    AllocationPolicy, OrderId, ParticipantId, Region, Session, Side, VirtualNumber,
+};
 use crate::privacy::{CallerKey, SealedNumber};
 
 /// A participant as stored: never the number itself, only its lookup key and its sealed copy.
@@ -63,6 +65,16 @@ pub struct BindingKey {
     pub vn: VirtualNumber,
     pub caller_side: Side,
     pub caller_key: CallerKey,
+}
+
+/// A binding as read back for call routing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBinding {
+    pub order_id: OrderId,
+    pub caller_side: Side,
+    pub callee: SealedNumber,
+    pub caller_id: VirtualNumber,
+    pub live_until: DateTime<Utc>,
 }
 
 /// An exclusive-policy hold of a whole VN by one session (owned and timed like a binding).
@@ -128,6 +140,13 @@ pub trait SessionStore: Send + Sync {
     /// Strongly consistent read of an order's session.
     async fn load_session(&self, order_id: &OrderId) -> Result<Option<SessionRecord>, StoreError>;
 
+    /// Strongly consistent read of the binding for (dialled VN, caller): the whole of call routing.
+    async fn binding(
+        &self,
+        vn: &VirtualNumber,
+        caller: &CallerKey,
+    ) -> Result<Option<StoredBinding>, StoreError>;
+
     /// The region's numbers; `None` when the region has never had a number (unknown region).
     async fn region_pool(&self, region: &Region) -> Result<Option<Vec<PoolNumber>>, StoreError>;
 
@@ -140,8 +159,11 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<Vec<LiveBinding>, StoreError>;
 
     /// Applies a [`SessionWrite`] atomically, judging expiry against `now`.
-    async fn write_session(&self, write: &SessionWrite, now: DateTime<Utc>)
-        -> Result<(), WriteError>;
+    async fn write_session(
+        &self,
+        write: &SessionWrite,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError>;
 }
 
 #[derive(Debug, thiserror::Error)]

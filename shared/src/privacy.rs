@@ -28,7 +28,9 @@ pub enum PrivacyError {
     WeakHashKey { name: &'static str },
     #[error("{name} must be base64 of exactly 32 random bytes (try: openssl rand -base64 32)")]
     BadEncryptionKey { name: &'static str },
-    #[error("a stored number could not be decrypted (wrong NUMBER_ENCRYPTION_KEY or corrupted item)")]
+    #[error(
+        "a stored number could not be decrypted (wrong NUMBER_ENCRYPTION_KEY or corrupted item)"
+    )]
     Undecryptable,
 }
 
@@ -166,11 +168,9 @@ mod tests {
         let v = vault();
         assert_eq!(v.caller_key(&number()), v.caller_key(&number()));
         assert!(!v.caller_key(&number()).as_str().contains("9876500001"));
-        let other_key = NumberVault::from_base64(
-            "b3RoZXItaGFzaC1rZXktb2YtdGhpcnR5LXR3by1ieXRlcw==",
-            ENC_KEY,
-        )
-        .unwrap();
+        let other_key =
+            NumberVault::from_base64("b3RoZXItaGFzaC1rZXktb2YtdGhpcnR5LXR3by1ieXRlcw==", ENC_KEY)
+                .unwrap();
         assert_ne!(v.caller_key(&number()), other_key.caller_key(&number()));
     }
 
@@ -193,8 +193,9 @@ mod tests {
             v.open(&SealedNumber::from_stored(tampered)),
             Err(PrivacyError::Undecryptable)
         );
-        let other = NumberVault::from_base64(HASH_KEY, "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=")
-            .unwrap();
+        let other =
+            NumberVault::from_base64(HASH_KEY, "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=")
+                .unwrap();
         assert_eq!(other.open(&sealed), Err(PrivacyError::Undecryptable));
     }
 

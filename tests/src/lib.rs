@@ -1,0 +1,16 @@
+//! Test harness for Maskline's integration tests.
+//!
+//! Every test gets a fresh table on Amazon's DynamoDB Local and a fresh EventBridge bus on moto,
+//! with a rule copying the bus to an SQS queue so tests read published events the way a consumer
+//! would. Both services are started by `make test`; a test run without them fails at once with a
+//! message saying so — it never skips.
+
+pub mod bus;
+pub mod clock;
+pub mod fixtures;
+pub mod invariants;
+pub mod world;
+
+pub use bus::PublishedEvents;
+pub use clock::ManualClock;
+pub use world::World;

@@ -12,7 +12,10 @@ pub async fn handle(
     default_country: Option<DefaultCountry>,
     event: SqsEvent,
 ) -> SqsBatchResponse {
-    process_batch(&event, async |body| assign(allocator, default_country, body).await).await
+    process_batch(&event, async |body| {
+        assign(allocator, default_country, body).await
+    })
+    .await
 }
 
 async fn assign(
@@ -23,7 +26,11 @@ async fn assign(
     let assigned = match OrderEvent::parse(body, default_country) {
         Ok(OrderEvent::DriverAssigned(assigned)) => assigned,
         Ok(_) => return Err(MessageFailure::permanent("not a DriverAssigned event")),
-        Err(e) => return Err(MessageFailure::permanent(format!("malformed DriverAssigned: {e}"))),
+        Err(e) => {
+            return Err(MessageFailure::permanent(format!(
+                "malformed DriverAssigned: {e}"
+            )))
+        }
     };
     match allocator.assign(&assigned).await {
         Ok(outcome) => {

@@ -13,8 +13,14 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let aws = aws_config().await;
     let allocator = Allocator {
-        store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name)),
-        publisher: Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&aws), &config.event_bus_name)),
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            &config.table_name,
+        )),
+        publisher: Arc::new(EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(&aws),
+            &config.event_bus_name,
+        )),
         clock: Arc::new(SystemClock),
         vault: config.vault.clone(),
         policy: config.policy,

@@ -13,7 +13,10 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let aws = aws_config().await;
     let numbers = OrderNumbers {
-        store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name)),
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            &config.table_name,
+        )),
         clock: Arc::new(SystemClock),
     };
     let numbers = &numbers;

@@ -18,7 +18,11 @@ async fn release(releaser: &Releaser, body: &str) -> Result<(), MessageFailure> 
                 "not an OrderDelivered or OrderCancelled event",
             ))
         }
-        Err(e) => return Err(MessageFailure::permanent(format!("malformed order event: {e}"))),
+        Err(e) => {
+            return Err(MessageFailure::permanent(format!(
+                "malformed order event: {e}"
+            )))
+        }
     };
     let outcome = releaser
         .end(&ended)

@@ -42,7 +42,12 @@ impl EventPublisher for EventBridgePublisher {
             .entries(entry)
             .send()
             .await
-            .map_err(|e| failed(anyhow::anyhow!("{}", aws_sdk_eventbridge::error::DisplayErrorContext(e))))?;
+            .map_err(|e| {
+                failed(anyhow::anyhow!(
+                    "{}",
+                    aws_sdk_eventbridge::error::DisplayErrorContext(e)
+                ))
+            })?;
         // PutEvents succeeds as a call even when an entry is refused: check the entry itself.
         if output.failed_entry_count() > 0 {
             let reason = output

@@ -86,20 +86,22 @@ impl OrderEvent {
             .get("detail")
             .filter(|d| d.is_object())
             .ok_or(EventError::Missing("detail"))?;
-        let order_id = OrderId::parse(text(detail, "detail.order_id", &["order_id"])?).map_err(
-            |e| EventError::Invalid {
-                field: "detail.order_id",
-                reason: e.to_string(),
-            },
-        )?;
+        let order_id =
+            OrderId::parse(text(detail, "detail.order_id", &["order_id"])?).map_err(|e| {
+                EventError::Invalid {
+                    field: "detail.order_id",
+                    reason: e.to_string(),
+                }
+            })?;
         match detail_type {
             "DriverAssigned" => {
-                let region = Region::parse(text(detail, "detail.region", &["region"])?).map_err(
-                    |e| EventError::Invalid {
-                        field: "detail.region",
-                        reason: e.to_string(),
-                    },
-                )?;
+                let region =
+                    Region::parse(text(detail, "detail.region", &["region"])?).map_err(|e| {
+                        EventError::Invalid {
+                            field: "detail.region",
+                            reason: e.to_string(),
+                        }
+                    })?;
                 let customer = participant(detail, Role::Customer, default_country)?;
                 let driver = participant(detail, Role::Driver, default_country)?;
                 Ok(OrderEvent::DriverAssigned(DriverAssigned {
@@ -146,18 +148,18 @@ fn participant(
             Role::Customer => "detail.customer",
             Role::Driver => "detail.driver",
         }))?;
-    let id = ParticipantId::parse(text(party, id_field, &["id"])?).map_err(|e| {
-        EventError::Invalid {
+    let id =
+        ParticipantId::parse(text(party, id_field, &["id"])?).map_err(|e| EventError::Invalid {
             field: id_field,
             reason: e.to_string(),
-        }
-    })?;
-    let phone = E164::parse(text(party, phone_field, &["phone"])?, default_country).map_err(
-        |reason| EventError::BadPhone {
-            field: phone_field,
-            reason,
-        },
-    )?;
+        })?;
+    let phone =
+        E164::parse(text(party, phone_field, &["phone"])?, default_country).map_err(|reason| {
+            EventError::BadPhone {
+                field: phone_field,
+                reason,
+            }
+        })?;
     Ok(Participant { id, phone })
 }
 
@@ -269,7 +271,9 @@ mod tests {
 
     #[test]
     fn parses_the_documented_driver_assigned_contract() {
-        let OrderEvent::DriverAssigned(e) = OrderEvent::parse(&assigned(good_detail()), india()).unwrap() else {
+        let OrderEvent::DriverAssigned(e) =
+            OrderEvent::parse(&assigned(good_detail()), india()).unwrap()
+        else {
             panic!("expected DriverAssigned");
         };
         assert_eq!(e.order_id.as_str(), "ORD-1");
@@ -286,7 +290,8 @@ mod tests {
             ("OrderCancelled", OrderOutcome::Cancelled),
         ] {
             let body = json!({"detail-type":kind,"source":"orders","detail":{"order_id":"ORD-9"}});
-            let OrderEvent::OrderEnded(e) = OrderEvent::parse(&body.to_string(), None).unwrap() else {
+            let OrderEvent::OrderEnded(e) = OrderEvent::parse(&body.to_string(), None).unwrap()
+            else {
                 panic!("expected OrderEnded");
             };
             assert_eq!((e.order_id.as_str(), e.outcome), ("ORD-9", outcome));
@@ -305,7 +310,13 @@ mod tests {
         let mut bad_phone = good_detail();
         bad_phone["customer"]["phone"] = json!("+91 98765");
         let err = OrderEvent::parse(&assigned(bad_phone), india()).unwrap_err();
-        assert!(matches!(err, EventError::BadPhone { field: "detail.customer.phone", .. }));
+        assert!(matches!(
+            err,
+            EventError::BadPhone {
+                field: "detail.customer.phone",
+                ..
+            }
+        ));
         assert!(!err.to_string().contains("98765"));
 
         let mut numeric_phone = good_detail();
@@ -313,7 +324,10 @@ mod tests {
         let err = OrderEvent::parse(&assigned(numeric_phone), india()).unwrap_err();
         assert!(!err.to_string().contains("9876500001"));
 
-        assert_eq!(OrderEvent::parse("{not json", None), Err(EventError::NotJson));
+        assert_eq!(
+            OrderEvent::parse("{not json", None),
+            Err(EventError::NotJson)
+        );
         assert_eq!(
             OrderEvent::parse(&json!({"detail-type":"DriverAssigned"}).to_string(), None),
             Err(EventError::Missing("detail"))

@@ -7,7 +7,7 @@ pub mod number;
 pub mod policy;
 pub mod session;
 
-pub use ids::{IdError, OrderId, Operator, ParticipantId, Provider, Region};
-pub use number::{E164, NumberError, VirtualNumber};
+pub use ids::{IdError, Operator, OrderId, ParticipantId, Provider, Region};
+pub use number::{NumberError, VirtualNumber, E164};
 pub use policy::AllocationPolicy;
 pub use session::{Participant, Session, SessionState, Side};

@@ -18,7 +18,9 @@ pub enum NumberError {
     Unparsable,
     #[error("phone number is not a valid number for its country")]
     Invalid,
-    #[error("unknown default country code {0:?} (expected an ISO 3166 alpha-2 code such as IN or US)")]
+    #[error(
+        "unknown default country code {0:?} (expected an ISO 3166 alpha-2 code such as IN or US)"
+    )]
     UnknownCountry(String),
 }
 
@@ -188,7 +190,7 @@ mod tests {
 
     #[test]
     fn masks_keep_prefix_and_last_four() {
-        assert_eq!(mask("+14155550123"), "+44******0123");
+        assert_eq!(mask("+14155550123"), "+14*****0123");
         assert_eq!(mask("04040404040"), "04*****4040");
         assert_eq!(mask("12345"), "*****");
     }

@@ -13,8 +13,8 @@ use crate::domain::{
     AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side, VirtualNumber,
 };
 use crate::ports::{
-    SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError, StoredParticipant,
-    PublishError, WriteError, WriteRejected,
+    PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError,
+    StoredParticipant, WriteError, WriteRejected,
 };
 use crate::privacy::NumberVault;
 
@@ -150,13 +150,19 @@ impl Allocator {
             warn!(order_id = %session.order_id, "session past its maximum lifetime; DriverAssigned ignored");
             return Ok(Some(AllocationOutcome::IgnoredExpired));
         }
-        let same_driver = record.driver.as_ref().is_some_and(|d| d.id == driver.id && d.key == driver.key);
+        let same_driver = record
+            .driver
+            .as_ref()
+            .is_some_and(|d| d.id == driver.id && d.key == driver.key);
         if same_driver {
             // Announce again: the first delivery may have failed to publish after the write.
             self.announce(session).await?;
             return Ok(Some(AllocationOutcome::AlreadyAssigned(session.clone())));
         }
-        if session.assigned_at.is_some_and(|current| event.occurred_at < current) {
+        if session
+            .assigned_at
+            .is_some_and(|current| event.occurred_at < current)
+        {
             info!(order_id = %session.order_id, "DriverAssigned older than the assignment in force; ignored");
             return Ok(Some(AllocationOutcome::IgnoredStale));
         }
@@ -177,7 +183,11 @@ impl Allocator {
             .region_pool(&event.region)
             .await?
             .ok_or_else(|| AllocationError::UnknownRegion(event.region.clone()))?;
-        let healthy = pool.into_iter().filter(|n| n.healthy).map(|n| n.vn).collect();
+        let healthy = pool
+            .into_iter()
+            .filter(|n| n.healthy)
+            .map(|n| n.vn)
+            .collect();
         let mut candidates = Candidates::new(healthy);
         for (side, party) in [(Side::Customer, customer), (Side::Driver, driver)] {
             for live in self.store.live_numbers_of(&party.key, now).await? {
@@ -243,8 +253,8 @@ fn choose_numbers(
             .map(|n| n.dialled_by(side).clone())
             .filter(|vn| Some(vn) != besides && candidates.is_usable_for(side, vn))
     };
-    let customer_dials = keep(Side::Customer, None)
-        .or_else(|| candidates.pick(Side::Customer, None, &mut rng))?;
+    let customer_dials =
+        keep(Side::Customer, None).or_else(|| candidates.pick(Side::Customer, None, &mut rng))?;
     let driver_dials = keep(Side::Driver, Some(&customer_dials))
         .or_else(|| candidates.pick(Side::Driver, Some(&customer_dials), &mut rng))?;
     Some(AssignedNumbers {

@@ -1,12 +1,14 @@
 //! Use cases, written against the ports: what happens on DriverAssigned, on delivery or
-//! cancellation, and when an app asks for an order's numbers.
+//! cancellation, when an app asks for an order's numbers, and when a call must be routed.
 
 pub mod allocate;
 pub mod order_numbers;
 pub mod release;
 mod retry;
+pub mod route_call;
 mod session_plan;
 
 pub use allocate::{AllocationError, AllocationOutcome, Allocator};
 pub use order_numbers::{OrderNumbers, OrderNumbersView};
 pub use release::{ReleaseError, ReleaseOutcome, Releaser};
+pub use route_call::{CallRouter, Route, RouteError};

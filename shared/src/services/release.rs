@@ -9,8 +9,8 @@ use crate::domain::events::{OrderEnded, PublishedEvent};
 use crate::domain::session::SessionStatus;
 use crate::domain::{OrderId, Session, SessionState};
 use crate::ports::{
-    PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError,
-    WriteError, WriteRejected,
+    PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError, WriteError,
+    WriteRejected,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,11 +9,9 @@ use crate::ports::{BindingKey, BindingWrite, NumberLock, SessionRecord, SessionW
 
 /// The bindings a record implies: empty for a tombstone or a record missing a participant.
 pub fn bindings_of(record: &SessionRecord) -> Vec<BindingWrite> {
-    let (Some(numbers), Some(customer), Some(driver)) = (
-        &record.session.numbers,
-        &record.customer,
-        &record.driver,
-    ) else {
+    let (Some(numbers), Some(customer), Some(driver)) =
+        (&record.session.numbers, &record.customer, &record.driver)
+    else {
         return Vec::new();
     };
     bindings_for(numbers)

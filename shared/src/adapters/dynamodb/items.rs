@@ -10,7 +10,9 @@ use crate::domain::session::AssignedNumbers;
 use crate::domain::{
     AllocationPolicy, OrderId, ParticipantId, Region, Session, SessionState, Side, VirtualNumber,
 };
-use crate::ports::{BindingWrite, NumberLock, SessionRecord, StoreError, StoredParticipant};
+use crate::ports::{
+    BindingWrite, NumberLock, SessionRecord, StoreError, StoredBinding, StoredParticipant,
+};
 use crate::privacy::{CallerKey, SealedNumber};
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -32,7 +34,10 @@ fn ttl_after(live_until: DateTime<Utc>, retention_seconds: i64) -> AttributeValu
 }
 
 fn corrupt(item: &Item, what: &str) -> StoreError {
-    let pk = item.get(layout::PK).and_then(|v| v.as_s().ok()).map_or("?", String::as_str);
+    let pk = item
+        .get(layout::PK)
+        .and_then(|v| v.as_s().ok())
+        .map_or("?", String::as_str);
     StoreError::Corrupt(format!("{what} on item {pk}"))
 }
 
@@ -44,7 +49,9 @@ pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
 }
 
 pub fn opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 pub fn get_n(item: &Item, name: &str) -> Result<i64, StoreError> {
@@ -69,7 +76,11 @@ fn opt_rfc3339(item: &Item, name: &str) -> Result<Option<DateTime<Utc>>, StoreEr
         .transpose()
 }
 
-fn parse_with<T, E>(item: &Item, name: &str, parse: impl FnOnce(&str) -> Result<T, E>) -> Result<T, StoreError> {
+fn parse_with<T, E>(
+    item: &Item,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, StoreError> {
     parse(get_s(item, name)?).map_err(|_| corrupt(item, &format!("invalid {name}")))
 }
 
@@ -145,7 +156,10 @@ pub fn session_item(record: &SessionRecord) -> Item {
         participant_attrs(&mut item, driver, DRIVER_ATTRS);
     }
     if let Some(numbers) = &session.numbers {
-        item.insert(attr::CUSTOMER_DIALS.into(), s(numbers.customer_dials.as_str()));
+        item.insert(
+            attr::CUSTOMER_DIALS.into(),
+            s(numbers.customer_dials.as_str()),
+        );
         item.insert(attr::DRIVER_DIALS.into(), s(numbers.driver_dials.as_str()));
     }
     if let Some(t) = session.assigned_at {
@@ -198,8 +212,14 @@ pub fn session_from_item(item: &Item) -> Result<SessionRecord, StoreError> {
 pub fn binding_item(binding: &BindingWrite, session: &Session) -> Item {
     let mut item = Item::new();
     item.insert(layout::PK.into(), s(layout::vn_pk(&binding.vn)));
-    item.insert(layout::SK.into(), s(layout::binding_sk(&binding.caller_key)));
-    item.insert(layout::GSI2_PK.into(), s(layout::caller_gsi_pk(&binding.caller_key)));
+    item.insert(
+        layout::SK.into(),
+        s(layout::binding_sk(&binding.caller_key)),
+    );
+    item.insert(
+        layout::GSI2_PK.into(),
+        s(layout::caller_gsi_pk(&binding.caller_key)),
+    );
     item.insert(layout::GSI2_SK.into(), s(binding.vn.as_str()));
     item.insert(attr::ORDER_ID.into(), s(session.order_id.as_str()));
     item.insert(attr::CALLER_SIDE.into(), s(side_name(binding.caller_side)));
@@ -211,6 +231,20 @@ pub fn binding_item(binding: &BindingWrite, session: &Session) -> Item {
         ttl_after(session.live_until, layout::BINDING_RETENTION_SECONDS),
     );
     item
+}
+
+pub fn binding_from_item(item: &Item) -> Result<StoredBinding, StoreError> {
+    Ok(StoredBinding {
+        order_id: parse_with(item, attr::ORDER_ID, OrderId::parse)?,
+        caller_side: match get_s(item, attr::CALLER_SIDE)? {
+            "customer" => Side::Customer,
+            "driver" => Side::Driver,
+            _ => return Err(corrupt(item, "unknown caller side")),
+        },
+        callee: SealedNumber::from_stored(get_s(item, attr::CALLEE)?.to_string()),
+        caller_id: parse_with(item, attr::CALLER_ID, |v| VirtualNumber::parse(v, None))?,
+        live_until: get_time_ms(item, attr::LIVE_UNTIL)?,
+    })
 }
 
 pub fn lock_item(lock: &NumberLock, session: &Session) -> Item {

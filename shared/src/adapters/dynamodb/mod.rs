@@ -12,12 +12,13 @@ use chrono::{DateTime, Utc};
 
 pub use pool::{PoolEntry, PoolEntryView, PoolInsert};
 
-use self::items::{get_s, get_time_ms, s, session_from_item};
+use self::items::{binding_from_item, get_s, get_time_ms, s, session_from_item};
 use self::layout::{attr, GSI2, GSI2_PK};
 use self::session_write::describe;
 use crate::domain::{OrderId, Region, VirtualNumber};
 use crate::ports::{
-    LiveBinding, PoolNumber, SessionRecord, SessionStore, SessionWrite, StoreError, WriteError,
+    LiveBinding, PoolNumber, SessionRecord, SessionStore, SessionWrite, StoreError, StoredBinding,
+    WriteError,
 };
 use crate::privacy::CallerKey;
 
@@ -51,12 +52,35 @@ impl SessionStore for DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(items::key(layout::order_pk(order_id), layout::SESSION)))
+            .set_key(Some(items::key(
+                layout::order_pk(order_id),
+                layout::SESSION,
+            )))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| StoreError::Unavailable(describe(e)))?;
         output.item.as_ref().map(session_from_item).transpose()
+    }
+
+    async fn binding(
+        &self,
+        vn: &VirtualNumber,
+        caller: &CallerKey,
+    ) -> Result<Option<StoredBinding>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(items::key(
+                layout::vn_pk(vn),
+                layout::binding_sk(caller),
+            )))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(describe(e)))?;
+        output.item.as_ref().map(binding_from_item).transpose()
     }
 
     async fn region_pool(&self, region: &Region) -> Result<Option<Vec<PoolNumber>>, StoreError> {

@@ -50,7 +50,10 @@ impl DynamoStore {
         let mut number = Item::new();
         number.insert(layout::PK.into(), s(layout::vn_pk(&entry.vn)));
         number.insert(layout::SK.into(), s(layout::META));
-        number.insert(layout::GSI1_PK.into(), s(layout::pool_gsi_pk(&entry.region)));
+        number.insert(
+            layout::GSI1_PK.into(),
+            s(layout::pool_gsi_pk(&entry.region)),
+        );
         number.insert(
             layout::GSI1_SK.into(),
             s(format!("{}#{}", entry.operator, entry.vn)),
@@ -192,7 +195,9 @@ impl DynamoStore {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            count += page.map_err(|e| StoreError::Unavailable(describe(e)))?.count as usize;
+            count += page
+                .map_err(|e| StoreError::Unavailable(describe(e)))?
+                .count as usize;
         }
         Ok(count)
     }

@@ -1,6 +1,7 @@
 //! The table definition, in one place: `maskctl table create` and the tests build the table from
 //! it, and the SAM template is checked against it.
 
+use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
@@ -79,7 +80,24 @@ pub async fn create_table(client: &Client, table_name: &str) -> anyhow::Result<(
         .set_global_secondary_indexes(Some(global_secondary_indexes()))
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!("creating table {table_name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "creating table {table_name}: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            )
+        })?;
+    // TTL can only be switched on once the table is ACTIVE (DynamoDB Local is instant; AWS is not).
+    client
+        .wait_until_table_exists()
+        .table_name(table_name)
+        .wait(std::time::Duration::from_secs(300))
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "waiting for table {table_name}: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            )
+        })?;
     client
         .update_time_to_live()
         .table_name(table_name)
@@ -92,6 +110,11 @@ pub async fn create_table(client: &Client, table_name: &str) -> anyhow::Result<(
         )
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!("enabling TTL on {table_name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "enabling TTL on {table_name}: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            )
+        })?;
     Ok(())
 }

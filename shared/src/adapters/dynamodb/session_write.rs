@@ -39,7 +39,11 @@ impl DynamoStore {
             .into_iter()
             .collect()
         };
-        let owner_values = || [(":order".to_string(), order.clone())].into_iter().collect();
+        let owner_values = || {
+            [(":order".to_string(), order.clone())]
+                .into_iter()
+                .collect()
+        };
 
         let mut transaction: Vec<(Guarded, TransactWriteItem)> = Vec::new();
 
@@ -163,7 +167,10 @@ fn rejection(
     } else {
         WriteError::Store(StoreError::Unavailable(anyhow::anyhow!(
             "transaction cancelled: {:?}",
-            reasons.iter().map(|r| r.code().unwrap_or("None")).collect::<Vec<_>>()
+            reasons
+                .iter()
+                .map(|r| r.code().unwrap_or("None"))
+                .collect::<Vec<_>>()
         )))
     }
 }

@@ -1,0 +1,141 @@
+//! A per-test EventBridge bus on moto, routed by a rule to an SQS queue we read back.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::Value;
+
+pub struct PublishedEvents {
+    pub bus_name: String,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+/// One event as a consumer of the bus receives it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub detail_type: String,
+    pub source: String,
+    pub detail: Value,
+    /// The whole message body, for "no real number anywhere" checks.
+    pub raw: String,
+}
+
+impl PublishedEvents {
+    pub async fn create(
+        config: &aws_config::SdkConfig,
+        name: &str,
+    ) -> anyhow::Result<PublishedEvents> {
+        let events = aws_sdk_eventbridge::Client::new(config);
+        let sqs = aws_sdk_sqs::Client::new(config);
+        events
+            .create_event_bus()
+            .name(name)
+            .send()
+            .await
+            .context("creating the event bus on moto")?;
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .context("creating the queue on moto")?
+            .queue_url
+            .context("moto returned no queue url")?;
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await?
+            .attributes
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
+            .context("queue has no ARN")?;
+        events
+            .put_rule()
+            .name("all-maskline-events")
+            .event_bus_name(name)
+            .event_pattern(r#"{"source":["maskline"]}"#)
+            .send()
+            .await
+            .context("creating the rule")?;
+        events
+            .put_targets()
+            .rule("all-maskline-events")
+            .event_bus_name(name)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("queue")
+                    .arn(queue_arn)
+                    .build()?,
+            )
+            .send()
+            .await
+            .context("targeting the queue")?;
+        Ok(PublishedEvents {
+            bus_name: name.to_string(),
+            sqs,
+            queue_url,
+        })
+    }
+
+    /// Reads events until `at_least` have arrived (or a few quiet seconds pass), then drains any
+    /// stragglers so a test sees duplicates too.
+    pub async fn read(&self, at_least: usize) -> Vec<Received> {
+        let mut received = Vec::new();
+        let mut quiet_polls = 0;
+        while quiet_polls < if received.len() >= at_least { 1 } else { 6 } {
+            let output = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(if received.len() >= at_least { 0 } else { 1 })
+                .send()
+                .await
+                .expect("receive from moto");
+            let messages = output.messages.unwrap_or_default();
+            if messages.is_empty() {
+                quiet_polls += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            quiet_polls = 0;
+            for message in messages {
+                let raw = message.body.clone().unwrap_or_default();
+                let envelope: Value = serde_json::from_str(&raw).expect("event is JSON");
+                received.push(Received {
+                    detail_type: envelope["detail-type"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    source: envelope["source"].as_str().unwrap_or_default().to_string(),
+                    detail: envelope["detail"].clone(),
+                    raw,
+                });
+                if let Some(handle) = message.receipt_handle {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .expect("delete from moto");
+                }
+            }
+        }
+        received
+    }
+
+    /// Events of one type, in arrival order.
+    pub async fn read_of_type(&self, detail_type: &str, at_least: usize) -> Vec<Received> {
+        self.read(at_least)
+            .await
+            .into_iter()
+            .filter(|e| e.detail_type == detail_type)
+            .collect()
+    }
+}

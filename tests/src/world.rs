@@ -1,0 +1,164 @@
+//! One test's world: a fresh table on DynamoDB Local, a fresh bus and queue on moto, a manual
+//! clock, and the services wired exactly as the functions wire them.
+
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::Duration;
+use maskline::adapters::dynamodb::{schema, DynamoStore, PoolEntry};
+use maskline::adapters::eventbridge::EventBridgePublisher;
+use maskline::domain::{AllocationPolicy, Operator, Provider, Region, VirtualNumber};
+use maskline::privacy::NumberVault;
+use maskline::services::{Allocator, CallRouter, OrderNumbers, Releaser};
+
+use crate::bus::PublishedEvents;
+use crate::clock::ManualClock;
+use crate::fixtures::{vn, ENCRYPTION_KEY, HASH_KEY};
+
+pub type Item = std::collections::HashMap<String, AttributeValue>;
+
+pub const GRACE_SECONDS: i64 = 1800;
+pub const SESSION_MAX_SECONDS: i64 = 24 * 3600;
+
+pub struct World {
+    pub store: Arc<DynamoStore>,
+    pub clock: Arc<ManualClock>,
+    pub events: PublishedEvents,
+    pub vault: NumberVault,
+    pub table: String,
+    aws: aws_config::SdkConfig,
+}
+
+fn require_env(name: &str, what: &str) {
+    if std::env::var(name).map_or(true, |v| v.is_empty()) {
+        panic!(
+            "{name} is not set, so there is no {what} to test against. \
+             Run the tests with `make test`, which installs and starts DynamoDB Local and moto."
+        );
+    }
+}
+
+impl World {
+    pub async fn new() -> World {
+        require_env("AWS_ENDPOINT_URL_DYNAMODB", "DynamoDB Local");
+        require_env("AWS_ENDPOINT_URL_EVENTBRIDGE", "moto (local EventBridge)");
+        require_env("AWS_ENDPOINT_URL_SQS", "moto (local SQS)");
+        let config = maskline::adapters::aws_config().await;
+        let name = format!("t-{}", uuid::Uuid::new_v4().simple());
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        schema::create_table(&client, &name)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot create a table on DynamoDB Local ({e:#}); is `make test` running it?"
+                )
+            });
+        let events = PublishedEvents::create(&config, &name)
+            .await
+            .unwrap_or_else(|e| panic!("cannot set up the bus on moto ({e:#})"));
+        World {
+            store: Arc::new(DynamoStore::new(client, &name)),
+            clock: Arc::new(ManualClock::starting_now()),
+            events,
+            vault: NumberVault::from_base64(HASH_KEY, ENCRYPTION_KEY).expect("test keys are valid"),
+            table: name,
+            aws: config,
+        }
+    }
+
+    /// Adds VNs `first..first+count` to `region` under `operator`.
+    pub async fn add_pool(
+        &self,
+        region: &str,
+        operator: &str,
+        first: u32,
+        count: u32,
+    ) -> Vec<VirtualNumber> {
+        let mut added = Vec::new();
+        for i in first..first + count {
+            let entry = PoolEntry {
+                vn: vn(i),
+                region: Region::parse(region).unwrap(),
+                operator: Operator::parse(operator).unwrap(),
+                provider: Provider::parse("static").unwrap(),
+            };
+            self.store
+                .add_number(&entry)
+                .await
+                .expect("add pool number");
+            added.push(entry.vn);
+        }
+        added
+    }
+
+    pub fn allocator(&self, policy: AllocationPolicy) -> Allocator {
+        Allocator {
+            store: self.store.clone(),
+            publisher: Arc::new(self.publisher()),
+            clock: self.clock.clone(),
+            vault: self.vault.clone(),
+            policy,
+            session_max: Duration::seconds(SESSION_MAX_SECONDS),
+        }
+    }
+
+    pub fn releaser(&self) -> Releaser {
+        Releaser {
+            store: self.store.clone(),
+            publisher: Arc::new(self.publisher()),
+            clock: self.clock.clone(),
+            grace: Duration::seconds(GRACE_SECONDS),
+        }
+    }
+
+    pub fn order_numbers(&self) -> OrderNumbers {
+        OrderNumbers {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    pub fn router(&self) -> CallRouter {
+        CallRouter {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            vault: self.vault.clone(),
+        }
+    }
+
+    fn publisher(&self) -> EventBridgePublisher {
+        EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(&self.aws),
+            &self.events.bus_name,
+        )
+    }
+
+    /// Every item in the table. A Scan, which only tests may use: it inspects the whole state to
+    /// prove nothing was half-written.
+    pub async fn all_items(&self) -> Vec<Item> {
+        self.store
+            .client()
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("scan the test table")
+    }
+
+    /// Items whose sort key starts with `prefix` (`SESSION`, `BIND#`, `LOCK`).
+    pub async fn items_with_sk(&self, prefix: &str) -> Vec<Item> {
+        self.all_items()
+            .await
+            .into_iter()
+            .filter(|item| {
+                item.get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|sk| sk.starts_with(prefix))
+            })
+            .collect()
+    }
+}

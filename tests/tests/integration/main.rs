@@ -1,0 +1,12 @@
+//! Integration tests: one binary, every test against DynamoDB Local (a fresh table each) and moto
+//! (a fresh bus and queue each). Run them with `make test`.
+
+mod bad_input;
+mod concurrency;
+mod exclusive;
+mod idempotency;
+mod lifecycle;
+mod published_events;
+mod reassignment;
+mod release_race;
+mod support;

@@ -1,0 +1,97 @@
+//! A new agent for the same order: the agent's side moves, the customer keeps their number.
+
+use chrono::{Duration, Utc};
+use maskline::domain::{AllocationPolicy, VirtualNumber};
+use maskline::services::Route;
+use maskline_tests::fixtures::{customer_phone, driver_assigned_at, driver_phone, e164};
+use maskline_tests::invariants::assert_consistent;
+use maskline_tests::World;
+
+use crate::support::{allocate, numbers_of};
+
+async fn route(world: &World, dialled: &str, caller: &str) -> Route {
+    world
+        .router()
+        .route(&VirtualNumber::parse(dialled, None).unwrap(), &e164(caller))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_new_agent_takes_over_and_the_old_one_is_cut_off() {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 6).await;
+    let first_time = Utc::now() - Duration::minutes(10);
+    let failed = allocate(
+        &world,
+        AllocationPolicy::Shared,
+        &[driver_assigned_at("ORD-1", "blr", 1, 1, first_time)],
+    )
+    .await;
+    assert!(failed.is_empty());
+    let (customer_dials, old_driver_dials) = numbers_of(&world, "ORD-1").await;
+
+    let failed = allocate(
+        &world,
+        AllocationPolicy::Shared,
+        &[driver_assigned_at("ORD-1", "blr", 1, 2, Utc::now())],
+    )
+    .await;
+    assert!(failed.is_empty());
+    let (customer_dials_after, driver_dials) = numbers_of(&world, "ORD-1").await;
+    assert_eq!(
+        customer_dials_after, customer_dials,
+        "the customer keeps their number"
+    );
+
+    let (customer, new_driver, old_driver) = (customer_phone(1), driver_phone(2), driver_phone(1));
+    // The customer now reaches the new agent, who sees the number to call back on...
+    match route(&world, &customer_dials, &customer).await {
+        Route::Connect {
+            callee, caller_id, ..
+        } => {
+            assert_eq!(callee.expose(), new_driver);
+            assert_eq!(caller_id.as_str(), driver_dials);
+        }
+        other => panic!("customer not connected: {other:?}"),
+    }
+    // ...and the new agent reaches the customer.
+    assert!(matches!(route(&world, &driver_dials, &new_driver).await,
+        Route::Connect { callee, .. } if callee.expose() == customer));
+    // The old agent's binding is gone.
+    assert_eq!(
+        route(&world, &old_driver_dials, &old_driver).await,
+        Route::OutOfSession
+    );
+    assert_eq!(world.items_with_sk("BIND#").await.len(), 2);
+    assert_consistent(&world).await;
+
+    // A redelivered, older assignment of the first agent does not move the order back.
+    let failed = allocate(
+        &world,
+        AllocationPolicy::Shared,
+        &[driver_assigned_at("ORD-1", "blr", 1, 1, first_time)],
+    )
+    .await;
+    assert!(failed.is_empty());
+    assert_eq!(
+        numbers_of(&world, "ORD-1").await,
+        (customer_dials, driver_dials.clone())
+    );
+    assert_eq!(
+        route(&world, &driver_dials, &old_driver).await,
+        Route::OutOfSession
+    );
+
+    let moves: Vec<_> = world
+        .events
+        .read(2)
+        .await
+        .into_iter()
+        .filter(|e| e.detail_type == "MaskedNumbersAssigned")
+        .collect();
+    assert_eq!(moves.len(), 2, "the apps are told about the move");
+    assert!(moves
+        .iter()
+        .any(|e| e.detail["driver_dials"] == driver_dials.as_str()));
+}

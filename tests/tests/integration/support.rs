@@ -1,0 +1,69 @@
+//! Calls into the functions' handlers the way Lambda would.
+
+use aws_lambda_events::event::sqs::SqsBatchResponse;
+use lambda_http::{Body, Request};
+use maskline::domain::number::DefaultCountry;
+use maskline::domain::AllocationPolicy;
+use maskline_tests::fixtures::sqs_event;
+use maskline_tests::World;
+use serde_json::Value;
+
+pub fn india() -> Option<DefaultCountry> {
+    Some("IN".parse().unwrap())
+}
+
+/// Runs allocate-numbers on one batch; returns the ids of the failed messages.
+pub async fn allocate(world: &World, policy: AllocationPolicy, bodies: &[String]) -> Vec<String> {
+    let allocator = world.allocator(policy);
+    let response = allocate_numbers::handler::handle(&allocator, india(), sqs_event(bodies)).await;
+    failed_ids(response)
+}
+
+/// Runs release-numbers on one batch; returns the ids of the failed messages.
+pub async fn release(world: &World, bodies: &[String]) -> Vec<String> {
+    let releaser = world.releaser();
+    let response = release_numbers::handler::handle(&releaser, sqs_event(bodies)).await;
+    failed_ids(response)
+}
+
+fn failed_ids(response: SqsBatchResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect()
+}
+
+/// `GET /v1/orders/{order}/numbers` through the order-numbers handler: (status, JSON body).
+pub async fn order_numbers(world: &World, order: &str) -> (u16, Value) {
+    let request: Request = lambda_http::http::Request::builder()
+        .method("GET")
+        .uri(format!("/v1/orders/{order}/numbers"))
+        .body(Body::Empty)
+        .unwrap();
+    let response = order_numbers::handler::handle(&world.order_numbers(), request).await;
+    let status = response.status().as_u16();
+    let body = match response.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        Body::Binary(b) => serde_json::from_slice(b).unwrap(),
+        Body::Empty => Value::Null,
+        _ => Value::Null,
+    };
+    (status, body)
+}
+
+/// The numbers order-numbers reports: (customer_dials, driver_dials).
+pub async fn numbers_of(world: &World, order: &str) -> (String, String) {
+    let (status, body) = order_numbers(world, order).await;
+    assert_eq!(status, 200, "order {order}: {body}");
+    (
+        body["customer_dials"]
+            .as_str()
+            .expect("customer_dials")
+            .to_string(),
+        body["driver_dials"]
+            .as_str()
+            .expect("driver_dials")
+            .to_string(),
+    )
+}
