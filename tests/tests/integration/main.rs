@@ -8,5 +8,6 @@ mod idempotency;
 mod lifecycle;
 mod published_events;
 mod reassignment;
+mod sample_events;
 mod release_race;
 mod support;
