@@ -9,4 +9,6 @@ pub mod config;
 pub mod domain;
 pub mod ports;
 pub mod privacy;
+pub mod providers;
 pub mod services;
+pub mod webhook_config;

@@ -3,6 +3,7 @@
 
 pub mod dynamodb;
 pub mod eventbridge;
+pub mod http;
 pub mod sqs_batch;
 
 /// Loads the standard AWS configuration. Local endpoints come from `AWS_ENDPOINT_URL_DYNAMODB`,

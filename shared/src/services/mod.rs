@@ -4,6 +4,7 @@
 pub mod allocate;
 pub mod order_numbers;
 pub mod release;
+pub mod resolve_call;
 mod retry;
 pub mod route_call;
 mod session_plan;
@@ -11,4 +12,5 @@ mod session_plan;
 pub use allocate::{AllocationError, AllocationOutcome, Allocator};
 pub use order_numbers::{OrderNumbers, OrderNumbersView};
 pub use release::{ReleaseError, ReleaseOutcome, Releaser};
+pub use resolve_call::ResolveCall;
 pub use route_call::{CallRouter, Route, RouteError};

@@ -8,6 +8,7 @@ mod idempotency;
 mod lifecycle;
 mod published_events;
 mod reassignment;
-mod sample_events;
 mod release_race;
+mod sample_events;
+mod signatures;
 mod support;

@@ -28,7 +28,9 @@ async fn each_sample_event_drives_its_function() {
     let request = lambda_http::request::from_str(&read("order-numbers.json")).unwrap();
     let response = order_numbers::handler::handle(&world.order_numbers(), request).await;
     assert_eq!(response.status(), 200);
-    let Body::Text(text) = response.body() else { panic!("expected a JSON body") };
+    let Body::Text(text) = response.body() else {
+        panic!("expected a JSON body")
+    };
     let view: serde_json::Value = serde_json::from_str(text).unwrap();
     assert_eq!(view["order_id"], "ORD-1");
     assert_eq!(view["state"], "active");

@@ -1,0 +1,2 @@
+//! `resolve-call`: `/webhooks/{twilio|exotel|plivo|vonage}/voice`.
+pub mod handler;

@@ -1,0 +1,68 @@
+//! API Gateway (via `lambda_http`) <-> the provider-neutral webhook types.
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+
+use crate::providers::{HttpMethod, WebhookReply, WebhookRequest};
+
+/// Rebuilds the URL the provider requested, which is what Twilio and Plivo sign:
+/// `PUBLIC_WEBHOOK_BASE_URL` + path + raw query when configured (behind a proxy, a custom domain
+/// or `cargo lambda watch`), else scheme and host from `X-Forwarded-Proto` / `Host`.
+pub fn webhook_request(request: &Request, public_base_url: Option<&str>) -> Option<WebhookRequest> {
+    let method = match *request.method() {
+        Method::GET => HttpMethod::Get,
+        Method::POST => HttpMethod::Post,
+        _ => return None,
+    };
+    let path = request.uri().path();
+    let query = request
+        .uri()
+        .query()
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let headers: std::collections::HashMap<String, String> = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((
+                name.as_str().to_ascii_lowercase(),
+                value.to_str().ok()?.to_string(),
+            ))
+        })
+        .collect();
+    let url = match public_base_url {
+        Some(base) => format!("{base}{path}{query}"),
+        None => {
+            let scheme = headers
+                .get("x-forwarded-proto")
+                .map(String::as_str)
+                .unwrap_or("https");
+            let host = headers
+                .get("host")
+                .map(String::as_str)
+                .unwrap_or("localhost");
+            format!("{scheme}://{host}{path}{query}")
+        }
+    };
+    let body = match request.body() {
+        Body::Empty => Vec::new(),
+        Body::Text(text) => text.as_bytes().to_vec(),
+        Body::Binary(bytes) => bytes.clone(),
+        _ => Vec::new(),
+    };
+    Some(WebhookRequest {
+        method,
+        url,
+        headers,
+        body,
+    })
+}
+
+pub fn into_response(reply: WebhookReply) -> Response<Body> {
+    Response::builder()
+        .status(reply.status)
+        .header("content-type", reply.content_type)
+        .body(Body::from(reply.body))
+        .expect("status and content type are valid")
+}

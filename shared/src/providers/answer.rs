@@ -1,0 +1,63 @@
+//! What to tell the provider: connect the call, or politely refuse it.
+
+use crate::domain::{VirtualNumber, E164};
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Ring `callee`, showing `caller_id` (a VN, never the caller's real number).
+    Connect {
+        callee: E164,
+        caller_id: VirtualNumber,
+    },
+    /// Not a party of a live session on `dialled`: say so, optionally forward to support showing
+    /// the dialled VN (so even the support line never sees a stranger's real number).
+    OutOfSession { dialled: VirtualNumber },
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Answer::Connect { callee, caller_id } => {
+                write!(f, "Connect({callee} showing {caller_id})")
+            }
+            Answer::OutOfSession { dialled } => write!(f, "OutOfSession({dialled})"),
+        }
+    }
+}
+
+/// Per-deployment answer settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerOptions {
+    pub max_call_seconds: u32,
+    pub ring_timeout_seconds: u32,
+    pub record: bool,
+    pub out_of_session_message: String,
+    pub out_of_session_forward: Option<E164>,
+}
+
+pub const DEFAULT_OUT_OF_SESSION_MESSAGE: &str =
+    "Sorry, this number is not available for your call. Please use the number shown in the app.";
+
+impl Default for AnswerOptions {
+    fn default() -> Self {
+        AnswerOptions {
+            max_call_seconds: 3600,
+            ring_timeout_seconds: 30,
+            record: false,
+            out_of_session_message: DEFAULT_OUT_OF_SESSION_MESSAGE.to_string(),
+            out_of_session_forward: None,
+        }
+    }
+}
+
+/// A rendered answer: HTTP 200 with this content type and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+/// E.164 without the `+`, as Plivo and Vonage write numbers.
+pub fn digits(number: &str) -> &str {
+    number.trim_start_matches('+')
+}

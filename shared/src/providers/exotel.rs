@@ -1,0 +1,80 @@
+//! Exotel: the Connect applet's dynamic URL (GET). Exotel signs nothing, so the URL carries a
+//! secret token (checked by [`super::secret_token`]); pair it with IP allow-listing.
+
+use super::answer::{Answer, AnswerOptions, Rendered};
+use super::request::{param, WebhookRequest};
+use super::{BadRequest, CallStatus, InboundCall, StatusReport};
+
+fn first<'a>(params: &'a [(String, String)], names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|n| param(params, n))
+}
+
+pub fn parse_call(request: &WebhookRequest) -> Result<InboundCall, BadRequest> {
+    let params = request.all_params()?;
+    Ok(InboundCall {
+        call_id: first(&params, &["CallSid"])
+            .ok_or(BadRequest::Missing("CallSid"))?
+            .to_string(),
+        from: first(&params, &["CallFrom", "From"])
+            .ok_or(BadRequest::Missing("CallFrom"))?
+            .to_string(),
+        to: first(&params, &["CallTo", "To"])
+            .ok_or(BadRequest::Missing("CallTo"))?
+            .to_string(),
+    })
+}
+
+pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest> {
+    let params = request.all_params()?;
+    let status = first(&params, &["Status", "CallStatus", "DialCallStatus"])
+        .ok_or(BadRequest::Missing("Status"))?;
+    let status = CallStatus::parse(status).ok_or(BadRequest::Invalid("Status"))?;
+    let duration_seconds = first(
+        &params,
+        &["ConversationDuration", "DialCallDuration", "Duration"],
+    )
+    .map(|d| {
+        d.parse()
+            .map_err(|_| BadRequest::Invalid("ConversationDuration"))
+    })
+    .transpose()?;
+    Ok(StatusReport {
+        call: parse_call(request)?,
+        status,
+        duration_seconds,
+    })
+}
+
+/// Exotel's Connect JSON. Out of session there is no one to dial (or only the support line);
+/// the flow's next applet plays the greeting configured in Exotel.
+pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
+    let body = match answer {
+        Answer::Connect { callee, caller_id } => serde_json::json!({
+            "fetch_after_attempt": false,
+            "destination": {"numbers": [callee.expose()]},
+            "outgoing_phone_number": caller_id.as_str(),
+            "record": options.record,
+            "max_ringing_duration": options.ring_timeout_seconds,
+            "max_conversation_duration": options.max_call_seconds,
+        }),
+        Answer::OutOfSession { dialled } => {
+            let numbers: Vec<&str> = options
+                .out_of_session_forward
+                .iter()
+                .map(|n| n.expose())
+                .collect();
+            serde_json::json!({
+                "fetch_after_attempt": false,
+                "destination": {"numbers": numbers},
+                "outgoing_phone_number": dialled.as_str(),
+                "record": false,
+                "max_ringing_duration": options.ring_timeout_seconds,
+                "max_conversation_duration": options.max_call_seconds,
+            })
+        }
+    };
+    Rendered {
+        content_type: "application/json",
+        body: body.to_string(),
+    }
+}

@@ -1,0 +1,234 @@
+//! Telecom providers' call webhooks: parse their requests, verify their signatures, render their
+//! answers. Pure — no I/O, no store — so every format is unit-tested byte for byte.
+
+pub mod answer;
+pub mod authenticate;
+pub mod exotel;
+pub mod plivo;
+mod reply;
+pub mod request;
+pub mod secret_token;
+pub mod twilio;
+pub mod vonage;
+mod xml;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use answer::{Answer, AnswerOptions, Rendered};
+pub use authenticate::authenticate;
+pub use reply::WebhookReply;
+pub use request::{HttpMethod, WebhookRequest};
+
+/// The providers Maskline speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProviderKind {
+    Twilio,
+    Exotel,
+    Plivo,
+    Vonage,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 4] = [
+        ProviderKind::Twilio,
+        ProviderKind::Exotel,
+        ProviderKind::Plivo,
+        ProviderKind::Vonage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Twilio => "twilio",
+            ProviderKind::Exotel => "exotel",
+            ProviderKind::Plivo => "plivo",
+            ProviderKind::Vonage => "vonage",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProviderKind {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ProviderKind::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// A call as every provider describes it: who called which number. Raw strings, normalised by
+/// the caller of the parser (national formats need the configured default country).
+#[derive(Clone, PartialEq, Eq)]
+pub struct InboundCall {
+    pub call_id: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl fmt::Debug for InboundCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InboundCall")
+            .field("call_id", &self.call_id)
+            .field("from", &crate::domain::number::mask(&self.from))
+            .field("to", &self.to)
+            .finish()
+    }
+}
+
+/// `/webhooks/{provider}/{hook}` -> the provider and the hook name (`voice`, `status`, …).
+pub fn webhook_route(path: &str) -> Option<(ProviderKind, &str)> {
+    let rest = path.trim_end_matches('/').strip_prefix("/webhooks/")?;
+    let (provider, hook) = rest.split_once('/')?;
+    Some((provider.parse().ok()?, hook))
+}
+
+/// The HTTP methods each provider's voice webhook is documented to use.
+pub fn voice_methods(provider: ProviderKind) -> &'static [HttpMethod] {
+    match provider {
+        ProviderKind::Twilio => &[HttpMethod::Post],
+        ProviderKind::Exotel => &[HttpMethod::Get],
+        ProviderKind::Plivo | ProviderKind::Vonage => &[HttpMethod::Get, HttpMethod::Post],
+    }
+}
+
+/// Parses a voice webhook into the provider-neutral call.
+pub fn parse_call(
+    provider: ProviderKind,
+    request: &WebhookRequest,
+) -> Result<InboundCall, BadRequest> {
+    match provider {
+        ProviderKind::Twilio => twilio::parse_call(request),
+        ProviderKind::Exotel => exotel::parse_call(request),
+        ProviderKind::Plivo => plivo::parse_call(request),
+        ProviderKind::Vonage => vonage::parse_call(request),
+    }
+}
+
+/// Parses a status callback into the provider-neutral report.
+pub fn parse_status(
+    provider: ProviderKind,
+    request: &WebhookRequest,
+) -> Result<StatusReport, BadRequest> {
+    match provider {
+        ProviderKind::Twilio => twilio::parse_status(request),
+        ProviderKind::Exotel => exotel::parse_status(request),
+        ProviderKind::Plivo => plivo::parse_status(request),
+        ProviderKind::Vonage => vonage::parse_status(request),
+    }
+}
+
+/// Renders an answer in the provider's format.
+pub fn render(provider: ProviderKind, answer: &Answer, options: &AnswerOptions) -> Rendered {
+    match provider {
+        ProviderKind::Twilio => twilio::render(answer, options),
+        ProviderKind::Exotel => exotel::render(answer, options),
+        ProviderKind::Plivo => plivo::render(answer, options),
+        ProviderKind::Vonage => vonage::render(answer, options),
+    }
+}
+
+/// How a call ended (or how far it got), in provider-neutral terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallStatus {
+    Ringing,
+    InProgress,
+    Completed,
+    Busy,
+    NoAnswer,
+    Failed,
+    Canceled,
+}
+
+impl CallStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallStatus::Ringing => "ringing",
+            CallStatus::InProgress => "in-progress",
+            CallStatus::Completed => "completed",
+            CallStatus::Busy => "busy",
+            CallStatus::NoAnswer => "no-answer",
+            CallStatus::Failed => "failed",
+            CallStatus::Canceled => "canceled",
+        }
+    }
+
+    /// A final status that means the parties did not talk.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            CallStatus::Busy | CallStatus::NoAnswer | CallStatus::Failed | CallStatus::Canceled
+        )
+    }
+
+    pub fn is_final(self) -> bool {
+        self == CallStatus::Completed || self.is_failure()
+    }
+
+    pub fn parse(raw: &str) -> Option<CallStatus> {
+        Some(
+            match raw.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+                "ringing" | "initiated" | "queued" | "started" => CallStatus::Ringing,
+                "in-progress" | "answered" => CallStatus::InProgress,
+                "completed" => CallStatus::Completed,
+                "busy" => CallStatus::Busy,
+                "no-answer" | "unanswered" | "timeout" => CallStatus::NoAnswer,
+                "failed" | "rejected" => CallStatus::Failed,
+                "canceled" | "cancelled" => CallStatus::Canceled,
+                _ => return None,
+            },
+        )
+    }
+}
+
+/// A provider's status callback about one call.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StatusReport {
+    pub call: InboundCall,
+    pub status: CallStatus,
+    pub duration_seconds: Option<u32>,
+}
+
+impl fmt::Debug for StatusReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StatusReport")
+            .field("call", &self.call)
+            .field("status", &self.status)
+            .field("duration_seconds", &self.duration_seconds)
+            .finish()
+    }
+}
+
+/// The request is not from the provider (or cannot be checked). Answered 403, before any read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("{0} is not configured; refusing every {1} webhook")]
+    NotConfigured(&'static str, ProviderKind),
+    #[error("signature header {0} is missing")]
+    MissingSignature(&'static str),
+    #[error("signature does not verify")]
+    BadSignature,
+    #[error("the secret token is missing or wrong")]
+    BadToken,
+    #[error("signed token rejected: {0}")]
+    BadJwt(String),
+}
+
+/// The request is from the provider but unusable. Answered 400, before any read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadRequest {
+    #[error("field {0} is missing")]
+    Missing(&'static str),
+    #[error("field {0} is invalid")]
+    Invalid(&'static str),
+    #[error("body is not valid {0}")]
+    Body(&'static str),
+}

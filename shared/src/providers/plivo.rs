@@ -1,0 +1,193 @@
+//! Plivo: answer URL (GET or POST) signed with signature V3, answered with Plivo XML.
+//!
+//! String to sign, as the official SDK builds it: `scheme://host/path`, then for GET `?` and the
+//! merged parameters sorted as `k=v` joined by `&`; for POST `?` and the sorted URL query (the `?`
+//! even when the query is empty but there are POST parameters), a `.` when both exist, then the
+//! sorted POST parameters as `kv` with no separators. Then `.` and the nonce. HMAC-SHA256 with the
+//! auth token, base64. The header may carry several comma-separated signatures; any may match.
+
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use super::answer::{digits, Answer, AnswerOptions, Rendered};
+use super::request::{param, required, HttpMethod, WebhookRequest};
+use super::xml::escape;
+use super::{AuthError, BadRequest, CallStatus, InboundCall, StatusReport};
+
+pub const SIGNATURE_HEADER: &str = "X-Plivo-Signature-V3";
+pub const NONCE_HEADER: &str = "X-Plivo-Signature-V3-Nonce";
+
+pub fn verify(request: &WebhookRequest, auth_token: &str) -> Result<(), AuthError> {
+    let presented = request
+        .header(SIGNATURE_HEADER)
+        .ok_or(AuthError::MissingSignature(SIGNATURE_HEADER))?;
+    let nonce = request
+        .header(NONCE_HEADER)
+        .ok_or(AuthError::MissingSignature(NONCE_HEADER))?;
+    let expected = signature(auth_token, &string_to_sign(request), nonce);
+    let matches = presented
+        .split(',')
+        .any(|candidate| bool::from(candidate.trim().as_bytes().ct_eq(expected.as_bytes())));
+    if matches {
+        Ok(())
+    } else {
+        Err(AuthError::BadSignature)
+    }
+}
+
+pub fn signature(auth_token: &str, signed_url: &str, nonce: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(auth_token.as_bytes())
+        .expect("HMAC accepts any key length");
+    mac.update(format!("{signed_url}.{nonce}").as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Parameters grouped by name, names and each name's values sorted.
+fn sorted(params: Vec<(String, String)>) -> BTreeMap<String, Vec<String>> {
+    let mut grouped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in params {
+        grouped.entry(name).or_default().push(value);
+    }
+    for values in grouped.values_mut() {
+        values.sort();
+    }
+    grouped
+}
+
+fn query_form(params: &BTreeMap<String, Vec<String>>) -> String {
+    params
+        .iter()
+        .flat_map(|(k, vs)| vs.iter().map(move |v| format!("{k}={v}")))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The URL-and-parameters part of what Plivo signs (before `.nonce`).
+pub fn string_to_sign(request: &WebhookRequest) -> String {
+    let base = request.url_without_query();
+    let query = query_form(&sorted(request.query_params()));
+    match request.method {
+        HttpMethod::Get => {
+            if query.is_empty() {
+                base.to_string()
+            } else {
+                format!("{base}?{query}")
+            }
+        }
+        HttpMethod::Post => {
+            let posted = sorted(request.form_params());
+            let mut signed = base.to_string();
+            if !query.is_empty() || !posted.is_empty() {
+                signed.push('?');
+                signed.push_str(&query);
+            }
+            if !query.is_empty() && !posted.is_empty() {
+                signed.push('.');
+            }
+            for (name, values) in &posted {
+                for value in values {
+                    signed.push_str(name);
+                    signed.push_str(value);
+                }
+            }
+            signed
+        }
+    }
+}
+
+pub fn parse_call(request: &WebhookRequest) -> Result<InboundCall, BadRequest> {
+    let params = request.all_params()?;
+    Ok(InboundCall {
+        call_id: required(&params, "CallUUID")?.to_string(),
+        from: required(&params, "From")?.to_string(),
+        to: required(&params, "To")?.to_string(),
+    })
+}
+
+pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest> {
+    let params = request.all_params()?;
+    let status = CallStatus::parse(required(&params, "CallStatus")?)
+        .ok_or(BadRequest::Invalid("CallStatus"))?;
+    let duration_seconds = param(&params, "Duration")
+        .or_else(|| param(&params, "BillDuration"))
+        .map(|d| d.parse().map_err(|_| BadRequest::Invalid("Duration")))
+        .transpose()?;
+    Ok(StatusReport {
+        call: parse_call(request)?,
+        status,
+        duration_seconds,
+    })
+}
+
+pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
+    let body = match answer {
+        Answer::Connect { callee, caller_id } => {
+            let record = if options.record {
+                format!(
+                    "<Record startOnDialAnswer=\"true\" redirect=\"false\" maxLength=\"{}\"/>",
+                    options.max_call_seconds
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "<Response>{record}<Dial callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\"><Number>{}</Number></Dial></Response>",
+                escape(digits(caller_id.as_str())),
+                options.max_call_seconds,
+                options.ring_timeout_seconds,
+                escape(digits(callee.expose())),
+            )
+        }
+        Answer::OutOfSession { dialled } => {
+            let speak = format!("<Speak>{}</Speak>", escape(&options.out_of_session_message));
+            match &options.out_of_session_forward {
+                Some(support) => format!(
+                    "<Response>{speak}<Dial callerId=\"{}\"><Number>{}</Number></Dial></Response>",
+                    escape(digits(dialled.as_str())),
+                    escape(digits(support.expose()))
+                ),
+                None => format!("<Response>{speak}<Hangup/></Response>"),
+            }
+        }
+    };
+    Rendered {
+        content_type: "application/xml",
+        body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: HttpMethod, url: &str, body: &str) -> WebhookRequest {
+        WebhookRequest {
+            method,
+            url: url.into(),
+            headers: [(
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded".to_string(),
+            )]
+            .into_iter()
+            .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn builds_the_string_to_sign_like_the_sdk() {
+        let get = request(HttpMethod::Get, "https://h/a?b=2&a=1&a=0", "");
+        assert_eq!(string_to_sign(&get), "https://h/a?a=0&a=1&b=2");
+        let post_with_query = request(HttpMethod::Post, "https://h/a?q=1", "To=2&From=1");
+        assert_eq!(string_to_sign(&post_with_query), "https://h/a?q=1.From1To2");
+        let post_without_query = request(HttpMethod::Post, "https://h/a", "To=2&From=1");
+        assert_eq!(string_to_sign(&post_without_query), "https://h/a?From1To2");
+        let bare = request(HttpMethod::Post, "https://h/a", "");
+        assert_eq!(string_to_sign(&bare), "https://h/a");
+    }
+}

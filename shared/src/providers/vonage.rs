@@ -1,0 +1,150 @@
+//! Vonage: answer webhook (GET query or POST JSON), answered with an NCCO.
+//!
+//! The answer URL may be unsigned, so it always carries the secret token; when Vonage does sign
+//! (`Authorization: Bearer <JWT>`, HS256 with the account's signature secret), the JWT must verify
+//! too, be recent, and — when it carries `payload_hash` — match the body's SHA-256.
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::answer::{digits, Answer, AnswerOptions, Rendered};
+use super::request::{param, required, WebhookRequest};
+use super::{AuthError, BadRequest, CallStatus, InboundCall, StatusReport};
+
+/// How old a signed request may be (replay protection; allows for clock skew).
+pub const MAX_TOKEN_AGE_SECONDS: i64 = 300;
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    iat: i64,
+    #[serde(default)]
+    payload_hash: Option<String>,
+}
+
+/// Verifies the `Authorization: Bearer` JWT when present. Returns whether one was present.
+pub fn verify_signed_jwt(
+    request: &WebhookRequest,
+    signature_secret: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AuthError> {
+    let Some(header) = request.header("authorization") else {
+        return Ok(false);
+    };
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(|| AuthError::BadJwt("not a Bearer token".into()))?
+        .trim();
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let claims = decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(signature_secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|e| AuthError::BadJwt(e.kind_name()))?
+    .claims;
+    if (now.timestamp() - claims.iat).abs() > MAX_TOKEN_AGE_SECONDS {
+        return Err(AuthError::BadJwt("issued too long ago".into()));
+    }
+    if let Some(expected) = claims.payload_hash {
+        let actual = hex::encode(Sha256::digest(&request.body));
+        if !bool::from(
+            actual
+                .as_bytes()
+                .ct_eq(expected.to_ascii_lowercase().as_bytes()),
+        ) {
+            return Err(AuthError::BadJwt(
+                "payload_hash does not match the body".into(),
+            ));
+        }
+    }
+    Ok(true)
+}
+
+trait KindName {
+    fn kind_name(&self) -> String;
+}
+
+impl KindName for jsonwebtoken::errors::Error {
+    fn kind_name(&self) -> String {
+        format!("{:?}", self.kind())
+    }
+}
+
+pub fn parse_call(request: &WebhookRequest) -> Result<InboundCall, BadRequest> {
+    let params = request.all_params()?;
+    Ok(InboundCall {
+        call_id: required(&params, "uuid")?.to_string(),
+        from: plus(required(&params, "from")?),
+        to: plus(required(&params, "to")?),
+    })
+}
+
+pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest> {
+    let params = request.all_params()?;
+    let status =
+        CallStatus::parse(required(&params, "status")?).ok_or(BadRequest::Invalid("status"))?;
+    let duration_seconds = param(&params, "duration")
+        .map(|d| d.parse().map_err(|_| BadRequest::Invalid("duration")))
+        .transpose()?;
+    Ok(StatusReport {
+        call: parse_call(request)?,
+        status,
+        duration_seconds,
+    })
+}
+
+/// Vonage writes international numbers without the `+`.
+fn plus(number: &str) -> String {
+    if number.starts_with('+') || !number.chars().all(|c| c.is_ascii_digit()) {
+        number.to_string()
+    } else {
+        format!("+{number}")
+    }
+}
+
+pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
+    let connect = |from: &str, to: &str, limit: u32| {
+        serde_json::json!({
+            "action": "connect",
+            "from": digits(from),
+            "timeout": options.ring_timeout_seconds,
+            "limit": limit,
+            "endpoint": [{"type": "phone", "number": digits(to)}],
+        })
+    };
+    let mut ncco = Vec::new();
+    match answer {
+        Answer::Connect { callee, caller_id } => {
+            if options.record {
+                ncco.push(serde_json::json!({"action": "record"}));
+            }
+            ncco.push(connect(
+                caller_id.as_str(),
+                callee.expose(),
+                options.max_call_seconds,
+            ));
+        }
+        Answer::OutOfSession { dialled } => {
+            ncco.push(
+                serde_json::json!({"action": "talk", "text": options.out_of_session_message}),
+            );
+            if let Some(support) = &options.out_of_session_forward {
+                ncco.push(connect(
+                    dialled.as_str(),
+                    support.expose(),
+                    options.max_call_seconds,
+                ));
+            }
+        }
+    }
+    Rendered {
+        content_type: "application/json",
+        body: serde_json::Value::Array(ncco).to_string(),
+    }
+}

@@ -1,0 +1,88 @@
+//! The call-resolution webhook as a use case: authenticate, parse, normalise, route, render.
+//! Authentication comes first, so a forged or unconfigured request never reaches the store.
+
+use tracing::{error, info, warn};
+
+use super::route_call::{CallRouter, Route};
+use crate::domain::{VirtualNumber, E164};
+use crate::ports::SharedClock;
+use crate::providers::{
+    self, authenticate, Answer, AuthError, ProviderKind, WebhookReply, WebhookRequest,
+};
+use crate::webhook_config::WebhookConfig;
+
+/// 403 for a request that failed authentication; says why in the log, nothing in the reply.
+pub(crate) fn refused(provider: ProviderKind, err: &AuthError) -> WebhookReply {
+    match err {
+        AuthError::NotConfigured(setting, _) => {
+            error!(%provider, setting, "webhook secret not configured; refusing the request")
+        }
+        other => warn!(%provider, reason = %other, "webhook refused"),
+    }
+    WebhookReply::json(403, serde_json::json!({"error": "forbidden"}))
+}
+
+/// 400 for an authentic but unusable request.
+pub(crate) fn bad_request(provider: ProviderKind, reason: impl std::fmt::Display) -> WebhookReply {
+    warn!(%provider, %reason, "malformed webhook");
+    WebhookReply::json(400, serde_json::json!({"error": reason.to_string()}))
+}
+
+pub struct ResolveCall {
+    pub router: CallRouter,
+    pub config: WebhookConfig,
+    pub clock: SharedClock,
+}
+
+impl ResolveCall {
+    pub async fn answer(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookReply {
+        if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
+            return refused(provider, &e);
+        }
+        let call = match providers::parse_call(provider, request) {
+            Ok(call) => call,
+            Err(e) => return bad_request(provider, e),
+        };
+        let country = self.config.default_country;
+        let Ok(dialled) = VirtualNumber::parse(&call.to, country) else {
+            return bad_request(provider, "the dialled number is not a phone number");
+        };
+        let answer = match E164::parse(&call.from, country) {
+            // A withheld or garbled caller ID cannot be a participant.
+            Err(_) => {
+                info!(%provider, call_id = %call.call_id, %dialled, "caller unidentifiable; out of session");
+                Answer::OutOfSession { dialled }
+            }
+            Ok(caller) => match self.router.route(&dialled, &caller).await {
+                Ok(Route::Connect {
+                    order_id,
+                    callee,
+                    caller_id,
+                }) => {
+                    info!(%provider, call_id = %call.call_id, %order_id, %dialled,
+                          caller = %caller.masked(), callee = %callee.masked(), %caller_id,
+                          "connecting call");
+                    Answer::Connect { callee, caller_id }
+                }
+                Ok(Route::OutOfSession) => {
+                    info!(%provider, call_id = %call.call_id, %dialled, caller = %caller.masked(),
+                          "caller not in a live session on this number; out of session");
+                    Answer::OutOfSession { dialled }
+                }
+                Err(e) => {
+                    error!(%provider, call_id = %call.call_id, error = %e, "call routing failed");
+                    return WebhookReply::json(
+                        503,
+                        serde_json::json!({"error": "temporarily unavailable"}),
+                    );
+                }
+            },
+        };
+        let rendered = providers::render(provider, &answer, &self.config.answer);
+        WebhookReply {
+            status: 200,
+            content_type: rendered.content_type,
+            body: rendered.body,
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Settings of the provider webhooks. Each provider's secret is optional at start-up — a
+//! deployment may use only one provider — but a provider whose secret is missing has every request
+//! refused (fail closed), with the missing setting named in the log.
+
+use crate::domain::number::DefaultCountry;
+use crate::domain::E164;
+use crate::providers::answer::DEFAULT_OUT_OF_SESSION_MESSAGE;
+use crate::providers::AnswerOptions;
+
+use super::config::ConfigError;
+
+#[derive(Clone, Default)]
+pub struct WebhookSecrets {
+    pub twilio_auth_token: Option<String>,
+    pub plivo_auth_token: Option<String>,
+    pub vonage_signature_secret: Option<String>,
+    /// The `token` query parameter Exotel and Vonage URLs carry.
+    pub path_token: Option<String>,
+}
+
+impl std::fmt::Debug for WebhookSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |s: &Option<String>| if s.is_some() { "set" } else { "missing" };
+        f.debug_struct("WebhookSecrets")
+            .field("twilio_auth_token", &set(&self.twilio_auth_token))
+            .field("plivo_auth_token", &set(&self.plivo_auth_token))
+            .field(
+                "vonage_signature_secret",
+                &set(&self.vonage_signature_secret),
+            )
+            .field("path_token", &set(&self.path_token))
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub secrets: WebhookSecrets,
+    /// The public URL prefix the providers call (`https://api.example.com`); signatures cover the
+    /// URL as the provider saw it, which a proxy or stage prefix may change.
+    pub public_base_url: Option<String>,
+    pub answer: AnswerOptions,
+    pub default_country: Option<DefaultCountry>,
+}
+
+impl WebhookConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let number = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            get(name).map_or(Ok(default), |v| {
+                v.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name,
+                    reason: format!("expected a whole number, got {v:?}"),
+                })
+            })
+        };
+        let default_country = get("DEFAULT_COUNTRY")
+            .map(|v| {
+                v.parse::<DefaultCountry>()
+                    .map_err(|e| ConfigError::Invalid {
+                        name: "DEFAULT_COUNTRY",
+                        reason: e.to_string(),
+                    })
+            })
+            .transpose()?;
+        let forward = get("OUT_OF_SESSION_FORWARD")
+            .map(|v| {
+                E164::parse(&v, default_country).map_err(|e| ConfigError::Invalid {
+                    name: "OUT_OF_SESSION_FORWARD",
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()?;
+        let record = match get("RECORD_CALLS").as_deref().map(str::trim) {
+            None | Some("off") | Some("false") | Some("0") => false,
+            Some("on") | Some("true") | Some("1") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "RECORD_CALLS",
+                    reason: format!("expected on or off, got {other:?}"),
+                })
+            }
+        };
+        Ok(WebhookConfig {
+            secrets: WebhookSecrets {
+                twilio_auth_token: get("TWILIO_AUTH_TOKEN"),
+                plivo_auth_token: get("PLIVO_AUTH_TOKEN"),
+                vonage_signature_secret: get("VONAGE_SIGNATURE_SECRET"),
+                path_token: get("WEBHOOK_PATH_TOKEN"),
+            },
+            public_base_url: get("PUBLIC_WEBHOOK_BASE_URL")
+                .map(|u| u.trim().trim_end_matches('/').to_string()),
+            answer: AnswerOptions {
+                max_call_seconds: number("MAX_CALL_SECONDS", 3600)?,
+                ring_timeout_seconds: number("RING_TIMEOUT_SECONDS", 30)?,
+                record,
+                out_of_session_message: get("OUT_OF_SESSION_MESSAGE")
+                    .unwrap_or_else(|| DEFAULT_OUT_OF_SESSION_MESSAGE.to_string()),
+                out_of_session_forward: forward,
+            },
+            default_country,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_optional_and_never_printed() {
+        let config = WebhookConfig::from_lookup(|name| {
+            (name == "TWILIO_AUTH_TOKEN").then(|| "very-secret".to_string())
+        })
+        .unwrap();
+        assert!(config.secrets.plivo_auth_token.is_none());
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("very-secret"));
+        assert!(printed.contains("twilio_auth_token: \"set\""));
+        assert_eq!(config.answer.max_call_seconds, 3600);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = WebhookConfig::from_lookup(|name| {
+            (name == "OUT_OF_SESSION_FORWARD").then(|| "12".to_string())
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("OUT_OF_SESSION_FORWARD"));
+    }
+}
