@@ -11,6 +11,7 @@ use crate::domain::{
     AllocationPolicy, OrderId, ParticipantId, Region, Session, Side, VirtualNumber,
 };
 use crate::privacy::{CallerKey, SealedNumber};
+use crate::providers::{CallStatus, ProviderKind};
 
 /// A participant as stored: never the number itself, only its lookup key and its sealed copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +167,43 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<(), WriteError>;
 }
 
+/// One status report about one call, attributed to the order whose binding the call used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    pub order_id: OrderId,
+    pub provider: ProviderKind,
+    pub call_id: String,
+    pub status: CallStatus,
+    /// Who placed the call.
+    pub caller_side: Side,
+    /// The VN that was dialled.
+    pub dialled: VirtualNumber,
+    pub duration_seconds: Option<u32>,
+    pub reported_at: DateTime<Utc>,
+}
+
+/// Whether a call record was new, and if not, whether its event already went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    New,
+    Duplicate { announced: bool },
+}
+
+/// The per-order call log. Idempotent per (provider, call id, status): providers retry callbacks.
+#[async_trait]
+pub trait CallLog: Send + Sync {
+    /// Stores the record unless the same (provider, call, status) is already there.
+    async fn record_call(
+        &self,
+        record: &CallRecord,
+        announced: bool,
+    ) -> Result<Recorded, StoreError>;
+    /// Notes that the record's event was published, so a redelivery does not publish it again.
+    async fn mark_announced(&self, record: &CallRecord) -> Result<(), StoreError>;
+    /// The order's calls, oldest report first.
+    async fn call_log(&self, order_id: &OrderId) -> Result<Vec<CallRecord>, StoreError>;
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("publishing {detail_type} failed: {source}")]
 pub struct PublishError {
@@ -196,3 +234,4 @@ impl Clock for SystemClock {
 pub type SharedStore = Arc<dyn SessionStore>;
 pub type SharedPublisher = Arc<dyn EventPublisher>;
 pub type SharedClock = Arc<dyn Clock>;
+pub type SharedCallLog = Arc<dyn CallLog>;

@@ -7,8 +7,10 @@
 
 pub mod bus;
 pub mod clock;
+pub mod counting_store;
 pub mod fixtures;
 pub mod invariants;
+pub mod webhooks;
 pub mod world;
 
 pub use bus::PublishedEvents;

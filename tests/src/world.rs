@@ -8,8 +8,10 @@ use chrono::Duration;
 use maskline::adapters::dynamodb::{schema, DynamoStore, PoolEntry};
 use maskline::adapters::eventbridge::EventBridgePublisher;
 use maskline::domain::{AllocationPolicy, Operator, Provider, Region, VirtualNumber};
+use maskline::ports::SharedStore;
 use maskline::privacy::NumberVault;
-use maskline::services::{Allocator, CallRouter, OrderNumbers, Releaser};
+use maskline::services::{Allocator, CallEvents, CallRouter, OrderNumbers, Releaser, ResolveCall};
+use maskline::webhook_config::WebhookConfig;
 
 use crate::bus::PublishedEvents;
 use crate::clock::ManualClock;
@@ -123,6 +125,30 @@ impl World {
             store: self.store.clone(),
             clock: self.clock.clone(),
             vault: self.vault.clone(),
+        }
+    }
+
+    /// The resolve-call use case over `store` (the table itself, or a counting wrapper of it).
+    pub fn resolver(&self, store: SharedStore, config: WebhookConfig) -> ResolveCall {
+        ResolveCall {
+            router: CallRouter {
+                store,
+                clock: self.clock.clone(),
+                vault: self.vault.clone(),
+            },
+            config,
+            clock: self.clock.clone(),
+        }
+    }
+
+    pub fn call_events(&self, store: SharedStore, config: WebhookConfig) -> CallEvents {
+        CallEvents {
+            store,
+            calls: self.store.clone(),
+            publisher: Arc::new(self.publisher()),
+            clock: self.clock.clone(),
+            vault: self.vault.clone(),
+            config,
         }
     }
 

@@ -197,6 +197,22 @@ pub enum PublishedEvent {
         order_id: OrderId,
         policy: AllocationPolicy,
     },
+    /// A call between the parties ended after they talked.
+    CallCompleted {
+        order_id: OrderId,
+        call_id: String,
+        provider: &'static str,
+        direction: &'static str,
+        duration_seconds: Option<u32>,
+    },
+    /// A call did not connect (busy, no answer, failed, cancelled).
+    CallFailed {
+        order_id: OrderId,
+        call_id: String,
+        provider: &'static str,
+        direction: &'static str,
+        status: &'static str,
+    },
 }
 
 impl PublishedEvent {
@@ -205,6 +221,8 @@ impl PublishedEvent {
             PublishedEvent::MaskedNumbersAssigned { .. } => "MaskedNumbersAssigned",
             PublishedEvent::MaskedNumbersReleased { .. } => "MaskedNumbersReleased",
             PublishedEvent::PoolExhausted { .. } => "PoolExhausted",
+            PublishedEvent::CallCompleted { .. } => "CallCompleted",
+            PublishedEvent::CallFailed { .. } => "CallFailed",
         }
     }
 
@@ -238,6 +256,32 @@ impl PublishedEvent {
                 "region": region,
                 "order_id": order_id,
                 "policy": policy.as_str(),
+            }),
+            PublishedEvent::CallCompleted {
+                order_id,
+                call_id,
+                provider,
+                direction,
+                duration_seconds,
+            } => json!({
+                "order_id": order_id,
+                "call_id": call_id,
+                "provider": provider,
+                "direction": direction,
+                "duration_seconds": duration_seconds,
+            }),
+            PublishedEvent::CallFailed {
+                order_id,
+                call_id,
+                provider,
+                direction,
+                status,
+            } => json!({
+                "order_id": order_id,
+                "call_id": call_id,
+                "provider": provider,
+                "direction": direction,
+                "status": status,
             }),
         }
     }

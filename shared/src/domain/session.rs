@@ -27,6 +27,14 @@ impl Side {
             Side::Driver => "driver",
         }
     }
+
+    /// The direction of a call placed by this side.
+    pub fn calling_direction(self) -> &'static str {
+        match self {
+            Side::Customer => "customer_to_driver",
+            Side::Driver => "driver_to_customer",
+        }
+    }
 }
 
 /// One party of an order with their real number.

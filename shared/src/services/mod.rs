@@ -2,6 +2,7 @@
 //! cancellation, when an app asks for an order's numbers, and when a call must be routed.
 
 pub mod allocate;
+pub mod call_events;
 pub mod order_numbers;
 pub mod release;
 pub mod resolve_call;
@@ -10,6 +11,7 @@ pub mod route_call;
 mod session_plan;
 
 pub use allocate::{AllocationError, AllocationOutcome, Allocator};
+pub use call_events::CallEvents;
 pub use order_numbers::{OrderNumbers, OrderNumbersView};
 pub use release::{ReleaseError, ReleaseOutcome, Releaser};
 pub use resolve_call::ResolveCall;

@@ -12,3 +12,4 @@ mod release_race;
 mod sample_events;
 mod signatures;
 mod support;
+mod webhooks;

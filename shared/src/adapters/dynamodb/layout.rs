@@ -6,6 +6,7 @@
 //! | binding       | `VN#<vn>`         | `BIND#<callerkey>`| order_id, caller_side, callee (sealed), caller_id, live_until; GSI2 by caller |
 //! | exclusive lock| `VN#<vn>`         | `LOCK`            | order_id, side, live_until                           |
 //! | session       | `ORDER#<order>`   | `SESSION`         | state, version, participants (ids, keys, sealed), numbers, live_until |
+//! | call record   | `ORDER#<order>`   | `CALL#<provider>#<call id>#<status>` | caller_side, dialled VN, duration, reported_at, announced |
 //! | region        | `REGIONS`         | `<region>`        | lets operators list regions without a Scan           |
 //!
 //! A binding's key is (dialled VN, keyed hash of the caller), so "(VN, caller) is unique among live
@@ -33,6 +34,7 @@ pub const LOCK: &str = "LOCK";
 pub const SESSION: &str = "SESSION";
 pub const REGIONS: &str = "REGIONS";
 pub const BIND_PREFIX: &str = "BIND#";
+pub const CALL_PREFIX: &str = "CALL#";
 
 pub mod attr {
     pub const VN: &str = "vn";
@@ -61,10 +63,19 @@ pub mod attr {
     pub const DRIVER_DIALS: &str = "driver_dials";
     pub const ASSIGNED_AT: &str = "assigned_at";
     pub const RELEASED_AT: &str = "released_at";
+    pub const CALL_ID: &str = "call_id";
+    pub const CALL_STATUS: &str = "call_status";
+    pub const DIALLED: &str = "dialled";
+    pub const DURATION: &str = "duration_seconds";
+    pub const REPORTED_AT: &str = "reported_at";
+    /// Whether the call's CallCompleted/CallFailed went out (so a redelivery sends it once).
+    pub const ANNOUNCED: &str = "announced";
 }
 
 /// Bindings and locks linger this long after expiry before TTL may remove them.
 pub const BINDING_RETENTION_SECONDS: i64 = 24 * 3600;
+/// Call logs are kept for a month.
+pub const CALL_LOG_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 /// Sessions (and tombstones, which must outlive any late DriverAssigned) linger a week.
 pub const SESSION_RETENTION_SECONDS: i64 = 7 * 24 * 3600;
 

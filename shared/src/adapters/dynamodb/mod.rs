@@ -1,5 +1,6 @@
 //! The DynamoDB adapter: one table, layout in [`layout`], claims as conditional transactions.
 
+mod call_log;
 pub mod items;
 pub mod layout;
 mod pool;

@@ -1,0 +1,85 @@
+//! Routes status callbacks and call-log reads to the call-events use case.
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use maskline::adapters::http::{into_response, webhook_request};
+use maskline::domain::events::rfc3339;
+use maskline::domain::OrderId;
+use maskline::ports::CallRecord;
+use maskline::providers::{webhook_route, WebhookReply};
+use maskline::services::CallEvents;
+use serde_json::{json, Value};
+use tracing::error;
+
+pub async fn handle(events: &CallEvents, request: Request) -> Response<Body> {
+    let path = request.uri().path().to_string();
+    if let Some((provider, "status")) = webhook_route(&path) {
+        let public_base = events.config.public_base_url.as_deref();
+        return into_response(match webhook_request(&request, public_base) {
+            Some(webhook) => events.status(provider, &webhook).await,
+            None => WebhookReply::json(405, json!({"error": "method not allowed"})),
+        });
+    }
+    if let Some(order) = calls_route(&path) {
+        if request.method() != Method::GET {
+            return into_response(WebhookReply::json(
+                405,
+                json!({"error": "only GET is supported"}),
+            ));
+        }
+        return into_response(call_log(events, order).await);
+    }
+    into_response(WebhookReply::json(404, json!({"error": "no such route"})))
+}
+
+fn calls_route(path: &str) -> Option<&str> {
+    path.trim_end_matches('/')
+        .strip_prefix("/v1/orders/")?
+        .strip_suffix("/calls")
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
+async fn call_log(events: &CallEvents, raw_order: &str) -> WebhookReply {
+    let order_id = match OrderId::parse(raw_order) {
+        Ok(id) => id,
+        Err(e) => return WebhookReply::json(400, json!({"error": e.to_string()})),
+    };
+    match events.log(&order_id).await {
+        Ok(Some(calls)) => WebhookReply::json(
+            200,
+            json!({"order_id": order_id, "calls": calls.iter().map(call_json).collect::<Vec<_>>()}),
+        ),
+        Ok(None) => {
+            WebhookReply::json(404, json!({"error": "unknown order", "order_id": order_id}))
+        }
+        Err(e) => {
+            error!(order_id = %order_id, error = %e, "call log read failed");
+            WebhookReply::json(500, json!({"error": "temporarily unavailable"}))
+        }
+    }
+}
+
+/// One entry of the call log: virtual numbers and outcomes only, never a real number.
+fn call_json(call: &CallRecord) -> Value {
+    json!({
+        "call_id": call.call_id,
+        "provider": call.provider.as_str(),
+        "direction": call.caller_side.calling_direction(),
+        "dialled": call.dialled,
+        "status": call.status.as_str(),
+        "duration_seconds": call.duration_seconds,
+        "reported_at": rfc3339(call.reported_at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calls_route;
+
+    #[test]
+    fn extracts_the_order_from_the_calls_route() {
+        assert_eq!(calls_route("/v1/orders/ORD-1/calls"), Some("ORD-1"));
+        assert_eq!(calls_route("/v1/orders//calls"), None);
+        assert_eq!(calls_route("/v1/orders/ORD-1/numbers"), None);
+    }
+}

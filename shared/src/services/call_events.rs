@@ -1,0 +1,134 @@
+//! Provider status callbacks: attribute each report to its order through the binding the call
+//! used, log it once per (call, status), and tell the order platform how the call went.
+
+use tracing::{error, info, warn};
+
+use super::resolve_call::{bad_request, refused};
+use crate::domain::events::PublishedEvent;
+use crate::domain::{OrderId, VirtualNumber, E164};
+use crate::ports::{
+    CallRecord, Recorded, SharedCallLog, SharedClock, SharedPublisher, SharedStore,
+};
+use crate::privacy::NumberVault;
+use crate::providers::{self, authenticate, ProviderKind, WebhookReply, WebhookRequest};
+use crate::webhook_config::WebhookConfig;
+
+pub struct CallEvents {
+    pub store: SharedStore,
+    pub calls: SharedCallLog,
+    pub publisher: SharedPublisher,
+    pub clock: SharedClock,
+    pub vault: NumberVault,
+    pub config: WebhookConfig,
+}
+
+/// Provider call ids become part of a key: keep them to what providers actually send.
+fn usable_call_id(id: &str) -> bool {
+    id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+impl CallEvents {
+    pub async fn status(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookReply {
+        if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
+            return refused(provider, &e);
+        }
+        let report = match providers::parse_status(provider, request) {
+            Ok(report) => report,
+            Err(e) => return bad_request(provider, e),
+        };
+        if !usable_call_id(&report.call.call_id) {
+            return bad_request(provider, "the call id is malformed");
+        }
+        let country = self.config.default_country;
+        let Ok(dialled) = VirtualNumber::parse(&report.call.to, country) else {
+            return bad_request(provider, "the dialled number is not a phone number");
+        };
+        let acknowledged =
+            |recorded: bool| WebhookReply::json(200, serde_json::json!({ "recorded": recorded }));
+        let Ok(caller) = E164::parse(&report.call.from, country) else {
+            info!(%provider, call_id = %report.call.call_id, "status for an unidentifiable caller; not recorded");
+            return acknowledged(false);
+        };
+        // The binding identifies the order even shortly after it expired (TTL keeps it a day).
+        let binding = match self
+            .store
+            .binding(&dialled, &self.vault.caller_key(&caller))
+            .await
+        {
+            Ok(Some(binding)) => binding,
+            Ok(None) => {
+                info!(%provider, call_id = %report.call.call_id, %dialled, "status for a call outside any session; not recorded");
+                return acknowledged(false);
+            }
+            Err(e) => return unavailable(provider, e),
+        };
+        let record = CallRecord {
+            order_id: binding.order_id,
+            provider,
+            call_id: report.call.call_id.clone(),
+            status: report.status,
+            caller_side: binding.caller_side,
+            dialled,
+            duration_seconds: report.duration_seconds,
+            reported_at: self.clock.now(),
+        };
+        let needs_event = report.status.is_final();
+        let should_publish = match self.calls.record_call(&record, !needs_event).await {
+            Ok(Recorded::New) => needs_event,
+            Ok(Recorded::Duplicate { announced }) => !announced,
+            Err(e) => return unavailable(provider, e),
+        };
+        if should_publish {
+            if let Err(e) = self.publisher.publish(&call_event(&record)).await {
+                // 5xx: the provider retries the callback and the event goes out then.
+                return unavailable(provider, e);
+            }
+            if let Err(e) = self.calls.mark_announced(&record).await {
+                warn!(%provider, call_id = %record.call_id, error = %e, "could not mark the call event as sent; a retry may send it again");
+            }
+        }
+        info!(%provider, call_id = %record.call_id, order_id = %record.order_id,
+              status = record.status.as_str(), "call status recorded");
+        acknowledged(true)
+    }
+
+    /// The call log of an order; `None` when the order is unknown.
+    pub async fn log(
+        &self,
+        order_id: &OrderId,
+    ) -> Result<Option<Vec<CallRecord>>, crate::ports::StoreError> {
+        if self.store.load_session(order_id).await?.is_none() {
+            return Ok(None);
+        }
+        self.calls.call_log(order_id).await.map(Some)
+    }
+}
+
+fn call_event(record: &CallRecord) -> PublishedEvent {
+    let direction = record.caller_side.calling_direction();
+    if record.status.is_failure() {
+        PublishedEvent::CallFailed {
+            order_id: record.order_id.clone(),
+            call_id: record.call_id.clone(),
+            provider: record.provider.as_str(),
+            direction,
+            status: record.status.as_str(),
+        }
+    } else {
+        PublishedEvent::CallCompleted {
+            order_id: record.order_id.clone(),
+            call_id: record.call_id.clone(),
+            provider: record.provider.as_str(),
+            direction,
+            duration_seconds: record.duration_seconds,
+        }
+    }
+}
+
+fn unavailable(provider: ProviderKind, e: impl std::fmt::Display) -> WebhookReply {
+    error!(%provider, error = %e, "status callback could not be processed");
+    WebhookReply::json(503, serde_json::json!({"error": "temporarily unavailable"}))
+}
