@@ -2,10 +2,12 @@
 //! (a fresh bus and queue each). Run them with `make test`.
 
 mod bad_input;
+mod call_log;
 mod concurrency;
 mod exclusive;
 mod idempotency;
 mod lifecycle;
+mod log_privacy;
 mod published_events;
 mod reassignment;
 mod release_race;
