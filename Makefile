@@ -1,5 +1,5 @@
 # Local test stack: see infra/local/. Extra cargo test args: make test ARGS='...'
-.PHONY: test install dev
+.PHONY: test install dev bench
 
 test:
 	bash infra/local/test.sh $(ARGS)
@@ -9,3 +9,6 @@ install:
 
 dev:
 	bash infra/local/dev.sh $(ARGS)
+
+bench:
+	bash infra/local/bench.sh $(ARGS)

@@ -49,7 +49,14 @@ impl WebhookConfig {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        // "-" or "none" mark a provider as unused (a Secrets Manager JSON cannot hold an absent
+        // key): treated exactly like a missing secret, so its webhooks refuse everything.
+        let get = |name: &str| {
+            lookup(name).filter(|v| {
+                let v = v.trim();
+                !v.is_empty() && v != "-" && !v.eq_ignore_ascii_case("none")
+            })
+        };
         let number = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
             get(name).map_or(Ok(default), |v| {
                 v.trim().parse().map_err(|_| ConfigError::Invalid {
@@ -122,6 +129,15 @@ mod tests {
         assert!(!printed.contains("very-secret"));
         assert!(printed.contains("twilio_auth_token: \"set\""));
         assert_eq!(config.answer.max_call_seconds, 3600);
+    }
+
+    #[test]
+    fn a_dash_placeholder_means_not_configured() {
+        let config = WebhookConfig::from_lookup(|name| {
+            (name == "PLIVO_AUTH_TOKEN").then(|| "-".to_string())
+        })
+        .unwrap();
+        assert!(config.secrets.plivo_auth_token.is_none());
     }
 
     #[test]
