@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use maskline::domain::AllocationPolicy;
-use maskline::providers::{self, authenticate, Answer, ProviderKind};
 use maskline::domain::{VirtualNumber, E164};
+use maskline::providers::{self, authenticate, Answer, ProviderKind};
 use maskline_tests::fixtures::{customer_phone, driver_assigned, sqs_event};
 use maskline_tests::webhooks::{config, provider_request};
 use maskline_tests::World;
@@ -19,13 +19,23 @@ fn summary(label: &str, mut samples: Vec<Duration>) {
     let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
     println!(
         "{label:<44} n={:<6} mean={:>9.1?} p50={:>9.1?} p90={:>9.1?} p99={:>9.1?} max={:>9.1?}",
-        samples.len(), mean, pct(0.5), pct(0.9), pct(0.99), samples[samples.len() - 1]
+        samples.len(),
+        mean,
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        samples[samples.len() - 1]
     );
 }
 
-async fn webhook(provider: ProviderKind, from: &str, to: &str) -> maskline::providers::WebhookRequest {
+async fn webhook(
+    provider: ProviderKind,
+    from: &str,
+    to: &str,
+) -> maskline::providers::WebhookRequest {
     let request = provider_request(provider, "voice", "CA-bench", from, to, &[]);
-    maskline::adapters::http::webhook_request(&request, config().public_base_url.as_deref()).unwrap()
+    maskline::adapters::http::webhook_request(&request, config().public_base_url.as_deref())
+        .unwrap()
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -40,7 +50,12 @@ async fn main() {
     )
     .await;
     assert!(response.batch_item_failures.is_empty());
-    let session = world.order_numbers().view(&"ORD-1".parse().unwrap()).await.unwrap().unwrap();
+    let session = world
+        .order_numbers()
+        .view(&maskline::domain::OrderId::parse("ORD-1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     let customer_dials = session.customer_dials.unwrap().to_string();
     let settings = config();
 
@@ -53,23 +68,39 @@ async fn main() {
             let call = providers::parse_call(provider, &request).unwrap();
             let dialled = VirtualNumber::parse(&call.to, settings.default_country).unwrap();
             let caller = E164::parse(&call.from, settings.default_country).unwrap();
-            let answer = Answer::Connect { callee: caller, caller_id: dialled };
+            let answer = Answer::Connect {
+                callee: caller,
+                caller_id: dialled,
+            };
             std::hint::black_box(providers::render(provider, &answer, &settings.answer));
             samples.push(start.elapsed());
         }
-        summary(&format!("pure path ({provider}: verify+parse+render)"), samples);
+        summary(
+            &format!("pure path ({provider}: verify+parse+render)"),
+            samples,
+        );
     }
 
     let resolver = world.resolver(world.store.clone(), settings.clone());
     for provider in [ProviderKind::Twilio, ProviderKind::Plivo] {
         let mut samples = Vec::with_capacity(2_000);
         for _ in 0..2_000 {
-            let request = provider_request(provider, "voice", "CA-bench", &customer_phone(1), &customer_dials, &[]);
+            let request = provider_request(
+                provider,
+                "voice",
+                "CA-bench",
+                &customer_phone(1),
+                &customer_dials,
+                &[],
+            );
             let start = Instant::now();
             let response = resolve_call::handler::handle(&resolver, request).await;
             samples.push(start.elapsed());
             assert_eq!(response.status(), 200);
         }
-        summary(&format!("handler happy path ({provider}, DynamoDB Local)"), samples);
+        summary(
+            &format!("handler happy path ({provider}, DynamoDB Local)"),
+            samples,
+        );
     }
 }
