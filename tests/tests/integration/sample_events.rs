@@ -43,3 +43,59 @@ async fn each_sample_event_drives_its_function() {
     let (_, view) = crate::support::order_numbers(&world, "ORD-1").await;
     assert_eq!(view["state"], "released");
 }
+
+/// The local-only secrets `make dev` configures, which the webhook samples are signed with.
+fn local_dev_config(function: &str) -> maskline::webhook_config::WebhookConfig {
+    let mut config = maskline_tests::webhooks::config();
+    config.secrets = maskline::webhook_config::WebhookSecrets {
+        twilio_auth_token: Some("local-twilio-auth-token".into()),
+        plivo_auth_token: Some("local-plivo-auth-token".into()),
+        vonage_signature_secret: Some("local-vonage-signature-secret".into()),
+        path_token: Some("local-path-token".into()),
+    };
+    config.public_base_url = Some(format!("http://127.0.0.1:9000/lambda-url/{function}"));
+    config
+}
+
+#[tokio::test]
+async fn each_webhook_sample_is_accepted_and_connects_the_customer() {
+    use maskline::providers::ProviderKind;
+    use maskline_tests::webhooks::{body_text, decode, Decoded};
+
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 2).await;
+    // Two orders between the sample customer and agent: the customer then holds a binding on both
+    // pool numbers, so the samples' call to the first one connects whatever the random picks were.
+    let assigned = read("driver-assigned.json");
+    let second = assigned.replace("ORD-1", "ORD-2");
+    for body in [assigned, second] {
+        let event = serde_json::from_str(&body).unwrap();
+        let response = allocate_numbers::handler::handle(
+            &world.allocator(AllocationPolicy::Shared),
+            india(),
+            event,
+        )
+        .await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+
+    let resolver = world.resolver(world.store.clone(), local_dev_config("resolve-call"));
+    for provider in ProviderKind::ALL {
+        let request =
+            lambda_http::request::from_str(&read(&format!("resolve-call-{provider}.json")))
+                .unwrap();
+        let response = resolve_call::handler::handle(&resolver, request).await;
+        let body = body_text(response.body());
+        assert_eq!(response.status(), 200, "{provider}: {body}");
+        assert!(
+            matches!(decode(provider, &body), Decoded::Connect { callee, .. } if callee == "+919876500002"),
+            "{provider}: {body}"
+        );
+    }
+
+    let events = world.call_events(world.store.clone(), local_dev_config("call-events"));
+    let request = lambda_http::request::from_str(&read("call-events-twilio-status.json")).unwrap();
+    let response = call_events::handler::handle(&events, request).await;
+    assert_eq!(response.status(), 200);
+    assert!(body_text(response.body()).contains("\"recorded\":true"));
+}
