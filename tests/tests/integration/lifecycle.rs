@@ -1,22 +1,14 @@
 //! The whole life of an order: assign -> look up -> call both ways -> release -> grace -> expiry.
 
 use chrono::Duration;
-use maskline::domain::{AllocationPolicy, VirtualNumber};
+use maskline::domain::AllocationPolicy;
 use maskline::services::Route;
-use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone, e164, order_ended};
+use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone, order_ended};
 use maskline_tests::invariants::{assert_consistent, assert_no_number_stored};
 use maskline_tests::world::GRACE_SECONDS;
 use maskline_tests::World;
 
-use crate::support::{allocate, numbers_of, order_numbers, release};
-
-async fn route(world: &World, dialled: &str, caller: &str) -> Route {
-    world
-        .router()
-        .route(&VirtualNumber::parse(dialled, None).unwrap(), &e164(caller))
-        .await
-        .unwrap()
-}
+use crate::support::{allocate, numbers_of, order_numbers, release, route};
 
 fn connects_to(route: &Route, callee: &str, caller_id: &str) -> bool {
     matches!(route, Route::Connect { callee: c, caller_id: id, .. }

@@ -1,21 +1,13 @@
 //! A new agent for the same order: the agent's side moves, the customer keeps their number.
 
 use chrono::{Duration, Utc};
-use maskline::domain::{AllocationPolicy, VirtualNumber};
+use maskline::domain::AllocationPolicy;
 use maskline::services::Route;
-use maskline_tests::fixtures::{customer_phone, driver_assigned_at, driver_phone, e164};
+use maskline_tests::fixtures::{customer_phone, driver_assigned_at, driver_phone};
 use maskline_tests::invariants::assert_consistent;
 use maskline_tests::World;
 
-use crate::support::{allocate, numbers_of};
-
-async fn route(world: &World, dialled: &str, caller: &str) -> Route {
-    world
-        .router()
-        .route(&VirtualNumber::parse(dialled, None).unwrap(), &e164(caller))
-        .await
-        .unwrap()
-}
+use crate::support::{allocate, numbers_of, route};
 
 #[tokio::test]
 async fn a_new_agent_takes_over_and_the_old_one_is_cut_off() {

@@ -4,7 +4,9 @@ use aws_lambda_events::event::sqs::SqsBatchResponse;
 use lambda_http::{Body, Request};
 use maskline::domain::number::DefaultCountry;
 use maskline::domain::AllocationPolicy;
-use maskline_tests::fixtures::sqs_event;
+use maskline::domain::VirtualNumber;
+use maskline::services::Route;
+use maskline_tests::fixtures::{e164, sqs_event};
 use maskline_tests::World;
 use serde_json::Value;
 
@@ -66,4 +68,13 @@ pub async fn numbers_of(world: &World, order: &str) -> (String, String) {
             .expect("driver_dials")
             .to_string(),
     )
+}
+
+/// Where the call router sends `caller` dialling `dialled` (the provider-neutral call path).
+pub async fn route(world: &World, dialled: &str, caller: &str) -> Route {
+    world
+        .router()
+        .route(&VirtualNumber::parse(dialled, None).unwrap(), &e164(caller))
+        .await
+        .unwrap()
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::items::{get_s, key, n, s, Item};
 use super::layout::{self, attr};
 use super::session_write::describe;
-use super::DynamoStore;
+use super::{query_all, DynamoStore};
 use crate::domain::{OrderId, Side, VirtualNumber};
 use crate::ports::{CallLog, CallRecord, Recorded, StoreError};
 use crate::providers::CallStatus;
@@ -122,20 +122,16 @@ impl CallLog for DynamoStore {
     }
 
     async fn call_log(&self, order_id: &OrderId) -> Result<Vec<CallRecord>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :call)")
-            .expression_attribute_values(":pk", s(layout::order_pk(order_id)))
-            .expression_attribute_values(":call", s(layout::CALL_PREFIX))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| StoreError::Unavailable(describe(e)))?;
+        let items = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :call)")
+                .expression_attribute_values(":pk", s(layout::order_pk(order_id)))
+                .expression_attribute_values(":call", s(layout::CALL_PREFIX))
+                .consistent_read(true),
+        )
+        .await?;
         let mut calls = items.iter().map(call_from).collect::<Result<Vec<_>, _>>()?;
         calls.sort_by_key(|c| c.reported_at);
         Ok(calls)

@@ -8,12 +8,13 @@ pub mod schema;
 mod session_write;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 
 pub use pool::{PoolEntry, PoolEntryView, PoolInsert};
 
-use self::items::{binding_from_item, get_s, get_time_ms, s, session_from_item};
+use self::items::{binding_from_item, get_s, get_time_ms, s, session_from_item, Item};
 use self::layout::{attr, GSI2, GSI2_PK};
 use self::session_write::describe;
 use crate::domain::{OrderId, Region, VirtualNumber};
@@ -44,6 +45,17 @@ impl DynamoStore {
     pub fn table(&self) -> &str {
         &self.table
     }
+}
+
+/// Every item a query returns, across all its pages.
+pub(crate) async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+    query
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| StoreError::Unavailable(describe(e)))
 }
 
 #[async_trait]
@@ -105,20 +117,16 @@ impl SessionStore for DynamoStore {
         caller: &CallerKey,
         now: DateTime<Utc>,
     ) -> Result<Vec<LiveBinding>, StoreError> {
-        let pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", GSI2_PK)
-            .expression_attribute_values(":pk", s(layout::caller_gsi_pk(caller)))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| StoreError::Unavailable(describe(e)))?;
+        let pages = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI2)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", GSI2_PK)
+                .expression_attribute_values(":pk", s(layout::caller_gsi_pk(caller))),
+        )
+        .await?;
         let mut live = Vec::new();
         for item in &pages {
             if get_time_ms(item, attr::LIVE_UNTIL)? > now {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::items::{get_s, millis, n, opt_s, s, Item};
 use super::layout::{self, attr, GSI1, GSI1_PK};
 use super::session_write::describe;
-use super::DynamoStore;
+use super::{query_all, DynamoStore};
 use crate::domain::{Operator, Provider, Region, VirtualNumber};
 use crate::ports::StoreError;
 
@@ -115,18 +115,14 @@ impl DynamoStore {
 
     /// Every region that has ever had a number.
     pub async fn regions(&self) -> Result<Vec<Region>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(layout::REGIONS))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| StoreError::Unavailable(describe(e)))?;
+        let items = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(layout::REGIONS)),
+        )
+        .await?;
         items
             .iter()
             .map(|item| {
@@ -139,20 +135,16 @@ impl DynamoStore {
     /// A region's numbers, from the pool index (eventually consistent: fine for candidates,
     /// which the conditional claim re-checks anyway).
     pub async fn pool_of_region(&self, region: &Region) -> Result<Vec<PoolEntryView>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", GSI1_PK)
-            .expression_attribute_values(":pk", s(layout::pool_gsi_pk(region)))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| StoreError::Unavailable(describe(e)))?;
+        let items = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", GSI1_PK)
+                .expression_attribute_values(":pk", s(layout::pool_gsi_pk(region))),
+        )
+        .await?;
         items.iter().map(pool_entry_from).collect()
     }
 
