@@ -49,7 +49,7 @@ impl CallEvents {
         let acknowledged =
             |recorded: bool| WebhookReply::json(200, serde_json::json!({ "recorded": recorded }));
         let Ok(caller) = E164::parse(&report.call.from, country) else {
-            info!(%provider, call_id = %report.call.call_id, "status for an unidentifiable caller; not recorded");
+            info!(%provider, call_id = %report.call.call_id, "status about a withheld or unparsable calling number; not recorded");
             return acknowledged(false);
         };
         // The binding identifies the order even shortly after it expired (TTL keeps it a day).

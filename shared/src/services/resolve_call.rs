@@ -50,7 +50,7 @@ impl ResolveCall {
         let answer = match E164::parse(&call.from, country) {
             // A withheld or garbled caller ID cannot be a participant.
             Err(_) => {
-                info!(%provider, call_id = %call.call_id, %dialled, "caller unidentifiable; out of session");
+                info!(%provider, call_id = %call.call_id, %dialled, "withheld or unparsable calling number; out of session");
                 Answer::OutOfSession { dialled }
             }
             Ok(caller) => match self.router.route(&dialled, &caller).await {

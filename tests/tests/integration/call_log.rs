@@ -1,14 +1,13 @@
 //! Status callbacks become the order's call log, once per (call, status), and events go out once.
 
-use maskline::domain::AllocationPolicy;
 use maskline::providers::ProviderKind;
 use maskline::services::CallEvents;
-use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone};
+use maskline_tests::fixtures::{customer_phone, driver_phone};
 use maskline_tests::webhooks::{body_text, config, provider_request};
 use maskline_tests::World;
 use serde_json::Value;
 
-use crate::support::{allocate, numbers_of};
+use crate::support::world_with_order;
 
 async fn status(
     events: &CallEvents,
@@ -41,16 +40,7 @@ async fn log(events: &CallEvents, order: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn a_status_delivered_twice_is_recorded_and_announced_once() {
-    let world = World::new().await;
-    world.add_pool("blr", "airtel", 1, 4).await;
-    assert!(allocate(
-        &world,
-        AllocationPolicy::Shared,
-        &[driver_assigned("ORD-1", "blr", 1, 1)]
-    )
-    .await
-    .is_empty());
-    let (customer_dials, driver_dials) = numbers_of(&world, "ORD-1").await;
+    let (world, customer_dials, driver_dials) = world_with_order().await;
     let events = world.call_events(world.store.clone(), config());
     let (customer, driver) = (customer_phone(1), driver_phone(1));
 

@@ -6,7 +6,7 @@ use maskline::domain::number::DefaultCountry;
 use maskline::domain::AllocationPolicy;
 use maskline::domain::VirtualNumber;
 use maskline::services::Route;
-use maskline_tests::fixtures::{e164, sqs_event};
+use maskline_tests::fixtures::{driver_assigned, e164, sqs_event};
 use maskline_tests::World;
 use serde_json::Value;
 
@@ -77,4 +77,20 @@ pub async fn route(world: &World, dialled: &str, caller: &str) -> Route {
         .route(&VirtualNumber::parse(dialled, None).unwrap(), &e164(caller))
         .await
         .unwrap()
+}
+
+/// A world with a pool of four VNs in `blr` and ORD-1 assigned (customer 1, agent 1); returns the
+/// world and ORD-1's (customer_dials, driver_dials).
+pub async fn world_with_order() -> (World, String, String) {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 4).await;
+    assert!(allocate(
+        &world,
+        AllocationPolicy::Shared,
+        &[driver_assigned("ORD-1", "blr", 1, 1)]
+    )
+    .await
+    .is_empty());
+    let (customer_dials, driver_dials) = numbers_of(&world, "ORD-1").await;
+    (world, customer_dials, driver_dials)
 }

@@ -3,16 +3,14 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use maskline::domain::AllocationPolicy;
 use maskline::providers::ProviderKind;
 use maskline::services::ResolveCall;
 use maskline_tests::counting_store::CountingStore;
-use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone, order_ended};
+use maskline_tests::fixtures::{customer_phone, driver_phone, order_ended};
 use maskline_tests::webhooks::{body_text, config, decode, provider_request, Decoded};
 use maskline_tests::world::GRACE_SECONDS;
-use maskline_tests::World;
 
-use crate::support::{allocate, numbers_of, release};
+use crate::support::{release, world_with_order};
 
 /// Sends a voice webhook through the resolve-call handler: (status, decoded answer, raw body).
 async fn call(
@@ -24,20 +22,6 @@ async fn call(
     let request = provider_request(provider, "voice", "CA-test-1", from, to, &[]);
     let response = resolve_call::handler::handle(resolver, request).await;
     (response.status().as_u16(), body_text(response.body()))
-}
-
-async fn world_with_order() -> (World, String, String) {
-    let world = World::new().await;
-    world.add_pool("blr", "airtel", 1, 4).await;
-    assert!(allocate(
-        &world,
-        AllocationPolicy::Shared,
-        &[driver_assigned("ORD-1", "blr", 1, 1)]
-    )
-    .await
-    .is_empty());
-    let (customer_dials, driver_dials) = numbers_of(&world, "ORD-1").await;
-    (world, customer_dials, driver_dials)
 }
 
 #[tokio::test]
