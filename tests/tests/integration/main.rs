@@ -14,4 +14,5 @@ mod release_race;
 mod sample_events;
 mod signatures;
 mod support;
+mod template_table;
 mod webhooks;
