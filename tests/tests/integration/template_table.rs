@@ -114,7 +114,7 @@ fn every_queue_mapping_reports_partial_batch_failures() {
             continue;
         };
         for (_, event) in events {
-            if event["Type"] == Value::from("SQS") {
+            if event["Type"] == "SQS" {
                 sqs_events += 1;
                 let types = &event["Properties"]["FunctionResponseTypes"];
                 assert_eq!(
