@@ -8,6 +8,7 @@ pub mod plivo;
 mod reply;
 pub mod request;
 pub mod secret_token;
+pub mod simulate;
 pub mod twilio;
 pub mod vonage;
 mod xml;

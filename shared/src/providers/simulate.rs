@@ -1,0 +1,267 @@
+//! The other side of the webhooks: build a provider's request exactly as that provider would sign
+//! it, and read a provider-format answer back as "who rings, showing which caller ID". Used by
+//! `maskctl call` (the signed-webhook simulator), the walkthrough and the tests.
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{encode, EncodingKey, Header};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::request::{HttpMethod, WebhookRequest};
+use super::{plivo, twilio, ProviderKind};
+use crate::webhook_config::WebhookSecrets;
+
+/// The nonce the simulator sends to Plivo-signed routes (any value works; Plivo sends a fresh one).
+const PLIVO_NONCE: &str = "05429567804466091622";
+
+/// A request ready to send: `url` is absolute, `path_and_query` is what follows the base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatedRequest {
+    pub method: HttpMethod,
+    pub url: String,
+    pub path_and_query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+fn form(params: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish()
+}
+
+fn digits(number: &str) -> &str {
+    number.trim_start_matches('+')
+}
+
+/// `+919876500001` -> `09876500001`: Exotel sends Indian numbers in national format.
+fn exotel_number(number: &str) -> String {
+    match number.strip_prefix("+91") {
+        Some(national) => format!("0{national}"),
+        None => number.to_string(),
+    }
+}
+
+/// A `hook` (`voice` or `status`) request from `provider` about a call from `from` to `to`, with
+/// `extra` provider fields (a status, a duration…), signed with `secrets` for `base_url`.
+#[allow(clippy::too_many_arguments)]
+pub fn provider_request(
+    provider: ProviderKind,
+    hook: &str,
+    call_id: &str,
+    from: &str,
+    to: &str,
+    extra: &[(&str, &str)],
+    secrets: &WebhookSecrets,
+    base_url: &str,
+    now: DateTime<Utc>,
+) -> Result<SimulatedRequest, String> {
+    let base_url = base_url.trim_end_matches('/');
+    let path = format!("/webhooks/{provider}/{hook}");
+    let need = |secret: &Option<String>, name: &str| {
+        secret
+            .clone()
+            .ok_or_else(|| format!("{name} is needed to sign a {provider} request"))
+    };
+    let has = |name: &str| extra.iter().any(|(k, _)| *k == name);
+    let form_type = (
+        "content-type".to_string(),
+        "application/x-www-form-urlencoded".to_string(),
+    );
+    match provider {
+        ProviderKind::Twilio => {
+            let mut params = vec![
+                ("CallSid", call_id),
+                ("AccountSid", "AC00000000000000000000000000000000"),
+                ("From", from),
+                ("To", to),
+                ("Direction", "inbound"),
+            ];
+            params.extend_from_slice(extra);
+            if !has("CallStatus") {
+                params.push(("CallStatus", "ringing"));
+            }
+            let owned: Vec<(String, String)> = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let url = format!("{base_url}{path}");
+            let token = need(&secrets.twilio_auth_token, "TWILIO_AUTH_TOKEN")?;
+            let signature = twilio::signature(&token, &url, &owned);
+            Ok(SimulatedRequest {
+                method: HttpMethod::Post,
+                url,
+                path_and_query: path,
+                headers: vec![form_type, ("x-twilio-signature".into(), signature)],
+                body: form(&params),
+            })
+        }
+        ProviderKind::Plivo => {
+            let mut params = vec![
+                ("CallUUID", call_id),
+                ("From", digits(from)),
+                ("To", digits(to)),
+                ("Direction", "inbound"),
+            ];
+            params.extend_from_slice(extra);
+            if !has("CallStatus") {
+                params.push(("CallStatus", "ringing"));
+            }
+            let body = form(&params);
+            let url = format!("{base_url}{path}");
+            let unsigned = WebhookRequest {
+                method: HttpMethod::Post,
+                url: url.clone(),
+                headers: [form_type.clone()].into_iter().collect(),
+                body: body.clone().into_bytes(),
+            };
+            let token = need(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN")?;
+            let signature =
+                plivo::signature(&token, &plivo::string_to_sign(&unsigned), PLIVO_NONCE);
+            Ok(SimulatedRequest {
+                method: HttpMethod::Post,
+                url,
+                path_and_query: path,
+                headers: vec![
+                    form_type,
+                    ("x-plivo-signature-v3".into(), signature),
+                    ("x-plivo-signature-v3-nonce".into(), PLIVO_NONCE.into()),
+                ],
+                body,
+            })
+        }
+        ProviderKind::Exotel => {
+            let (from, to) = (exotel_number(from), exotel_number(to));
+            let token = need(&secrets.path_token, "WEBHOOK_PATH_TOKEN")?;
+            let mut params = vec![
+                ("CallSid", call_id),
+                ("CallFrom", from.as_str()),
+                ("CallTo", to.as_str()),
+                ("Direction", "incoming"),
+            ];
+            params.extend_from_slice(extra);
+            params.push(("token", token.as_str()));
+            let path_and_query = format!("{path}?{}", form(&params));
+            Ok(SimulatedRequest {
+                method: HttpMethod::Get,
+                url: format!("{base_url}{path_and_query}"),
+                path_and_query,
+                headers: vec![("exotel-version".into(), "1".into())],
+                body: String::new(),
+            })
+        }
+        ProviderKind::Vonage => {
+            let token = need(&secrets.path_token, "WEBHOOK_PATH_TOKEN")?;
+            let path_and_query = format!("{path}?{}", form(&[("token", token.as_str())]));
+            let mut fields = serde_json::Map::new();
+            fields.insert("uuid".into(), json!(call_id));
+            fields.insert("conversation_uuid".into(), json!(format!("CON-{call_id}")));
+            fields.insert("from".into(), json!(digits(from)));
+            fields.insert("to".into(), json!(digits(to)));
+            for (k, v) in extra {
+                fields.insert(k.to_string(), json!(v));
+            }
+            let body = Value::Object(fields).to_string();
+            let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+            // Vonage signs when the account enables signed webhooks; without a secret we send
+            // what an unsigned answer webhook looks like (the path token alone).
+            if let Some(secret) = &secrets.vonage_signature_secret {
+                let claims = json!({
+                    "iat": now.timestamp(),
+                    "jti": format!("sim-{call_id}"),
+                    "iss": "Vonage",
+                    "api_key": "simulated",
+                    "application_id": "simulated",
+                    "payload_hash": hex::encode(Sha256::digest(body.as_bytes())),
+                });
+                let jwt = encode(
+                    &Header::default(),
+                    &claims,
+                    &EncodingKey::from_secret(secret.as_bytes()),
+                )
+                .map_err(|e| format!("cannot sign the Vonage JWT: {e}"))?;
+                headers.push(("authorization".into(), format!("Bearer {jwt}")));
+            }
+            Ok(SimulatedRequest {
+                method: HttpMethod::Post,
+                url: format!("{base_url}{path_and_query}"),
+                path_and_query,
+                headers,
+                body,
+            })
+        }
+    }
+}
+
+/// What an answer tells the provider to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodedAnswer {
+    /// Ring `callee`, showing `caller_id` (both E.164 with `+`).
+    Connect { callee: String, caller_id: String },
+    /// A polite refusal (possibly forwarded to a support line).
+    OutOfSession,
+}
+
+fn plus(n: &str) -> String {
+    if n.starts_with('+') {
+        n.to_string()
+    } else {
+        format!("+{n}")
+    }
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(&text[from..from + len])
+}
+
+/// Reads a provider-format answer back.
+pub fn decode_answer(provider: ProviderKind, body: &str) -> Result<DecodedAnswer, String> {
+    let unreadable = || format!("not a {provider} answer: {body}");
+    match provider {
+        ProviderKind::Twilio | ProviderKind::Plivo => {
+            if body.contains("<Say>") || body.contains("<Speak>") {
+                return Ok(DecodedAnswer::OutOfSession);
+            }
+            Ok(DecodedAnswer::Connect {
+                callee: plus(between(body, "<Number>", "</Number>").ok_or_else(unreadable)?),
+                caller_id: plus(between(body, "callerId=\"", "\"").ok_or_else(unreadable)?),
+            })
+        }
+        ProviderKind::Exotel => {
+            let answer: Value = serde_json::from_str(body).map_err(|_| unreadable())?;
+            match answer["destination"]["numbers"][0].as_str() {
+                // Out of session there is no one to dial (unless a support line is configured,
+                // which this reads as a connection to that line).
+                None => Ok(DecodedAnswer::OutOfSession),
+                Some(callee) => Ok(DecodedAnswer::Connect {
+                    callee: callee.to_string(),
+                    caller_id: answer["outgoing_phone_number"]
+                        .as_str()
+                        .ok_or_else(unreadable)?
+                        .to_string(),
+                }),
+            }
+        }
+        ProviderKind::Vonage => {
+            let ncco: Value = serde_json::from_str(body).map_err(|_| unreadable())?;
+            let steps = ncco.as_array().ok_or_else(unreadable)?;
+            if steps.iter().any(|s| s["action"] == "talk") {
+                return Ok(DecodedAnswer::OutOfSession);
+            }
+            let connect = steps
+                .iter()
+                .find(|s| s["action"] == "connect")
+                .ok_or_else(unreadable)?;
+            Ok(DecodedAnswer::Connect {
+                callee: plus(
+                    connect["endpoint"][0]["number"]
+                        .as_str()
+                        .ok_or_else(unreadable)?,
+                ),
+                caller_id: plus(connect["from"].as_str().ok_or_else(unreadable)?),
+            })
+        }
+    }
+}
