@@ -121,7 +121,8 @@ export NUMBER_HASH_KEY NUMBER_ENCRYPTION_KEY   # local-only keys (above)
 export TABLE_NAME=maskline-local               # local table on DynamoDB Local (in memory: empty each run)
 export EVENT_BUS_NAME=maskline-local           # local bus on moto
 export ALLOCATION_POLICY=shared
-export RELEASE_GRACE_SECONDS=1800
+# Short so the walkthrough can show a call refused once grace is over; deployments default to 1800.
+export RELEASE_GRACE_SECONDS=${RELEASE_GRACE_SECONDS:-20}
 export DEFAULT_COUNTRY=IN
 # Provider webhook secrets, LOCAL ONLY and fixed so the signed samples in events/ verify
 # (tests/fixtures/generate_webhook_events.py signs them with these). PUBLIC_WEBHOOK_BASE_URL is set
@@ -240,7 +241,8 @@ AGENT_D7=+919876500002
 CUSTOMER_2=+919876500003
 CUSTOMER_3=+919876500004
 AGENT_D9=+919876500005
-REAL_PHONES=("$CUSTOMER_1" "$AGENT_D7" "$CUSTOMER_2" "$CUSTOMER_3" "$AGENT_D9")
+STRANGER=+919876500099
+REAL_PHONES=("$CUSTOMER_1" "$AGENT_D7" "$CUSTOMER_2" "$CUSTOMER_3" "$AGENT_D9" "$STRANGER")
 
 step() { printf '[walkthrough] %s\n' "$*"; }
 detail() { printf '                %s\n' "$*"; }
@@ -357,6 +359,37 @@ get_numbers ORD-1
   || fail "c. redelivery changed ORD-1: it was ${CUSTOMER_DIALS[ORD-1]} / ${DRIVER_DIALS[ORD-1]} active, now HTTP $HTTP_STATUS $HTTP_BODY"
 step "c. ORD-1's DriverAssigned delivered again -> $r; ORD-1 still ${CUSTOMER_DIALS[ORD-1]} / ${DRIVER_DIALS[ORD-1]}, active  ok"
 
+# calls. The customer calls the agent, the agent calls back, a stranger tries: each a webhook
+# signed exactly as the provider signs it (maskctl call), answered in the provider's format.
+# call PROVIDER FROM TO: sets CALL_OUTCOME, CALL_RINGS, CALL_CALLER_ID.
+call() {
+  local out
+  out=$(maskctl call --provider "$1" --from "$2" --to "$3" --reveal --json) \
+    || fail "maskctl call --provider $1 --to $3 failed: $out"
+  CALL_OUTCOME=$(field "$out" outcome)
+  CALL_RINGS=$(field "$out" rings)
+  CALL_CALLER_ID=$(field "$out" caller_id)
+}
+C1_DIALS=${CUSTOMER_DIALS[ORD-1]}
+D7_DIALS=${DRIVER_DIALS[ORD-1]}
+call twilio "$CUSTOMER_1" "$C1_DIALS"
+[[ "$CALL_OUTCOME" == connect && "$CALL_RINGS" == "$AGENT_D7" && "$CALL_CALLER_ID" == "$D7_DIALS" ]] \
+  || fail "calls. C-1 dialling $C1_DIALS should ring D-7 showing $D7_DIALS; got $CALL_OUTCOME $CALL_RINGS $CALL_CALLER_ID"
+step "calls. C-1 dials $C1_DIALS (a signed Twilio webhook) -> D-7's phone rings, showing $D7_DIALS, the number D-7 dials to call back  ok"
+call twilio "$AGENT_D7" "$D7_DIALS"
+[[ "$CALL_OUTCOME" == connect && "$CALL_RINGS" == "$CUSTOMER_1" && "$CALL_CALLER_ID" == "$C1_DIALS" ]] \
+  || fail "calls. D-7 dialling $D7_DIALS should ring C-1 showing $C1_DIALS; got $CALL_OUTCOME $CALL_RINGS $CALL_CALLER_ID"
+step "calls. D-7 calls back on $D7_DIALS -> C-1's phone rings, showing $C1_DIALS; neither saw the other's real number  ok"
+for provider in exotel plivo vonage; do
+  call "$provider" "$CUSTOMER_1" "$C1_DIALS"
+  [[ "$CALL_OUTCOME" == connect && "$CALL_RINGS" == "$AGENT_D7" && "$CALL_CALLER_ID" == "$D7_DIALS" ]] \
+    || fail "calls. through $provider C-1 should reach D-7 showing $D7_DIALS; got $CALL_OUTCOME $CALL_RINGS $CALL_CALLER_ID"
+done
+step "calls. the same call through Exotel (token, national numbers), Plivo (signature V3) and Vonage (signed JWT): same answer in each format  ok"
+call twilio "$STRANGER" "$C1_DIALS"
+[[ "$CALL_OUTCOME" == out_of_session ]] || fail "calls. a stranger dialling $C1_DIALS was connected: $CALL_RINGS"
+step "calls. a stranger dials $C1_DIALS -> out of session: a polite message, nobody rings, nothing revealed  ok"
+
 # d. Delivery.
 sqs_batch msg-ord-1-delivered OrderDelivered '{"order_id":"ORD-1"}' >"$RUN_DIR/ord-1-delivered.json"
 r=$(invoke release-numbers "$RUN_DIR/ord-1-delivered.json")
@@ -369,6 +402,11 @@ expires_at=$(field "$HTTP_BODY" expires_at)
   || fail "d. OrderDelivered changed ORD-1's numbers: they were ${CUSTOMER_DIALS[ORD-1]} / ${DRIVER_DIALS[ORD-1]}, now $HTTP_BODY"
 [[ -n "$expires_at" ]] || fail "d. released ORD-1 has no expires_at: $HTTP_BODY"
 step "d. OrderDelivered ORD-1 -> release-numbers $r; ORD-1 released, same numbers, callable until $expires_at (grace ${RELEASE_GRACE_SECONDS}s)  ok"
+
+call twilio "$CUSTOMER_1" "$C1_DIALS"
+[[ "$CALL_OUTCOME" == connect && "$CALL_RINGS" == "$AGENT_D7" ]] \
+  || fail "d. within the grace window C-1 should still reach D-7; got $CALL_OUTCOME"
+step "d. within the grace window C-1 still reaches D-7 through $C1_DIALS (the forgotten item)  ok"
 
 # e. Unknown order.
 get_numbers ORD-404
@@ -432,6 +470,18 @@ for phone in "${REAL_PHONES[@]}"; do
 done
 step "g. MaskedNumbersAssigned and MaskedNumbersReleased are there; none of the ${#REAL_PHONES[@]} real phone numbers appears in any event, nor in the function logs  ok"
 
+# after grace. The delivered order's numbers stop working once the grace window has passed.
+python3 - "$expires_at" <<'PY'
+import datetime, sys, time
+deadline = datetime.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+time.sleep(max(0.0, (deadline - datetime.datetime.now(datetime.timezone.utc)).total_seconds() + 1.5))
+PY
+call twilio "$CUSTOMER_1" "$C1_DIALS"
+[[ "$CALL_OUTCOME" == out_of_session ]] || fail "after grace C-1 still reached $CALL_RINGS through $C1_DIALS"
+call twilio "$CUSTOMER_2" "${CUSTOMER_DIALS[ORD-2]}"
+[[ "$CALL_OUTCOME" == connect && "$CALL_RINGS" == "$AGENT_D7" ]] || fail "after grace ORD-2 (still active) no longer connects"
+step "after grace ($expires_at passed): C-1's call to $C1_DIALS is refused; ORD-2 keeps working  ok"
+
 # h. The operator's view.
 out=$(maskctl session show ORD-1 2>&1) || fail "h. maskctl session show ORD-1 failed: $out"
 step "h. maskctl session show ORD-1:"
@@ -447,6 +497,8 @@ cat <<EOF
 Maskline is running locally (LOCAL ONLY, made-up numbers; up in $(elapsed)):
   Lambda Invoke API          $LAMBDA/2015-03-31/functions/<function>/invocations
   order-numbers over HTTP    $LAMBDA/lambda-url/order-numbers/v1/orders/<order_id>/numbers
+  provider webhooks          $LAMBDA/lambda-url/resolve-call/webhooks/{twilio,exotel,plivo,vonage}/voice
+  status callbacks, call log $LAMBDA/lambda-url/call-events/webhooks/<provider>/status, .../v1/orders/<order_id>/calls
   DynamoDB Local             $AWS_ENDPOINT_URL_DYNAMODB  (table $TABLE_NAME, in memory)
   moto: EventBridge + SQS    $AWS_ENDPOINT_URL_EVENTBRIDGE  (bus $EVENT_BUS_NAME -> queue $EVENT_BUS_NAME-published)
   logs                       $LOGDIR/lambda.log (functions), $LOGDIR/dynamodb.log, $LOGDIR/moto.log
@@ -461,6 +513,7 @@ From another terminal, in $ROOT:
   curl -s $LAMBDA/lambda-url/order-numbers/v1/orders/ORD-2/numbers
   TABLE_NAME=$TABLE_NAME AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=$AWS_REGION cargo run -q --bin maskctl -- pool list --region blr
   set -a; . $SESSION_ENV; set +a    # then: cargo run -q --bin maskctl -- session show ORD-2
+                                      #       cargo run -q --bin maskctl -- call --provider twilio --from $CUSTOMER_2 --to ${CUSTOMER_DIALS[ORD-2]}
                                       #       .local/venv/bin/python infra/local/moto_setup.py drain
 EOF
 

@@ -7,6 +7,7 @@ use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, Parser, Subcommand};
 use maskline::domain::number::DefaultCountry;
 use maskline::domain::{OrderId, Region};
+use maskline::providers::ProviderKind;
 
 #[derive(Debug, Parser)]
 #[command(name = "maskctl", version, about = "Operate a Maskline deployment")]
@@ -26,6 +27,33 @@ pub enum Command {
     /// Order sessions.
     #[command(subcommand)]
     Session(SessionCommand),
+    /// Play a telecom provider: send a call webhook signed as that provider signs it, and show
+    /// whose phone rings and which caller ID it shows. Secrets come from the same variables the
+    /// functions read (TWILIO_AUTH_TOKEN, PLIVO_AUTH_TOKEN, WEBHOOK_PATH_TOKEN, ...).
+    Call(CallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    #[arg(long, value_parser = parse_provider)]
+    pub provider: ProviderKind,
+    /// The calling phone.
+    #[arg(long)]
+    pub from: String,
+    /// The virtual number dialled.
+    #[arg(long)]
+    pub to: String,
+    /// Where resolve-call is served (its public base URL).
+    #[arg(long, env = "MASKCTL_CALL_URL", default_value = "http://127.0.0.1:9000/lambda-url/resolve-call")]
+    pub url: String,
+    /// Print the callee's number in full (it is masked by default; test numbers only).
+    #[arg(long)]
+    pub reveal: bool,
+    /// Print JSON instead of a sentence.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub format: NumberFormat,
 }
 
 /// Which table to work on. Every command takes it, from `--table` or `TABLE_NAME` (the variable
@@ -100,6 +128,11 @@ pub enum SessionCommand {
         #[command(flatten)]
         target: Target,
     },
+}
+
+fn parse_provider(raw: &str) -> Result<ProviderKind, String> {
+    raw.parse()
+        .map_err(|_| format!("unknown provider {raw:?} (expected twilio, exotel, plivo or vonage)"))
 }
 
 fn parse_region(raw: &str) -> Result<Region, String> {

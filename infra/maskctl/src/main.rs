@@ -1,5 +1,6 @@
 //! maskctl: the operator CLI. Wiring only: each command lives in its own module.
 
+mod call;
 mod cli;
 mod entry;
 mod pool;
@@ -29,6 +30,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The simulator talks HTTP only: no AWS configuration needed.
+    if let Command::Call(args) = cli.command {
+        return call::run(args).await;
+    }
     let client = Client::new(&aws_config().await);
     let store = |table: String| DynamoStore::new(client.clone(), table);
     match cli.command {
@@ -66,6 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             target,
         }) => session::show(&store(target.table), &order, json).await,
+        Command::Call(_) => unreachable!("handled above"),
     }
 }
 
