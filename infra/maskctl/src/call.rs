@@ -17,7 +17,9 @@ pub async fn run(args: CallArgs) -> anyhow::Result<()> {
     let country = args.format.default_country;
     let from = E164::parse(&args.from, country).map_err(|e| anyhow!("--from: {e}"))?;
     let to = E164::parse(&args.to, country).map_err(|e| anyhow!("--to: {e}"))?;
-    let secrets = WebhookConfig::from_env().context("reading webhook settings")?.secrets;
+    let secrets = WebhookConfig::from_env()
+        .context("reading webhook settings")?
+        .secrets;
     let call_id = format!("SIM{}", chrono::Utc::now().timestamp_millis());
     let request = provider_request(
         args.provider,
@@ -74,7 +76,9 @@ pub async fn run(args: CallArgs) -> anyhow::Result<()> {
 }
 
 /// Sends the request; any HTTP status is returned, not turned into an error.
-fn send(request: &maskline::providers::simulate::SimulatedRequest) -> anyhow::Result<(u16, String)> {
+fn send(
+    request: &maskline::providers::simulate::SimulatedRequest,
+) -> anyhow::Result<(u16, String)> {
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
@@ -96,8 +100,16 @@ fn send(request: &maskline::providers::simulate::SimulatedRequest) -> anyhow::Re
             builder.send(request.body.as_bytes())
         }
     }
-    .with_context(|| format!("calling {}", request.url.split('?').next().unwrap_or_default()))?;
+    .with_context(|| {
+        format!(
+            "calling {}",
+            request.url.split('?').next().unwrap_or_default()
+        )
+    })?;
     let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().context("reading the answer")?;
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .context("reading the answer")?;
     Ok((status, body))
 }

@@ -44,7 +44,11 @@ pub struct CallArgs {
     #[arg(long)]
     pub to: String,
     /// Where resolve-call is served (its public base URL).
-    #[arg(long, env = "MASKCTL_CALL_URL", default_value = "http://127.0.0.1:9000/lambda-url/resolve-call")]
+    #[arg(
+        long,
+        env = "MASKCTL_CALL_URL",
+        default_value = "http://127.0.0.1:9000/lambda-url/resolve-call"
+    )]
     pub url: String,
     /// Print the callee's number in full (it is masked by default; test numbers only).
     #[arg(long)]
