@@ -59,6 +59,7 @@ source infra/local/services.sh
 
 BUILD_PID=""
 WATCH_PID=""
+POLLER_PID=""
 # _stop_tree PID [GROUP]: TERM the process (and its process group when GROUP=group) and every
 # descendant, KILL what is left after ~10 s. cargo lambda runs each function in a process group of
 # its own, so its group alone is not enough.
@@ -84,6 +85,7 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [[ -n "$BUILD_PID" ]]; then _stop_tree "$BUILD_PID"; fi
+  if [[ -n "$POLLER_PID" ]]; then _stop_tree "$POLLER_PID"; fi
   if [[ -n "$WATCH_PID" ]]; then
     say "stopping cargo lambda watch"
     _stop_tree "$WATCH_PID" group
@@ -231,6 +233,10 @@ until functions_ready; do
 done
 say "functions answering after $((SECONDS - watch_started))s (stack up in $(elapsed))"
 
+say "starting the queue poller: bus -> rules -> queues -> functions (log: $LOGDIR/poller.log)"
+python3 infra/local/moto_setup.py poll "$LAMBDA" >"$LOGDIR/poller.log" 2>&1 </dev/null &
+POLLER_PID=$!
+
 # --- 7. walkthrough ---------------------------------------------------------------------------
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
@@ -324,14 +330,30 @@ field() {
 
 NO_FAILURES='{"batchItemFailures":[]}'
 
+# wait_for_state ORDER STATE STEP: poll order-numbers until ORDER is in STATE (events travel through
+# the bus, a queue and the poller first); fails after 60 s.
+wait_for_state() {
+  local deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do
+    get_numbers "$1"
+    if [[ "$HTTP_STATUS" == 200 && "$(field "$HTTP_BODY" state)" == "$2" ]]; then return 0; fi
+    sleep 0.5
+  done
+  fail "$3 $1 did not become $2 within 60 s (last: HTTP $HTTP_STATUS $HTTP_BODY; poller log: $LOGDIR/poller.log)"
+}
+
 # a. Two orders share one agent.
 sqs_batch msg-ord-1 DriverAssigned "$(assigned_detail ORD-1 blr C-1 "$CUSTOMER_1" D-7 "$AGENT_D7")" >"$RUN_DIR/ord-1-driver-assigned.json"
 sqs_batch msg-ord-2 DriverAssigned "$(assigned_detail ORD-2 blr C-2 "$CUSTOMER_2" D-7 "$AGENT_D7")" >"$RUN_DIR/ord-2-driver-assigned.json"
-r1=$(invoke allocate-numbers "$RUN_DIR/ord-1-driver-assigned.json")
-[[ "$r1" == "$NO_FAILURES" ]] || fail "a. DriverAssigned ORD-1: expected $NO_FAILURES, got $r1"
-r2=$(invoke allocate-numbers "$RUN_DIR/ord-2-driver-assigned.json")
-[[ "$r2" == "$NO_FAILURES" ]] || fail "a. DriverAssigned ORD-2: expected $NO_FAILURES, got $r2"
-step "a. agent D-7 is assigned ORD-1 (customer C-1) and ORD-2 (customer C-2) in blr: allocate-numbers -> $r1 for each  ok"
+# The order platform publishes on the bus; the rule routes to the allocate queue; the poller feeds
+# the queue to allocate-numbers (as Lambda's SQS event source mapping would).
+python3 infra/local/moto_setup.py put DriverAssigned "$(assigned_detail ORD-1 blr C-1 "$CUSTOMER_1" D-7 "$AGENT_D7")" \
+  || fail "a. could not put DriverAssigned ORD-1 on the local bus"
+python3 infra/local/moto_setup.py put DriverAssigned "$(assigned_detail ORD-2 blr C-2 "$CUSTOMER_2" D-7 "$AGENT_D7")" \
+  || fail "a. could not put DriverAssigned ORD-2 on the local bus"
+wait_for_state ORD-1 active "a."
+wait_for_state ORD-2 active "a."
+step "a. DriverAssigned for ORD-1 (customer C-1) and ORD-2 (customer C-2), both agent D-7, put on bus $EVENT_BUS_NAME -> rule -> queue $EVENT_BUS_NAME-allocate -> allocate-numbers  ok"
 
 # b. The numbers each app shows.
 declare -A CUSTOMER_DIALS DRIVER_DIALS
@@ -391,9 +413,10 @@ call twilio "$STRANGER" "$C1_DIALS"
 step "calls. a stranger dials $C1_DIALS -> out of session: a polite message, nobody rings, nothing revealed  ok"
 
 # d. Delivery.
-sqs_batch msg-ord-1-delivered OrderDelivered '{"order_id":"ORD-1"}' >"$RUN_DIR/ord-1-delivered.json"
-r=$(invoke release-numbers "$RUN_DIR/ord-1-delivered.json")
-[[ "$r" == "$NO_FAILURES" ]] || fail "d. OrderDelivered ORD-1: expected $NO_FAILURES, got $r"
+python3 infra/local/moto_setup.py put OrderDelivered '{"order_id":"ORD-1"}' \
+  || fail "d. could not put OrderDelivered ORD-1 on the local bus"
+wait_for_state ORD-1 released "d."
+r="(bus -> rule -> queue $EVENT_BUS_NAME-release)"
 get_numbers ORD-1
 expires_at=$(field "$HTTP_BODY" expires_at)
 [[ "$HTTP_STATUS" == 200 && "$(field "$HTTP_BODY" state)" == released ]] \
@@ -401,7 +424,7 @@ expires_at=$(field "$HTTP_BODY" expires_at)
 [[ "$(field "$HTTP_BODY" customer_dials)" == "${CUSTOMER_DIALS[ORD-1]}" && "$(field "$HTTP_BODY" driver_dials)" == "${DRIVER_DIALS[ORD-1]}" ]] \
   || fail "d. OrderDelivered changed ORD-1's numbers: they were ${CUSTOMER_DIALS[ORD-1]} / ${DRIVER_DIALS[ORD-1]}, now $HTTP_BODY"
 [[ -n "$expires_at" ]] || fail "d. released ORD-1 has no expires_at: $HTTP_BODY"
-step "d. OrderDelivered ORD-1 -> release-numbers $r; ORD-1 released, same numbers, callable until $expires_at (grace ${RELEASE_GRACE_SECONDS}s)  ok"
+step "d. OrderDelivered ORD-1 $r -> release-numbers; ORD-1 released, same numbers, callable until $expires_at (grace ${RELEASE_GRACE_SECONDS}s)  ok"
 
 call twilio "$CUSTOMER_1" "$C1_DIALS"
 [[ "$CALL_OUTCOME" == connect && "$CALL_RINGS" == "$AGENT_D7" ]] \
