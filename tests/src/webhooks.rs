@@ -2,7 +2,7 @@
 //! decoded back into "who rings, showing which caller ID".
 
 use lambda_http::{Body, Request};
-use maskline::providers::simulate::{self, decode_answer, DecodedAnswer};
+use maskline::providers::simulate::{self, decode_answer, DecodedAnswer, Signing, SimulatedCall};
 use maskline::providers::AnswerOptions;
 use maskline::providers::{HttpMethod, ProviderKind};
 use maskline::webhook_config::{WebhookConfig, WebhookSecrets};
@@ -39,18 +39,22 @@ pub fn provider_request(
     to: &str,
     extra: &[(&str, &str)],
 ) -> Request {
-    let signed = simulate::provider_request(
+    let secrets = config().secrets;
+    let call = SimulatedCall {
         provider,
         hook,
         call_id,
         from,
         to,
         extra,
-        &config().secrets,
-        PUBLIC_BASE,
-        chrono::Utc::now(),
-    )
-    .expect("every test secret is configured");
+    };
+    let signing = Signing {
+        secrets: &secrets,
+        base_url: PUBLIC_BASE,
+        now: chrono::Utc::now(),
+    };
+    let signed =
+        simulate::provider_request(&call, &signing).expect("every test secret is configured");
     let method = match signed.method {
         HttpMethod::Get => "GET",
         HttpMethod::Post => "POST",

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use maskline::domain::E164;
-use maskline::providers::simulate::{decode_answer, provider_request, DecodedAnswer};
+use maskline::providers::simulate::{
+    decode_answer, provider_request, DecodedAnswer, Signing, SimulatedCall,
+};
 use maskline::providers::HttpMethod;
 use maskline::webhook_config::WebhookConfig;
 use serde_json::json;
@@ -21,18 +23,20 @@ pub async fn run(args: CallArgs) -> anyhow::Result<()> {
         .context("reading webhook settings")?
         .secrets;
     let call_id = format!("SIM{}", chrono::Utc::now().timestamp_millis());
-    let request = provider_request(
-        args.provider,
-        "voice",
-        &call_id,
-        from.expose(),
-        to.expose(),
-        &[],
-        &secrets,
-        &args.url,
-        chrono::Utc::now(),
-    )
-    .map_err(|e| anyhow!(e))?;
+    let call = SimulatedCall {
+        provider: args.provider,
+        hook: "voice",
+        call_id: &call_id,
+        from: from.expose(),
+        to: to.expose(),
+        extra: &[],
+    };
+    let signing = Signing {
+        secrets: &secrets,
+        base_url: &args.url,
+        now: chrono::Utc::now(),
+    };
+    let request = provider_request(&call, &signing).map_err(|e| anyhow!(e))?;
 
     let (status, body) = tokio::task::spawn_blocking(move || send(&request))
         .await

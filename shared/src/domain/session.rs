@@ -28,6 +28,15 @@ impl Side {
         }
     }
 
+    /// The inverse of [`Side::as_str`].
+    pub fn parse(raw: &str) -> Option<Side> {
+        match raw {
+            "customer" => Some(Side::Customer),
+            "driver" => Some(Side::Driver),
+            _ => None,
+        }
+    }
+
     /// The direction of a call placed by this side.
     pub fn calling_direction(self) -> &'static str {
         match self {

@@ -42,20 +42,44 @@ fn exotel_number(number: &str) -> String {
     }
 }
 
-/// A `hook` (`voice` or `status`) request from `provider` about a call from `from` to `to`, with
-/// `extra` provider fields (a status, a duration…), signed with `secrets` for `base_url`.
-#[allow(clippy::too_many_arguments)]
+/// One simulated webhook: `provider` tells `hook` (`voice` or `status`) about a call from `from`
+/// to `to`, with `extra` provider fields (a status, a duration…).
+#[derive(Debug, Clone, Copy)]
+pub struct SimulatedCall<'a> {
+    pub provider: ProviderKind,
+    pub hook: &'a str,
+    pub call_id: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub extra: &'a [(&'a str, &'a str)],
+}
+
+/// What the provider signs with: the shared secrets, the URL it calls, and its clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Signing<'a> {
+    pub secrets: &'a WebhookSecrets,
+    pub base_url: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// The request `call` describes, signed as its provider signs.
 pub fn provider_request(
-    provider: ProviderKind,
-    hook: &str,
-    call_id: &str,
-    from: &str,
-    to: &str,
-    extra: &[(&str, &str)],
-    secrets: &WebhookSecrets,
-    base_url: &str,
-    now: DateTime<Utc>,
+    call: &SimulatedCall,
+    signing: &Signing,
 ) -> Result<SimulatedRequest, String> {
+    let SimulatedCall {
+        provider,
+        hook,
+        call_id,
+        from,
+        to,
+        extra,
+    } = *call;
+    let Signing {
+        secrets,
+        base_url,
+        now,
+    } = *signing;
     let base_url = base_url.trim_end_matches('/');
     let path = format!("/webhooks/{provider}/{hook}");
     let need = |secret: &Option<String>, name: &str| {

@@ -52,11 +52,8 @@ fn call_from(item: &Item) -> Result<CallRecord, StoreError> {
             .map_err(|_| bad("provider"))?,
         call_id: get_s(item, attr::CALL_ID)?.to_string(),
         status: CallStatus::parse(get_s(item, attr::CALL_STATUS)?).ok_or_else(|| bad("status"))?,
-        caller_side: match get_s(item, attr::CALLER_SIDE)? {
-            "customer" => Side::Customer,
-            "driver" => Side::Driver,
-            _ => return Err(bad("caller side")),
-        },
+        caller_side: Side::parse(get_s(item, attr::CALLER_SIDE)?)
+            .ok_or_else(|| bad("caller side"))?,
         dialled: VirtualNumber::parse(get_s(item, attr::DIALLED)?, None).map_err(|_| bad("vn"))?,
         duration_seconds: item
             .get(attr::DURATION)

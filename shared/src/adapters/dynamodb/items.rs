@@ -94,10 +94,6 @@ fn opt_parse_with<T, E>(
         .transpose()
 }
 
-pub fn side_name(side: Side) -> &'static str {
-    side.as_str()
-}
-
 fn participant_attrs(
     item: &mut Item,
     party: &StoredParticipant,
@@ -222,7 +218,7 @@ pub fn binding_item(binding: &BindingWrite, session: &Session) -> Item {
     );
     item.insert(layout::GSI2_SK.into(), s(binding.vn.as_str()));
     item.insert(attr::ORDER_ID.into(), s(session.order_id.as_str()));
-    item.insert(attr::CALLER_SIDE.into(), s(side_name(binding.caller_side)));
+    item.insert(attr::CALLER_SIDE.into(), s(binding.caller_side.as_str()));
     item.insert(attr::CALLEE.into(), s(binding.callee.as_str()));
     item.insert(attr::CALLER_ID.into(), s(binding.caller_id.as_str()));
     item.insert(attr::LIVE_UNTIL.into(), n(millis(session.live_until)));
@@ -236,11 +232,8 @@ pub fn binding_item(binding: &BindingWrite, session: &Session) -> Item {
 pub fn binding_from_item(item: &Item) -> Result<StoredBinding, StoreError> {
     Ok(StoredBinding {
         order_id: parse_with(item, attr::ORDER_ID, OrderId::parse)?,
-        caller_side: match get_s(item, attr::CALLER_SIDE)? {
-            "customer" => Side::Customer,
-            "driver" => Side::Driver,
-            _ => return Err(corrupt(item, "unknown caller side")),
-        },
+        caller_side: Side::parse(get_s(item, attr::CALLER_SIDE)?)
+            .ok_or_else(|| corrupt(item, "unknown caller side"))?,
         callee: SealedNumber::from_stored(get_s(item, attr::CALLEE)?.to_string()),
         caller_id: parse_with(item, attr::CALLER_ID, |v| VirtualNumber::parse(v, None))?,
         live_until: get_time_ms(item, attr::LIVE_UNTIL)?,
@@ -252,7 +245,7 @@ pub fn lock_item(lock: &NumberLock, session: &Session) -> Item {
     item.insert(layout::PK.into(), s(layout::vn_pk(&lock.vn)));
     item.insert(layout::SK.into(), s(layout::LOCK));
     item.insert(attr::ORDER_ID.into(), s(session.order_id.as_str()));
-    item.insert(attr::SIDE.into(), s(side_name(lock.side)));
+    item.insert(attr::SIDE.into(), s(lock.side.as_str()));
     item.insert(attr::LIVE_UNTIL.into(), n(millis(session.live_until)));
     item.insert(
         layout::TTL.into(),
