@@ -2,7 +2,7 @@
 //! secret token (checked by [`super::secret_token`]); pair it with IP allow-listing.
 
 use super::answer::{Answer, AnswerOptions, Rendered};
-use super::request::{param, WebhookRequest};
+use super::request::{optional_seconds, param, WebhookRequest};
 use super::{BadRequest, CallStatus, InboundCall, StatusReport};
 
 fn first<'a>(params: &'a [(String, String)], names: &[&str]) -> Option<&'a str> {
@@ -29,15 +29,10 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
     let status = first(&params, &["Status", "CallStatus", "DialCallStatus"])
         .ok_or(BadRequest::Missing("Status"))?;
     let status = CallStatus::parse(status).ok_or(BadRequest::Invalid("Status"))?;
-    let duration_seconds = first(
+    let duration_seconds = optional_seconds(
         &params,
         &["ConversationDuration", "DialCallDuration", "Duration"],
-    )
-    .map(|d| {
-        d.parse()
-            .map_err(|_| BadRequest::Invalid("ConversationDuration"))
-    })
-    .transpose()?;
+    )?;
     Ok(StatusReport {
         call: parse_call(request)?,
         status,

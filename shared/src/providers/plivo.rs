@@ -15,7 +15,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::answer::{digits, Answer, AnswerOptions, Rendered};
-use super::request::{param, required, HttpMethod, WebhookRequest};
+use super::request::{optional_seconds, required, HttpMethod, WebhookRequest};
 use super::xml::escape;
 use super::{AuthError, BadRequest, CallStatus, InboundCall, StatusReport};
 
@@ -113,10 +113,7 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
     let params = request.all_params()?;
     let status = CallStatus::parse(required(&params, "CallStatus")?)
         .ok_or(BadRequest::Invalid("CallStatus"))?;
-    let duration_seconds = param(&params, "Duration")
-        .or_else(|| param(&params, "BillDuration"))
-        .map(|d| d.parse().map_err(|_| BadRequest::Invalid("Duration")))
-        .transpose()?;
+    let duration_seconds = optional_seconds(&params, &["Duration", "BillDuration"])?;
     Ok(StatusReport {
         call: parse_call(request)?,
         status,

@@ -116,3 +116,16 @@ pub fn required<'a>(
 ) -> Result<&'a str, BadRequest> {
     param(params, name).ok_or(BadRequest::Missing(name))
 }
+
+/// Whole seconds from the first of `names` present (providers name durations differently, and
+/// some send one of several): `None` when none is sent, an error naming the first when unreadable.
+pub fn optional_seconds(
+    params: &[(String, String)],
+    names: &[&'static str],
+) -> Result<Option<u32>, BadRequest> {
+    names
+        .iter()
+        .find_map(|name| param(params, name))
+        .map(|raw| raw.parse().map_err(|_| BadRequest::Invalid(names[0])))
+        .transpose()
+}

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::answer::{Answer, AnswerOptions, Rendered};
-use super::request::{param, required, WebhookRequest};
+use super::request::{optional_seconds, param, required, WebhookRequest};
 use super::xml::escape;
 use super::{AuthError, BadRequest, CallStatus, InboundCall, StatusReport};
 
@@ -100,9 +100,7 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
     let call = parse_call(request)?;
     let status = CallStatus::parse(required(&params, "CallStatus")?)
         .ok_or(BadRequest::Invalid("CallStatus"))?;
-    let duration_seconds = param(&params, "CallDuration")
-        .map(|d| d.parse().map_err(|_| BadRequest::Invalid("CallDuration")))
-        .transpose()?;
+    let duration_seconds = optional_seconds(&params, &["CallDuration"])?;
     Ok(StatusReport {
         call,
         status,

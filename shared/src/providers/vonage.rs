@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::answer::{digits, Answer, AnswerOptions, Rendered};
-use super::request::{param, required, WebhookRequest};
+use super::request::{optional_seconds, required, WebhookRequest};
 use super::{AuthError, BadRequest, CallStatus, InboundCall, StatusReport};
 
 /// How old a signed request may be (replay protection; allows for clock skew).
@@ -89,9 +89,7 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
     let params = request.all_params()?;
     let status =
         CallStatus::parse(required(&params, "status")?).ok_or(BadRequest::Invalid("status"))?;
-    let duration_seconds = param(&params, "duration")
-        .map(|d| d.parse().map_err(|_| BadRequest::Invalid("duration")))
-        .transpose()?;
+    let duration_seconds = optional_seconds(&params, &["duration"])?;
     Ok(StatusReport {
         call: parse_call(request)?,
         status,
