@@ -8,7 +8,7 @@ use maskline_tests::invariants::{assert_consistent, assert_no_number_stored};
 use maskline_tests::world::GRACE_SECONDS;
 use maskline_tests::World;
 
-use crate::support::{allocate, numbers_of, order_numbers, release, route};
+use crate::support::{allocate, allocate_ok, numbers_of, order_numbers, release, route};
 
 fn connects_to(route: &Route, callee: &str, caller_id: &str) -> bool {
     matches!(route, Route::Connect { callee: c, caller_id: id, .. }
@@ -20,13 +20,7 @@ async fn assign_lookup_call_release_and_expire() {
     let world = World::new().await;
     let pool = world.add_pool("blr", "airtel", 1, 2).await;
 
-    let failed = allocate(
-        &world,
-        AllocationPolicy::Shared,
-        &[driver_assigned("ORD-1", "blr", 1, 1)],
-    )
-    .await;
-    assert!(failed.is_empty(), "allocation failed: {failed:?}");
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
 
     let (status, view) = order_numbers(&world, "ORD-1").await;
     assert_eq!(status, 200);

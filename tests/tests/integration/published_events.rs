@@ -4,32 +4,20 @@ use maskline::domain::AllocationPolicy;
 use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone, order_ended};
 use maskline_tests::World;
 
-use crate::support::{allocate, numbers_of, release};
+use crate::support::{allocate, allocate_ok, numbers_of, release};
 
 #[tokio::test]
 async fn assignment_release_and_exhaustion_are_published_without_real_numbers() {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 2).await;
-    assert!(allocate(
-        &world,
-        AllocationPolicy::Shared,
-        &[driver_assigned("ORD-1", "blr", 1, 1)]
-    )
-    .await
-    .is_empty());
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
     let (customer_dials, driver_dials) = numbers_of(&world, "ORD-1").await;
     assert!(release(&world, &[order_ended("OrderDelivered", "ORD-1")])
         .await
         .is_empty());
     // Released bindings stay live through grace, so the customer still holds both VNs' slots once
     // a second order is placed: ORD-2 takes the other side of each VN, ORD-3 has none left.
-    assert!(allocate(
-        &world,
-        AllocationPolicy::Shared,
-        &[driver_assigned("ORD-2", "blr", 1, 2)]
-    )
-    .await
-    .is_empty());
+    allocate_ok(&world, &[driver_assigned("ORD-2", "blr", 1, 2)]).await;
     assert_eq!(
         allocate(
             &world,

@@ -21,6 +21,12 @@ pub async fn allocate(world: &World, policy: AllocationPolicy, bodies: &[String]
     failed_ids(response)
 }
 
+/// Runs allocate-numbers (shared policy) on one batch and asserts every message succeeded.
+pub async fn allocate_ok(world: &World, bodies: &[String]) {
+    let failed = allocate(world, AllocationPolicy::Shared, bodies).await;
+    assert!(failed.is_empty(), "allocation failed for {failed:?}");
+}
+
 /// Runs release-numbers on one batch; returns the ids of the failed messages.
 pub async fn release(world: &World, bodies: &[String]) -> Vec<String> {
     let releaser = world.releaser();
@@ -84,13 +90,7 @@ pub async fn route(world: &World, dialled: &str, caller: &str) -> Route {
 pub async fn world_with_order() -> (World, String, String) {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 4).await;
-    assert!(allocate(
-        &world,
-        AllocationPolicy::Shared,
-        &[driver_assigned("ORD-1", "blr", 1, 1)]
-    )
-    .await
-    .is_empty());
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
     let (customer_dials, driver_dials) = numbers_of(&world, "ORD-1").await;
     (world, customer_dials, driver_dials)
 }

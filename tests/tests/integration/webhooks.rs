@@ -24,6 +24,19 @@ async fn call(
     (response.status().as_u16(), body_text(response.body()))
 }
 
+/// A signed voice webhook from `provider` for call `CA-1`.
+fn voice(provider: ProviderKind, from: &str, to: &str) -> lambda_http::Request {
+    provider_request(provider, "voice", "CA-1", from, to, &[])
+}
+
+/// The HTTP status resolve-call answers `request` with.
+async fn status_of(resolver: &ResolveCall, request: lambda_http::Request) -> u16 {
+    resolve_call::handler::handle(resolver, request)
+        .await
+        .status()
+        .as_u16()
+}
+
 #[tokio::test]
 async fn every_provider_connects_both_ways_showing_the_masked_number() {
     let (world, customer_dials, driver_dials) = world_with_order().await;
@@ -127,8 +140,7 @@ async fn forged_unsigned_unconfigured_or_malformed_requests_never_touch_the_stor
 
     for provider in ProviderKind::ALL {
         // Forged: a valid request whose caller was changed after signing.
-        let mut forged =
-            provider_request(provider, "voice", "CA-1", &customer, &customer_dials, &[]);
+        let mut forged = voice(provider, &customer, &customer_dials);
         let tampered = match forged.body() {
             lambda_http::Body::Text(t) => Some(t.replace("9876500001", "9876500009")),
             _ => None,
@@ -143,9 +155,8 @@ async fn forged_unsigned_unconfigured_or_malformed_requests_never_touch_the_stor
                 *forged.uri_mut() = uri.parse().unwrap();
             }
         }
-        let response = resolve_call::handler::handle(&resolver, forged).await;
         assert_eq!(
-            response.status(),
+            status_of(&resolver, forged).await,
             403,
             "{provider}: forged request accepted"
         );
@@ -156,27 +167,18 @@ async fn forged_unsigned_unconfigured_or_malformed_requests_never_touch_the_stor
             c.secrets = Default::default();
             c
         });
-        let request = provider_request(provider, "voice", "CA-1", &customer, &customer_dials, &[]);
-        let response = resolve_call::handler::handle(&unconfigured, request).await;
+        let request = voice(provider, &customer, &customer_dials);
         assert_eq!(
-            response.status(),
+            status_of(&unconfigured, request).await,
             403,
             "{provider}: accepted without a configured secret"
         );
     }
     // Malformed but authentic: no caller field at all.
-    let mut no_from = provider_request(
-        ProviderKind::Exotel,
-        "voice",
-        "CA-1",
-        &customer,
-        &customer_dials,
-        &[],
-    );
+    let mut no_from = voice(ProviderKind::Exotel, &customer, &customer_dials);
     let uri = no_from.uri().to_string().replace("CallFrom=", "Other=");
     *no_from.uri_mut() = uri.parse().unwrap();
-    let response = resolve_call::handler::handle(&resolver, no_from).await;
-    assert_eq!(response.status(), 400);
+    assert_eq!(status_of(&resolver, no_from).await, 400);
 
     assert_eq!(counting.calls(), 0, "a refused request reached the store");
 
@@ -193,14 +195,7 @@ async fn the_signature_url_is_rebuilt_from_host_and_proto_without_a_public_base(
     settings.public_base_url = None;
     let resolver = world.resolver(world.store.clone(), settings);
     // Signed for https://maskline.example.com/...; the request carries that host.
-    let mut request = provider_request(
-        ProviderKind::Twilio,
-        "voice",
-        "CA-1",
-        &customer_phone(1),
-        &customer_dials,
-        &[],
-    );
+    let mut request = voice(ProviderKind::Twilio, &customer_phone(1), &customer_dials);
     request
         .headers_mut()
         .insert("x-forwarded-proto", "https".parse().unwrap());
@@ -220,34 +215,10 @@ async fn wrong_method_or_route_is_refused() {
     let (world, customer_dials, _) = world_with_order().await;
     let resolver = world.resolver(world.store.clone(), config());
     // Exotel's webhook is GET; a POST is refused before anything else.
-    let mut post = provider_request(
-        ProviderKind::Exotel,
-        "voice",
-        "CA-1",
-        &customer_phone(1),
-        &customer_dials,
-        &[],
-    );
+    let mut post = voice(ProviderKind::Exotel, &customer_phone(1), &customer_dials);
     *post.method_mut() = lambda_http::http::Method::POST;
-    assert_eq!(
-        resolve_call::handler::handle(&resolver, post)
-            .await
-            .status(),
-        405
-    );
-    let mut unknown = provider_request(
-        ProviderKind::Twilio,
-        "voice",
-        "CA-1",
-        &customer_phone(1),
-        &customer_dials,
-        &[],
-    );
+    assert_eq!(status_of(&resolver, post).await, 405);
+    let mut unknown = voice(ProviderKind::Twilio, &customer_phone(1), &customer_dials);
     *unknown.uri_mut() = "/webhooks/acme/voice".parse().unwrap();
-    assert_eq!(
-        resolve_call::handler::handle(&resolver, unknown)
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(status_of(&resolver, unknown).await, 404);
 }
