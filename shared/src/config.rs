@@ -9,6 +9,7 @@ use crate::privacy::{NumberVault, PrivacyError};
 
 pub const DEFAULT_RELEASE_GRACE_SECONDS: i64 = 1800;
 pub const DEFAULT_SESSION_MAX_SECONDS: i64 = 24 * 3600;
+pub const DEFAULT_COOL_OFF_SECONDS: i64 = 6 * 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -31,6 +32,31 @@ pub struct Config {
     pub session_max: Duration,
     pub default_country: Option<DefaultCountry>,
     pub vault: NumberVault,
+    /// `BACKUP_NUMBERS=on`: each side also gets a backup VN on a different operator.
+    pub backups: bool,
+    /// `SUSPECT_AFTER_FAILED_CALLS`: this many failed calls in a row on a VN flag it suspect.
+    pub suspect_after: u32,
+    pub refill: RefillSettings,
+    pub click_to_call: ClickToCallMode,
+}
+
+/// How refill sizes and trims the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefillSettings {
+    /// `REFILL_HEADROOM`: spare numbers above demand.
+    pub headroom: u32,
+    /// `REFILL_COOL_OFF_SECONDS`: how long a surplus number must be idle before it goes back.
+    /// At most the binding retention (a day), which is how far back idleness can be seen.
+    pub cool_off: Duration,
+}
+
+/// When an order's party may ask for a click-to-call instead of dialling the VN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClickToCallMode {
+    Off,
+    Always,
+    /// Once the side's last `n` calls on this order all failed to connect.
+    AfterFailures(u32),
 }
 
 impl Config {
@@ -81,6 +107,51 @@ impl Config {
             &required("NUMBER_ENCRYPTION_KEY")?,
         )?;
 
+        let on_off = |name: &'static str| -> Result<bool, ConfigError> {
+            match get(name).map(|v| v.trim().to_ascii_lowercase()) {
+                None => Ok(false),
+                Some(v) if matches!(v.as_str(), "on" | "true" | "1" | "yes") => Ok(true),
+                Some(v) if matches!(v.as_str(), "off" | "false" | "0" | "no") => Ok(false),
+                Some(v) => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("expected on or off, got {v:?}"),
+                }),
+            }
+        };
+        let count = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            get(name).map_or(Ok(default), |v| {
+                v.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name,
+                    reason: format!("expected a whole number, got {v:?}"),
+                })
+            })
+        };
+        let cool_off = seconds("REFILL_COOL_OFF_SECONDS", DEFAULT_COOL_OFF_SECONDS)?;
+        if cool_off > Duration::hours(24) {
+            return Err(ConfigError::Invalid {
+                name: "REFILL_COOL_OFF_SECONDS",
+                reason: "at most 86400: expired bindings, which show how long a number was idle, \
+                         are kept a day"
+                    .into(),
+            });
+        }
+        let click_to_call = match get("CLICK_TO_CALL").map(|v| v.trim().to_ascii_lowercase()) {
+            None => ClickToCallMode::AfterFailures(count("CLICK_TO_CALL_AFTER_FAILURES", 2)?),
+            Some(v) => match v.as_str() {
+                "off" => ClickToCallMode::Off,
+                "always" => ClickToCallMode::Always,
+                "after-failures" => {
+                    ClickToCallMode::AfterFailures(count("CLICK_TO_CALL_AFTER_FAILURES", 2)?)
+                }
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "CLICK_TO_CALL",
+                        reason: format!("expected off, always or after-failures, got {v:?}"),
+                    })
+                }
+            },
+        };
+
         Ok(Config {
             table_name: required("TABLE_NAME")?,
             event_bus_name: get("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_string()),
@@ -89,6 +160,13 @@ impl Config {
             session_max: seconds("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)?,
             default_country,
             vault,
+            backups: on_off("BACKUP_NUMBERS")?,
+            suspect_after: count("SUSPECT_AFTER_FAILED_CALLS", 5)?.max(1),
+            refill: RefillSettings {
+                headroom: count("REFILL_HEADROOM", 2)?,
+                cool_off,
+            },
+            click_to_call,
         })
     }
 }
@@ -125,6 +203,35 @@ mod tests {
         assert_eq!(config.release_grace, Duration::seconds(1800));
         assert_eq!(config.event_bus_name, "default");
         assert!(config.default_country.is_none());
+        assert!(!config.backups);
+        assert_eq!(config.suspect_after, 5);
+        assert_eq!(config.refill.cool_off, Duration::hours(6));
+        assert_eq!(config.click_to_call, ClickToCallMode::AfterFailures(2));
+    }
+
+    #[test]
+    fn pool_lifecycle_settings_parse() {
+        let mut pairs = BASE.to_vec();
+        pairs.extend([
+            ("BACKUP_NUMBERS", "on"),
+            ("CLICK_TO_CALL", "always"),
+            ("REFILL_HEADROOM", "4"),
+        ]);
+        let config = Config::from_lookup(env(&pairs)).unwrap();
+        assert!(config.backups);
+        assert_eq!(config.click_to_call, ClickToCallMode::Always);
+        assert_eq!(config.refill.headroom, 4);
+
+        for (name, bad) in [
+            ("BACKUP_NUMBERS", "maybe"),
+            ("REFILL_COOL_OFF_SECONDS", "90000"),
+            ("CLICK_TO_CALL", "sometimes"),
+        ] {
+            let mut pairs = BASE.to_vec();
+            pairs.push((name, bad));
+            let err = Config::from_lookup(env(&pairs)).unwrap_err().to_string();
+            assert!(err.contains(name), "{err}");
+        }
     }
 
     #[test]

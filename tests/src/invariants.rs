@@ -19,8 +19,8 @@ fn n(item: &Item, name: &str) -> Option<i64> {
 }
 
 /// Live sessions and live bindings (and exclusive locks) agree exactly:
-/// - every live session with numbers has both its bindings, owned by it and live as long as it
-///   is, on two different VNs;
+/// - every live session with numbers has all its bindings (two, or four with backups), owned by
+///   it and live as long as it is, each on a different VN;
 /// - every live binding and lock belongs to a session that names it (no orphan from a failed
 ///   claim). Expired items are out of the picture: their numbers are free for others to take.
 pub async fn assert_consistent(world: &World) {
@@ -63,14 +63,24 @@ pub async fn assert_consistent(world: &World) {
         else {
             continue; // a tombstone holds nothing
         };
-        assert_ne!(
-            customer_dials, driver_dials,
-            "order {order}: both sides on one VN"
+        let (customer_key, driver_key) = (
+            s(session, "customer_key").unwrap(),
+            s(session, "driver_key").unwrap(),
         );
-        for (vn, key) in [
-            (customer_dials, s(session, "customer_key").unwrap()),
-            (driver_dials, s(session, "driver_key").unwrap()),
-        ] {
+        let mut held = vec![(customer_dials, customer_key), (driver_dials, driver_key)];
+        if let Some(backup) = s(session, "customer_backup") {
+            held.push((backup, customer_key));
+        }
+        if let Some(backup) = s(session, "driver_backup") {
+            held.push((backup, driver_key));
+        }
+        let distinct: HashSet<&str> = held.iter().map(|(vn, _)| *vn).collect();
+        assert_eq!(
+            distinct.len(),
+            held.len(),
+            "order {order}: two of its numbers are the same VN"
+        );
+        for (vn, key) in held {
             let id = (format!("VN#{vn}"), format!("BIND#{key}"));
             let binding = bindings
                 .get(&id)

@@ -3,11 +3,15 @@
 //! Every test gets a fresh table on Amazon's DynamoDB Local and a fresh EventBridge bus on moto,
 //! with a rule copying the bus to an SQS queue so tests read published events the way a consumer
 //! would. Both services are started by `make test`; a test run without them fails at once with a
-//! message saying so — it never skips.
+//! message saying so — it never skips. The fake provider APIs (`fake_twilio`, `fake_exotel`) are
+//! local HTTP servers that need nothing else.
 
 pub mod bus;
 pub mod clock;
 pub mod counting_store;
+pub mod fake_exotel;
+pub mod fake_server;
+pub mod fake_twilio;
 pub mod fixtures;
 pub mod invariants;
 pub mod webhooks;

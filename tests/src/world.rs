@@ -1,16 +1,24 @@
 //! One test's world: a fresh table on DynamoDB Local, a fresh bus and queue on moto, a manual
 //! clock, and the services wired exactly as the functions wire them.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Duration;
 use maskline::adapters::dynamodb::{schema, DynamoStore, PoolEntry};
 use maskline::adapters::eventbridge::EventBridgePublisher;
+use maskline::adapters::static_numbers::StaticNumbers;
+use maskline::config::ClickToCallMode;
+use maskline::domain::pool::PoolState;
+use maskline::domain::refill_plan::RefillRules;
 use maskline::domain::{AllocationPolicy, Operator, Provider, Region, VirtualNumber};
-use maskline::ports::SharedStore;
+use maskline::ports::{CallDialer, NumberProvider, SharedStore};
 use maskline::privacy::NumberVault;
-use maskline::services::{Allocator, CallEvents, CallRouter, OrderNumbers, Releaser, ResolveCall};
+use maskline::services::{
+    Allocator, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth, OrderNumbers, Refill,
+    Releaser, ResolveCall,
+};
 use maskline::webhook_config::WebhookConfig;
 
 use crate::bus::PublishedEvents;
@@ -21,6 +29,8 @@ pub type Item = std::collections::HashMap<String, AttributeValue>;
 
 pub const GRACE_SECONDS: i64 = 1800;
 pub const SESSION_MAX_SECONDS: i64 = 24 * 3600;
+/// Failed calls in a row that flag a VN suspect, in tests.
+pub const SUSPECT_AFTER: u32 = 3;
 
 pub struct World {
     pub store: Arc<DynamoStore>,
@@ -68,13 +78,26 @@ impl World {
         }
     }
 
-    /// Adds VNs `first..first+count` to `region` under `operator`.
+    /// Adds VNs `first..first+count` to `region` under `operator`, active.
     pub async fn add_pool(
         &self,
         region: &str,
         operator: &str,
         first: u32,
         count: u32,
+    ) -> Vec<VirtualNumber> {
+        self.add_numbers(region, operator, first, count, PoolState::Active)
+            .await
+    }
+
+    /// Adds VNs `first..first+count` (provider `static`) in the given state.
+    pub async fn add_numbers(
+        &self,
+        region: &str,
+        operator: &str,
+        first: u32,
+        count: u32,
+        state: PoolState,
     ) -> Vec<VirtualNumber> {
         let mut added = Vec::new();
         for i in first..first + count {
@@ -85,7 +108,7 @@ impl World {
                 provider: Provider::parse("static").unwrap(),
             };
             self.store
-                .add_number(&entry)
+                .add_number(&entry, state)
                 .await
                 .expect("add pool number");
             added.push(entry.vn);
@@ -100,7 +123,75 @@ impl World {
             clock: self.clock.clone(),
             vault: self.vault.clone(),
             policy,
+            backups: false,
             session_max: Duration::seconds(SESSION_MAX_SECONDS),
+        }
+    }
+
+    /// An allocator that also gives each side a backup VN on another operator.
+    pub fn allocator_with_backups(&self, policy: AllocationPolicy) -> Allocator {
+        Allocator {
+            backups: true,
+            ..self.allocator(policy)
+        }
+    }
+
+    pub fn failover(&self, backups: bool) -> Failover {
+        Failover {
+            store: self.store.clone(),
+            pool: self.store.clone(),
+            publisher: Arc::new(self.publisher()),
+            clock: self.clock.clone(),
+            backups,
+        }
+    }
+
+    pub fn number_health(&self, config: WebhookConfig) -> NumberHealth {
+        NumberHealth {
+            failover: Arc::new(self.failover(false)),
+            clock: self.clock.clone(),
+            config,
+        }
+    }
+
+    /// Refill over the test table with the given number sources (plus `static`, always).
+    pub fn refill(
+        &self,
+        rules: RefillRules,
+        sources: Vec<Arc<dyn NumberProvider>>,
+    ) -> Refill {
+        let mut providers: HashMap<Provider, Arc<dyn NumberProvider>> = HashMap::new();
+        let static_numbers: Arc<dyn NumberProvider> = Arc::new(StaticNumbers {
+            pool: self.store.clone(),
+        });
+        for source in std::iter::once(static_numbers).chain(sources) {
+            providers.insert(source.provider(), source);
+        }
+        Refill {
+            pool: self.store.clone(),
+            providers,
+            clock: self.clock.clone(),
+            rules,
+        }
+    }
+
+    pub fn click_to_call(
+        &self,
+        dialers: Vec<(&str, Arc<dyn CallDialer>)>,
+        mode: ClickToCallMode,
+    ) -> ClickToCall {
+        ClickToCall {
+            store: self.store.clone(),
+            calls: self.store.clone(),
+            pool: self.store.clone(),
+            dialers: dialers
+                .into_iter()
+                .map(|(p, d)| (Provider::parse(p).unwrap(), d))
+                .collect(),
+            clock: self.clock.clone(),
+            vault: self.vault.clone(),
+            mode,
+            max_call_seconds: 1800,
         }
     }
 
@@ -145,6 +236,8 @@ impl World {
         CallEvents {
             store,
             calls: self.store.clone(),
+            pool: self.store.clone(),
+            suspect_after: SUSPECT_AFTER,
             publisher: Arc::new(self.publisher()),
             clock: self.clock.clone(),
             vault: self.vault.clone(),

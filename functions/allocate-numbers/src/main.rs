@@ -24,6 +24,7 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         vault: config.vault.clone(),
         policy: config.policy,
+        backups: config.backups,
         session_max: config.session_max,
     };
     let allocator = &allocator;

@@ -1,4 +1,4 @@
-//! Routes status callbacks and call-log reads to the call-events use case.
+//! Routes status callbacks, number-health reports and call-log reads to their use cases.
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
@@ -7,18 +7,36 @@ use maskline::domain::events::rfc3339;
 use maskline::domain::OrderId;
 use maskline::ports::CallRecord;
 use maskline::providers::{webhook_route, WebhookReply};
-use maskline::services::CallEvents;
+use maskline::services::{CallEvents, NumberHealth};
 use serde_json::{json, Value};
 use tracing::error;
 
-pub async fn handle(events: &CallEvents, request: Request) -> Response<Body> {
+/// The use cases behind this function's routes.
+pub struct Callbacks {
+    pub events: CallEvents,
+    pub health: NumberHealth,
+}
+
+pub async fn handle(callbacks: &Callbacks, request: Request) -> Response<Body> {
+    let (events, health) = (&callbacks.events, &callbacks.health);
     let path = request.uri().path().to_string();
-    if let Some((provider, "status")) = webhook_route(&path) {
-        let public_base = events.config.public_base_url.as_deref();
-        return into_response(match webhook_request(&request, public_base) {
-            Some(webhook) => events.status(provider, &webhook).await,
-            None => WebhookReply::json(405, json!({"error": "method not allowed"})),
-        });
+    let public_base = events.config.public_base_url.as_deref();
+    match webhook_route(&path) {
+        Some((provider, "status")) => {
+            return into_response(match webhook_request(&request, public_base) {
+                Some(webhook) => events.status(provider, &webhook).await,
+                None => WebhookReply::json(405, json!({"error": "method not allowed"})),
+            });
+        }
+        Some((provider, "number-health")) => {
+            return into_response(match webhook_request(&request, public_base) {
+                Some(webhook) if request.method() == Method::POST => {
+                    health.report(provider, &webhook).await
+                }
+                _ => WebhookReply::json(405, json!({"error": "only POST is supported"})),
+            });
+        }
+        _ => {}
     }
     if let Some(order) = calls_route(&path) {
         if request.method() != Method::GET {

@@ -5,7 +5,7 @@ use lambda_http::{run, service_fn, tracing, Error, Request};
 use maskline::adapters::{aws_config, dynamodb::DynamoStore, eventbridge::EventBridgePublisher};
 use maskline::config::Config;
 use maskline::ports::SystemClock;
-use maskline::services::CallEvents;
+use maskline::services::{CallEvents, Failover, NumberHealth};
 use maskline::webhook_config::WebhookConfig;
 
 #[tokio::main]
@@ -18,20 +18,35 @@ async fn main() -> Result<(), Error> {
         aws_sdk_dynamodb::Client::new(&aws),
         &config.table_name,
     ));
+    let publisher = Arc::new(EventBridgePublisher::new(
+        aws_sdk_eventbridge::Client::new(&aws),
+        &config.event_bus_name,
+    ));
+    let clock = Arc::new(SystemClock);
     let events = CallEvents {
         store: store.clone(),
-        calls: store,
-        publisher: Arc::new(EventBridgePublisher::new(
-            aws_sdk_eventbridge::Client::new(&aws),
-            &config.event_bus_name,
-        )),
-        clock: Arc::new(SystemClock),
+        calls: store.clone(),
+        pool: store.clone(),
+        suspect_after: config.suspect_after,
+        publisher: publisher.clone(),
+        clock: clock.clone(),
         vault: config.vault.clone(),
+        config: webhooks.clone(),
+    };
+    let health = NumberHealth {
+        failover: Arc::new(Failover {
+            store: store.clone(),
+            pool: store,
+            publisher,
+            clock: clock.clone(),
+            backups: config.backups,
+        }),
+        clock,
         config: webhooks,
     };
-    let events = &events;
+    let callbacks = &handler::Callbacks { events, health };
     run(service_fn(|request: Request| async move {
-        Ok::<_, Error>(handler::handle(events, request).await)
+        Ok::<_, Error>(handler::handle(callbacks, request).await)
     }))
     .await
 }

@@ -4,7 +4,9 @@
 pub mod dynamodb;
 pub mod eventbridge;
 pub mod http;
+pub mod provider_api;
 pub mod sqs_batch;
+pub mod static_numbers;
 
 /// Loads the standard AWS configuration. Local endpoints come from `AWS_ENDPOINT_URL_DYNAMODB`,
 /// `AWS_ENDPOINT_URL_EVENTBRIDGE` and friends, which the SDK reads itself: no special local mode.

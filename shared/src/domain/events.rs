@@ -6,8 +6,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
 use super::number::DefaultCountry;
+use super::session::AssignedNumbers;
 use super::{
-    AllocationPolicy, NumberError, OrderId, Participant, ParticipantId, Region, VirtualNumber, E164,
+    AllocationPolicy, NumberError, Operator, OrderId, Participant, ParticipantId, Region,
+    VirtualNumber, E164,
 };
 
 /// The `source` of every event Maskline publishes.
@@ -183,8 +185,14 @@ fn text<'a>(value: &'a Value, field: &'static str, path: &[&str]) -> Result<&'a 
 pub enum PublishedEvent {
     MaskedNumbersAssigned {
         order_id: OrderId,
-        customer_dials: VirtualNumber,
-        driver_dials: VirtualNumber,
+        numbers: AssignedNumbers,
+        expires_at: DateTime<Utc>,
+    },
+    /// A number of the order was replaced (it turned unhealthy): the apps must show the new ones.
+    MaskedNumbersChanged {
+        order_id: OrderId,
+        numbers: AssignedNumbers,
+        replaced: VirtualNumber,
         expires_at: DateTime<Utc>,
     },
     MaskedNumbersReleased {
@@ -205,6 +213,13 @@ pub enum PublishedEvent {
         direction: &'static str,
         duration_seconds: Option<u32>,
     },
+    /// Calls on this VN failed this many times in a row: the provider may be in trouble with it.
+    NumberSuspect {
+        vn: VirtualNumber,
+        region: Region,
+        operator: Operator,
+        consecutive_failures: u32,
+    },
     /// A call did not connect (busy, no answer, failed, cancelled).
     CallFailed {
         order_id: OrderId,
@@ -219,6 +234,8 @@ impl PublishedEvent {
     pub fn detail_type(&self) -> &'static str {
         match self {
             PublishedEvent::MaskedNumbersAssigned { .. } => "MaskedNumbersAssigned",
+            PublishedEvent::MaskedNumbersChanged { .. } => "MaskedNumbersChanged",
+            PublishedEvent::NumberSuspect { .. } => "NumberSuspect",
             PublishedEvent::MaskedNumbersReleased { .. } => "MaskedNumbersReleased",
             PublishedEvent::PoolExhausted { .. } => "PoolExhausted",
             PublishedEvent::CallCompleted { .. } => "CallCompleted",
@@ -230,14 +247,29 @@ impl PublishedEvent {
         match self {
             PublishedEvent::MaskedNumbersAssigned {
                 order_id,
-                customer_dials,
-                driver_dials,
+                numbers,
                 expires_at,
+            } => numbers_detail(order_id, numbers, *expires_at),
+            PublishedEvent::MaskedNumbersChanged {
+                order_id,
+                numbers,
+                replaced,
+                expires_at,
+            } => {
+                let mut detail = numbers_detail(order_id, numbers, *expires_at);
+                detail["replaced"] = json!(replaced);
+                detail
+            }
+            PublishedEvent::NumberSuspect {
+                vn,
+                region,
+                operator,
+                consecutive_failures,
             } => json!({
-                "order_id": order_id,
-                "customer_dials": customer_dials,
-                "driver_dials": driver_dials,
-                "expires_at": rfc3339(*expires_at),
+                "vn": vn,
+                "region": region,
+                "operator": operator,
+                "consecutive_failures": consecutive_failures,
             }),
             PublishedEvent::MaskedNumbersReleased {
                 order_id,
@@ -285,6 +317,38 @@ impl PublishedEvent {
             }),
         }
     }
+}
+
+/// The numbers an order's apps show, as announced: backups only when the session has them.
+fn numbers_detail(order_id: &OrderId, numbers: &AssignedNumbers, expires_at: DateTime<Utc>) -> Value {
+    let mut detail = json!({
+        "order_id": order_id,
+        "customer_dials": numbers.customer_dials,
+        "driver_dials": numbers.driver_dials,
+        "expires_at": rfc3339(expires_at),
+    });
+    if let Some(backup) = &numbers.customer_backup {
+        detail["customer_backup"] = json!(backup);
+    }
+    if let Some(backup) = &numbers.driver_backup {
+        detail["driver_backup"] = json!(backup);
+    }
+    detail
+}
+
+/// The region a refill trigger (`PoolExhausted`, or the order platform's `OrderPlaced`) is about.
+pub fn refill_trigger_region(body: &str) -> Result<Region, EventError> {
+    let envelope: Value = serde_json::from_str(body).map_err(|_| EventError::NotJson)?;
+    let detail_type = text(&envelope, "detail-type", &["detail-type"])?;
+    if !matches!(detail_type, "PoolExhausted" | "OrderPlaced") {
+        return Err(EventError::Unexpected(detail_type.chars().take(64).collect()));
+    }
+    Region::parse(text(&envelope, "detail.region", &["detail", "region"])?).map_err(|e| {
+        EventError::Invalid {
+            field: "detail.region",
+            reason: e.to_string(),
+        }
+    })
 }
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
@@ -386,10 +450,11 @@ mod tests {
 
     #[test]
     fn published_details_carry_only_virtual_numbers() {
+        let vn = |v: &str| VirtualNumber::parse(v, None).unwrap();
+        let mut numbers = AssignedNumbers::new(vn("+918041000001"), vn("+918041000002"));
         let event = PublishedEvent::MaskedNumbersAssigned {
             order_id: OrderId::parse("ORD-1").unwrap(),
-            customer_dials: VirtualNumber::parse("+918041000001", None).unwrap(),
-            driver_dials: VirtualNumber::parse("+918041000002", None).unwrap(),
+            numbers: numbers.clone(),
             expires_at: DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
@@ -400,5 +465,41 @@ mod tests {
             json!({"order_id":"ORD-1","customer_dials":"+918041000001",
                    "driver_dials":"+918041000002","expires_at":"2026-11-23T10:00:00Z"})
         );
+        numbers.customer_backup = Some(vn("+918041000003"));
+        numbers.driver_backup = Some(vn("+918041000004"));
+        let changed = PublishedEvent::MaskedNumbersChanged {
+            order_id: OrderId::parse("ORD-1").unwrap(),
+            numbers,
+            replaced: vn("+918041000009"),
+            expires_at: DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        };
+        assert_eq!(
+            changed.detail(),
+            json!({"order_id":"ORD-1","customer_dials":"+918041000001",
+                   "driver_dials":"+918041000002","customer_backup":"+918041000003",
+                   "driver_backup":"+918041000004","replaced":"+918041000009",
+                   "expires_at":"2026-11-23T10:00:00Z"})
+        );
+    }
+
+    #[test]
+    fn refill_triggers_name_their_region() {
+        let trigger = |kind: &str, detail: Value| {
+            json!({"detail-type": kind, "source": "x", "detail": detail}).to_string()
+        };
+        assert_eq!(
+            refill_trigger_region(&trigger("OrderPlaced", json!({"order_id":"O","region":"BLR"})))
+                .unwrap()
+                .as_str(),
+            "blr"
+        );
+        assert!(refill_trigger_region(&trigger("PoolExhausted", json!({}))).is_err());
+        assert!(matches!(
+            refill_trigger_region(&trigger("DriverAssigned", json!({"region":"blr"}))),
+            Err(EventError::Unexpected(_))
+        ));
+        assert_eq!(refill_trigger_region("nope"), Err(EventError::NotJson));
     }
 }

@@ -1,10 +1,13 @@
 //! The pure domain: numbers, identifiers, sessions, the allocation rule and the event contracts.
 //! Nothing in here performs I/O or knows about AWS.
 
+pub mod choice;
 pub mod events;
 pub mod ids;
 pub mod number;
 pub mod policy;
+pub mod pool;
+pub mod refill_plan;
 pub mod session;
 
 pub use ids::{IdError, Operator, OrderId, ParticipantId, Provider, Region};

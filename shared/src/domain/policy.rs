@@ -17,7 +17,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::session::{AssignedNumbers, Side};
-use super::VirtualNumber;
+use super::{Operator, VirtualNumber};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AllocationPolicy {
@@ -66,36 +66,46 @@ pub struct BindingPlan {
     pub caller_id: VirtualNumber,
 }
 
-/// The two bindings of an assignment: each side dials its own VN and sees the other side's VN
-/// as caller ID, which is exactly the number it would dial to call back.
-pub fn bindings_for(numbers: &AssignedNumbers) -> [BindingPlan; 2] {
-    [
-        BindingPlan {
-            vn: numbers.customer_dials.clone(),
-            caller: Side::Customer,
-            caller_id: numbers.driver_dials.clone(),
-        },
-        BindingPlan {
-            vn: numbers.driver_dials.clone(),
-            caller: Side::Driver,
-            caller_id: numbers.customer_dials.clone(),
-        },
-    ]
+/// The bindings of an assignment: each side dials its own VN and sees the other side's VN as
+/// caller ID, which is exactly the number it would dial to call back. A call placed through a
+/// backup shows the other side's backup, so the call-back also avoids the troubled operator.
+pub fn bindings_for(numbers: &AssignedNumbers) -> Vec<BindingPlan> {
+    let mut plans = Vec::with_capacity(4);
+    for caller in [Side::Customer, Side::Driver] {
+        let callee = caller.other();
+        plans.push(BindingPlan {
+            vn: numbers.dialled_by(caller).clone(),
+            caller,
+            caller_id: numbers.dialled_by(callee).clone(),
+        });
+        if let Some(backup) = numbers.backup_of(caller) {
+            plans.push(BindingPlan {
+                vn: backup.clone(),
+                caller,
+                caller_id: numbers
+                    .backup_of(callee)
+                    .unwrap_or(numbers.dialled_by(callee))
+                    .clone(),
+            });
+        }
+    }
+    plans
 }
 
-/// The healthy VNs of a region, minus those known to be unusable for a side.
+/// The allocatable VNs of a region (with their operators), minus those known to be unusable for
+/// a side.
 ///
 /// Picks are uniformly random among what is left, so concurrent claims in one region spread over
 /// the pool instead of all racing for its first number.
 #[derive(Debug, Clone)]
 pub struct Candidates {
-    pool: Vec<VirtualNumber>,
+    pool: Vec<(VirtualNumber, Operator)>,
     taken_for: HashMap<Side, HashSet<VirtualNumber>>,
     taken_everywhere: HashSet<VirtualNumber>,
 }
 
 impl Candidates {
-    pub fn new(pool: Vec<VirtualNumber>) -> Self {
+    pub fn new(pool: Vec<(VirtualNumber, Operator)>) -> Self {
         Candidates {
             pool,
             taken_for: HashMap::new(),
@@ -104,7 +114,11 @@ impl Candidates {
     }
 
     pub fn contains(&self, vn: &VirtualNumber) -> bool {
-        self.pool.contains(vn)
+        self.operator_of(vn).is_some()
+    }
+
+    pub fn operator_of(&self, vn: &VirtualNumber) -> Option<&Operator> {
+        self.pool.iter().find(|(v, _)| v == vn).map(|(_, op)| op)
     }
 
     /// The side's caller already has a live binding on `vn`.
@@ -112,29 +126,37 @@ impl Candidates {
         self.taken_for.entry(side).or_default().insert(vn);
     }
 
-    /// `vn` cannot be used by this session at all (held exclusively by another session).
+    /// `vn` cannot be used by this session at all (held exclusively by another session, or no
+    /// longer taking sessions).
     pub fn rule_out_everywhere(&mut self, vn: VirtualNumber) {
         self.taken_everywhere.insert(vn);
     }
 
     pub fn is_usable_for(&self, side: Side, vn: &VirtualNumber) -> bool {
-        self.pool.contains(vn)
+        self.contains(vn)
             && !self.taken_everywhere.contains(vn)
             && !self.taken_for.get(&side).is_some_and(|t| t.contains(vn))
     }
 
-    /// A random usable VN for `side`, other than `besides` (the other side's pick: the two
-    /// numbers of one order always differ so each app shows a distinct contact).
+    /// A random usable VN for `side`, other than those in `besides` (the order's other picks: the
+    /// numbers of one order always differ so each app shows a distinct contact), and not on
+    /// `operator_not` (a backup must not share its primary's operator).
     pub fn pick<R: Rng + ?Sized>(
         &self,
         side: Side,
-        besides: Option<&VirtualNumber>,
+        besides: &[VirtualNumber],
+        operator_not: Option<&Operator>,
         rng: &mut R,
     ) -> Option<VirtualNumber> {
         let usable: Vec<&VirtualNumber> = self
             .pool
             .iter()
-            .filter(|vn| Some(*vn) != besides && self.is_usable_for(side, vn))
+            .filter(|(vn, op)| {
+                !besides.contains(vn)
+                    && operator_not != Some(op)
+                    && self.is_usable_for(side, vn)
+            })
+            .map(|(vn, _)| vn)
             .collect();
         usable.choose(rng).map(|vn| (*vn).clone())
     }
@@ -162,11 +184,8 @@ mod tests {
 
     #[test]
     fn each_side_sees_the_number_it_would_dial_back() {
-        let numbers = AssignedNumbers {
-            customer_dials: vn(1),
-            driver_dials: vn(2),
-        };
-        let [customer, driver] = bindings_for(&numbers);
+        let numbers = AssignedNumbers::new(vn(1), vn(2));
+        let [customer, driver]: [BindingPlan; 2] = bindings_for(&numbers).try_into().unwrap();
         assert_eq!(
             (customer.vn, customer.caller, customer.caller_id),
             (vn(1), Side::Customer, vn(2))
@@ -177,29 +196,55 @@ mod tests {
         );
     }
 
+    fn pool(numbers: &[(u32, &str)]) -> Candidates {
+        Candidates::new(
+            numbers
+                .iter()
+                .map(|(i, op)| (vn(*i), Operator::parse(op).unwrap()))
+                .collect(),
+        )
+    }
+
     #[test]
     fn picks_skip_ruled_out_numbers_and_the_other_sides_pick() {
         let mut rng = StdRng::seed_from_u64(7);
-        let mut candidates = Candidates::new(vec![vn(1), vn(2), vn(3)]);
+        let mut candidates = pool(&[(1, "airtel"), (2, "airtel"), (3, "airtel")]);
         candidates.rule_out_for(Side::Driver, vn(1));
         candidates.rule_out_everywhere(vn(2));
         for _ in 0..20 {
-            assert_eq!(candidates.pick(Side::Driver, None, &mut rng), Some(vn(3)));
+            assert_eq!(candidates.pick(Side::Driver, &[], None, &mut rng), Some(vn(3)));
             assert_eq!(
-                candidates.pick(Side::Customer, Some(&vn(3)), &mut rng),
+                candidates.pick(Side::Customer, &[vn(3)], None, &mut rng),
                 Some(vn(1))
             );
         }
         candidates.rule_out_for(Side::Driver, vn(3));
-        assert_eq!(candidates.pick(Side::Driver, None, &mut rng), None);
+        assert_eq!(candidates.pick(Side::Driver, &[], None, &mut rng), None);
+    }
+
+    #[test]
+    fn picks_can_avoid_an_operator() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let candidates = pool(&[(1, "airtel"), (2, "jio"), (3, "airtel")]);
+        let airtel = Operator::parse("airtel").unwrap();
+        for _ in 0..20 {
+            assert_eq!(
+                candidates.pick(Side::Customer, &[], Some(&airtel), &mut rng),
+                Some(vn(2))
+            );
+        }
+        assert_eq!(
+            candidates.pick(Side::Customer, &[vn(2)], Some(&airtel), &mut rng),
+            None
+        );
     }
 
     #[test]
     fn picks_spread_over_the_pool() {
         let mut rng = StdRng::seed_from_u64(1);
-        let candidates = Candidates::new((1..=10).map(vn).collect());
+        let candidates = pool(&(1..=10).map(|i| (i, "airtel")).collect::<Vec<_>>());
         let seen: HashSet<_> = (0..200)
-            .filter_map(|_| candidates.pick(Side::Driver, None, &mut rng))
+            .filter_map(|_| candidates.pick(Side::Driver, &[], None, &mut rng))
             .collect();
         assert_eq!(seen.len(), 10);
     }

@@ -81,14 +81,52 @@ pub struct AssignedNumbers {
     pub customer_dials: VirtualNumber,
     /// What the agent dials to reach the customer (and the caller ID the agent sees).
     pub driver_dials: VirtualNumber,
+    /// With `BACKUP_NUMBERS=on`: a second way for the customer to reach the agent, on a different
+    /// operator than `customer_dials`, so one operator's outage does not cut the order off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_backup: Option<VirtualNumber>,
+    /// The agent's backup, on a different operator than `driver_dials`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver_backup: Option<VirtualNumber>,
 }
 
 impl AssignedNumbers {
+    /// Primary numbers only.
+    pub fn new(customer_dials: VirtualNumber, driver_dials: VirtualNumber) -> Self {
+        AssignedNumbers {
+            customer_dials,
+            driver_dials,
+            customer_backup: None,
+            driver_backup: None,
+        }
+    }
+
     pub fn dialled_by(&self, side: Side) -> &VirtualNumber {
         match side {
             Side::Customer => &self.customer_dials,
             Side::Driver => &self.driver_dials,
         }
+    }
+
+    pub fn backup_of(&self, side: Side) -> Option<&VirtualNumber> {
+        match side {
+            Side::Customer => self.customer_backup.as_ref(),
+            Side::Driver => self.driver_backup.as_ref(),
+        }
+    }
+
+    /// Every VN the side dials: its primary, then its backup.
+    pub fn all_of(&self, side: Side) -> impl Iterator<Item = &VirtualNumber> {
+        std::iter::once(self.dialled_by(side)).chain(self.backup_of(side))
+    }
+
+    /// Every VN of the session.
+    pub fn all(&self) -> impl Iterator<Item = &VirtualNumber> {
+        self.all_of(Side::Customer).chain(self.all_of(Side::Driver))
+    }
+
+    pub fn uses(&self, vn: &VirtualNumber) -> bool {
+        self.all().any(|v| v == vn)
     }
 }
 
@@ -141,10 +179,10 @@ mod tests {
             state,
             customer_id: Some(ParticipantId::parse("C-1").unwrap()),
             driver_id: Some(ParticipantId::parse("D-7").unwrap()),
-            numbers: Some(AssignedNumbers {
-                customer_dials: vn("+918041000001"),
-                driver_dials: vn("+918041000002"),
-            }),
+            numbers: Some(AssignedNumbers::new(
+                vn("+918041000001"),
+                vn("+918041000002"),
+            )),
             assigned_at: None,
             live_until,
             released_at: None,

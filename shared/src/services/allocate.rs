@@ -4,17 +4,20 @@
 use chrono::{DateTime, Duration, Utc};
 use tracing::{info, warn};
 
-use super::retry::{jittered_pause, MAX_ATTEMPTS};
+use super::candidates::{learn_from, load_candidates};
+use super::retry::MAX_ATTEMPTS;
 use super::session_plan::transition;
 use crate::domain::events::{DriverAssigned, PublishedEvent};
+use crate::domain::choice::choose_numbers;
 use crate::domain::policy::Candidates;
-use crate::domain::session::{AssignedNumbers, SessionStatus};
+use crate::domain::session::SessionStatus;
 use crate::domain::{
-    AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side, VirtualNumber,
+    AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side,
 };
+use crate::metrics;
 use crate::ports::{
     PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError,
-    StoredParticipant, WriteError, WriteRejected,
+    StoredParticipant, WriteError,
 };
 use crate::privacy::NumberVault;
 
@@ -62,6 +65,8 @@ pub struct Allocator {
     pub clock: SharedClock,
     pub vault: NumberVault,
     pub policy: AllocationPolicy,
+    /// `BACKUP_NUMBERS=on`: each side also gets a backup VN on a different operator.
+    pub backups: bool,
     pub session_max: Duration,
 }
 
@@ -87,7 +92,9 @@ impl Allocator {
                 known_candidates = Some(self.candidates(event, &customer, &driver, now).await?);
             }
             let candidates = known_candidates.as_mut().expect("loaded above");
-            let Some(numbers) = choose_numbers(existing.as_ref(), candidates) else {
+            let current = existing.as_ref().and_then(|r| r.session.numbers.as_ref());
+            let chosen = choose_numbers(current, candidates, self.backups, &mut rand::thread_rng());
+            let Some(numbers) = chosen else {
                 return Err(self.exhausted(event).await);
             };
             let after = SessionRecord {
@@ -120,12 +127,9 @@ impl Allocator {
                         AllocationOutcome::Created(session)
                     });
                 }
-                Err(WriteError::Rejected(rejected)) => match rejected {
-                    WriteRejected::SessionChanged => {}
-                    WriteRejected::BindingTaken { side, vn } => candidates.rule_out_for(side, vn),
-                    WriteRejected::LockTaken { vn } => candidates.rule_out_everywhere(vn),
-                    WriteRejected::Contention => jittered_pause(attempt).await,
-                },
+                Err(WriteError::Rejected(rejected)) => {
+                    learn_from(candidates, rejected, attempt).await
+                }
                 Err(WriteError::Store(e)) => return Err(e.into()),
             }
         }
@@ -169,8 +173,6 @@ impl Allocator {
         Ok(None)
     }
 
-    /// The region's healthy VNs, minus those where either party already has a live binding for
-    /// another order (a hint; the conditional write stays the authority).
     async fn candidates(
         &self,
         event: &DriverAssigned,
@@ -178,30 +180,22 @@ impl Allocator {
         driver: &StoredParticipant,
         now: DateTime<Utc>,
     ) -> Result<Candidates, AllocationError> {
-        let pool = self
-            .store
-            .region_pool(&event.region)
-            .await?
-            .ok_or_else(|| AllocationError::UnknownRegion(event.region.clone()))?;
-        let healthy = pool
-            .into_iter()
-            .filter(|n| n.healthy)
-            .map(|n| n.vn)
-            .collect();
-        let mut candidates = Candidates::new(healthy);
-        for (side, party) in [(Side::Customer, customer), (Side::Driver, driver)] {
-            for live in self.store.live_numbers_of(&party.key, now).await? {
-                if live.order_id != event.order_id {
-                    candidates.rule_out_for(side, live.vn);
-                }
-            }
-        }
-        Ok(candidates)
+        let parties = [(Side::Customer, &customer.key), (Side::Driver, &driver.key)];
+        load_candidates(
+            self.store.as_ref(),
+            &event.region,
+            &event.order_id,
+            parties,
+            now,
+        )
+        .await?
+        .ok_or_else(|| AllocationError::UnknownRegion(event.region.clone()))
     }
 
     async fn exhausted(&self, event: &DriverAssigned) -> AllocationError {
         warn!(order_id = %event.order_id, region = %event.region, policy = %self.policy,
               "pool exhausted");
+        metrics::pool_exhausted(&event.region);
         let signal = PublishedEvent::PoolExhausted {
             region: event.region.clone(),
             order_id: event.order_id.clone(),
@@ -224,8 +218,7 @@ impl Allocator {
         self.publisher
             .publish(&PublishedEvent::MaskedNumbersAssigned {
                 order_id: session.order_id.clone(),
-                customer_dials: numbers.customer_dials.clone(),
-                driver_dials: numbers.driver_dials.clone(),
+                numbers: numbers.clone(),
                 expires_at: session.live_until,
             })
             .await
@@ -238,27 +231,4 @@ impl Allocator {
             sealed: self.vault.seal(&participant.phone),
         }
     }
-}
-
-/// The numbers to try next. A moved session keeps each side's current VN when it is still usable
-/// (the customer's app then needs no update); everything else is a random usable pick.
-fn choose_numbers(
-    existing: Option<&SessionRecord>,
-    candidates: &Candidates,
-) -> Option<AssignedNumbers> {
-    let mut rng = rand::thread_rng();
-    let current = existing.and_then(|r| r.session.numbers.as_ref());
-    let keep = |side: Side, besides: Option<&VirtualNumber>| -> Option<VirtualNumber> {
-        current
-            .map(|n| n.dialled_by(side).clone())
-            .filter(|vn| Some(vn) != besides && candidates.is_usable_for(side, vn))
-    };
-    let customer_dials =
-        keep(Side::Customer, None).or_else(|| candidates.pick(Side::Customer, None, &mut rng))?;
-    let driver_dials = keep(Side::Driver, Some(&customer_dials))
-        .or_else(|| candidates.pick(Side::Driver, Some(&customer_dials), &mut rng))?;
-    Some(AssignedNumbers {
-        customer_dials,
-        driver_dials,
-    })
 }

@@ -3,11 +3,13 @@
 
 use tracing::{error, info, warn};
 
+use super::number_health::track_call_outcome;
 use super::resolve_call::{bad_request, refused};
 use crate::domain::events::PublishedEvent;
 use crate::domain::{OrderId, VirtualNumber, E164};
 use crate::ports::{
-    CallRecord, Recorded, SharedCallLog, SharedClock, SharedPublisher, SharedStore,
+    CallRecord, Recorded, SharedCallLog, SharedClock, SharedPoolStore, SharedPublisher,
+    SharedStore,
 };
 use crate::privacy::NumberVault;
 use crate::providers::{self, authenticate, ProviderKind, WebhookReply, WebhookRequest};
@@ -16,6 +18,9 @@ use crate::webhook_config::WebhookConfig;
 pub struct CallEvents {
     pub store: SharedStore,
     pub calls: SharedCallLog,
+    pub pool: SharedPoolStore,
+    /// Failed calls in a row that flag a VN suspect.
+    pub suspect_after: u32,
     pub publisher: SharedPublisher,
     pub clock: SharedClock,
     pub vault: NumberVault,
@@ -77,7 +82,21 @@ impl CallEvents {
         };
         let needs_event = report.status.is_final();
         let should_publish = match self.calls.record_call(&record, !needs_event).await {
-            Ok(Recorded::New) => needs_event,
+            Ok(Recorded::New) => {
+                let tracked = track_call_outcome(
+                    &self.pool,
+                    &self.publisher,
+                    &record.dialled,
+                    record.status,
+                    self.suspect_after,
+                )
+                .await;
+                if let Err(e) = tracked {
+                    // The call itself is logged; losing one count only delays a suspect flag.
+                    warn!(%provider, error = %e, "could not count the call outcome on its number");
+                }
+                needs_event
+            }
             Ok(Recorded::Duplicate { announced }) => !announced,
             Err(e) => return unavailable(provider, e),
         };

@@ -3,7 +3,12 @@
 
 pub mod allocate;
 pub mod call_events;
+mod candidates;
+pub mod click_to_call;
+pub mod failover;
+pub mod number_health;
 pub mod order_numbers;
+pub mod refill;
 pub mod release;
 pub mod resolve_call;
 mod retry;
@@ -12,6 +17,10 @@ mod session_plan;
 
 pub use allocate::{AllocationError, AllocationOutcome, Allocator};
 pub use call_events::CallEvents;
+pub use click_to_call::{ClickToCall, ClickToCallError, ClickToCallPlaced};
+pub use failover::{Failover, FailoverError, FailoverReport};
+pub use number_health::NumberHealth;
+pub use refill::{Refill, RegionRefill};
 pub use order_numbers::{OrderNumbers, OrderNumbersView};
 pub use release::{ReleaseError, ReleaseOutcome, Releaser};
 pub use resolve_call::ResolveCall;

@@ -13,6 +13,11 @@ pub struct OrderNumbersView {
     pub state: SessionStatus,
     pub customer_dials: Option<VirtualNumber>,
     pub driver_dials: Option<VirtualNumber>,
+    /// Present only for sessions with backups (`BACKUP_NUMBERS=on`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_backup: Option<VirtualNumber>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver_backup: Option<VirtualNumber>,
     pub expires_at: Option<String>,
 }
 
@@ -40,6 +45,8 @@ impl OrderNumbers {
             state,
             customer_dials: numbers.map(|n| n.customer_dials.clone()),
             driver_dials: numbers.map(|n| n.driver_dials.clone()),
+            customer_backup: numbers.and_then(|n| n.customer_backup.clone()),
+            driver_backup: numbers.and_then(|n| n.driver_backup.clone()),
             expires_at: numbers.map(|_| rfc3339(session.live_until)),
         }))
     }

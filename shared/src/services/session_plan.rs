@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::domain::policy::bindings_for;
-use crate::domain::{AllocationPolicy, Side};
+use crate::domain::{AllocationPolicy, Side, VirtualNumber};
 use crate::ports::{BindingKey, BindingWrite, NumberLock, SessionRecord, SessionWrite};
 
 /// The bindings a record implies: empty for a tombstone or a record missing a participant.
@@ -32,23 +32,42 @@ pub fn bindings_of(record: &SessionRecord) -> Vec<BindingWrite> {
         .collect()
 }
 
-/// The VNs an exclusive record holds whole.
+/// The VNs an exclusive record holds whole (backups included).
 pub fn locks_of(record: &SessionRecord) -> Vec<NumberLock> {
     match (&record.session.numbers, record.policy) {
         (Some(numbers), AllocationPolicy::Exclusive) => [Side::Customer, Side::Driver]
             .into_iter()
-            .map(|side| NumberLock {
-                vn: numbers.dialled_by(side).clone(),
-                side,
+            .flat_map(|side| {
+                numbers.all_of(side).map(move |vn| NumberLock {
+                    vn: vn.clone(),
+                    side,
+                })
             })
             .collect(),
         _ => Vec::new(),
     }
 }
 
+/// The VNs `after` holds that `before` did not: only those must still be taking new sessions.
+/// (A number that turned unhealthy keeps serving its existing sessions until failover moves them,
+/// so a release or refresh of a session on it must not be refused.)
+fn newly_claimed(before: Option<&SessionRecord>, after: &SessionRecord) -> Vec<VirtualNumber> {
+    let held: HashSet<&VirtualNumber> = before
+        .and_then(|b| b.session.numbers.as_ref())
+        .map(|n| n.all().collect())
+        .unwrap_or_default();
+    after
+        .session
+        .numbers
+        .as_ref()
+        .map(|n| n.all().filter(|vn| !held.contains(vn)).cloned().collect())
+        .unwrap_or_default()
+}
+
 /// Moves a session from `before` (absent for a new order) to `after`: writes every binding and
 /// lock of `after` (refreshing owner, callee and deadline) and removes those only `before` had.
 pub fn transition(before: Option<&SessionRecord>, after: SessionRecord) -> SessionWrite {
+    let newly_claimed = newly_claimed(before, &after);
     let put_bindings = bindings_of(&after);
     let put_locks = locks_of(&after);
     let (delete_bindings, delete_locks) = match before {
@@ -80,5 +99,6 @@ pub fn transition(before: Option<&SessionRecord>, after: SessionRecord) -> Sessi
         delete_bindings,
         put_locks,
         delete_locks,
+        newly_claimed,
     }
 }

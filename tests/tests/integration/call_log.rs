@@ -1,16 +1,16 @@
 //! Status callbacks become the order's call log, once per (call, status), and events go out once.
 
 use maskline::providers::ProviderKind;
-use maskline::services::CallEvents;
+use call_events::handler::Callbacks;
 use maskline_tests::fixtures::{customer_phone, driver_phone};
 use maskline_tests::webhooks::{body_text, config, provider_request};
 use maskline_tests::World;
 use serde_json::Value;
 
-use crate::support::world_with_order;
+use crate::support::{world_with_order, callbacks};
 
 async fn status(
-    events: &CallEvents,
+    events: &Callbacks,
     provider: ProviderKind,
     call_id: &str,
     from: &str,
@@ -25,7 +25,7 @@ async fn status(
     )
 }
 
-async fn log(events: &CallEvents, order: &str) -> (u16, Value) {
+async fn log(events: &Callbacks, order: &str) -> (u16, Value) {
     let request = lambda_http::http::Request::builder()
         .method("GET")
         .uri(format!("/v1/orders/{order}/calls"))
@@ -41,7 +41,7 @@ async fn log(events: &CallEvents, order: &str) -> (u16, Value) {
 #[tokio::test]
 async fn a_status_delivered_twice_is_recorded_and_announced_once() {
     let (world, customer_dials, driver_dials) = world_with_order().await;
-    let events = world.call_events(world.store.clone(), config());
+    let events = callbacks(&world, config());
     let (customer, driver) = (customer_phone(1), driver_phone(1));
 
     let completed = [("CallStatus", "completed"), ("CallDuration", "42")];
@@ -112,7 +112,7 @@ async fn a_status_delivered_twice_is_recorded_and_announced_once() {
 async fn unknown_orders_and_strangers_are_handled_cleanly() {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 4).await;
-    let events = world.call_events(world.store.clone(), config());
+    let events = callbacks(&world, config());
     let (code, body) = log(&events, "ORD-404").await;
     assert_eq!((code, &body["error"]), (404, &Value::from("unknown order")));
 

@@ -10,7 +10,7 @@ use maskline_tests::webhooks::{config, provider_request};
 use maskline_tests::World;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::support::{allocate, numbers_of, release};
+use crate::support::{allocate, numbers_of, release, callbacks};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -54,7 +54,7 @@ async fn no_real_number_reaches_the_logs() {
     .await;
     let (customer_dials, driver_dials) = numbers_of(&world, "ORD-1").await;
     let resolver = world.resolver(world.store.clone(), config());
-    let events = world.call_events(world.store.clone(), config());
+    let events = callbacks(&world, config());
     let (customer, driver, stranger) = (customer_phone(1), driver_phone(1), customer_phone(77));
     for provider in ProviderKind::ALL {
         for (from, to) in [

@@ -1,13 +1,16 @@
 //! Integration tests: one binary, every test against DynamoDB Local (a fresh table each) and moto
 //! (a fresh bus and queue each). Run them with `make test`.
 
+mod backups;
 mod bad_input;
 mod call_log;
 mod concurrency;
 mod exclusive;
+mod failover;
 mod idempotency;
 mod lifecycle;
 mod log_privacy;
+mod provider_apis;
 mod published_events;
 mod reassignment;
 mod release_race;

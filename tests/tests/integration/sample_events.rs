@@ -4,7 +4,7 @@ use lambda_http::Body;
 use maskline::domain::AllocationPolicy;
 use maskline_tests::World;
 
-use crate::support::india;
+use crate::support::{india, callbacks};
 
 fn read(name: &str) -> String {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -93,7 +93,7 @@ async fn each_webhook_sample_is_accepted_and_connects_the_customer() {
         );
     }
 
-    let events = world.call_events(world.store.clone(), local_dev_config("call-events"));
+    let events = callbacks(&world, local_dev_config("call-events"));
     let request = lambda_http::request::from_str(&read("call-events-twilio-status.json")).unwrap();
     let response = call_events::handler::handle(&events, request).await;
     assert_eq!(response.status(), 200);

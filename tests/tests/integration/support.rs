@@ -8,6 +8,7 @@ use maskline::domain::VirtualNumber;
 use maskline::services::Route;
 use maskline_tests::fixtures::{driver_assigned, e164, sqs_event};
 use maskline_tests::World;
+use maskline::webhook_config::WebhookConfig;
 use serde_json::Value;
 
 pub fn india() -> Option<DefaultCountry> {
@@ -93,4 +94,25 @@ pub async fn world_with_order() -> (World, String, String) {
     allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
     let (customer_dials, driver_dials) = numbers_of(&world, "ORD-1").await;
     (world, customer_dials, driver_dials)
+}
+
+/// The call-events function's use cases over the test world.
+pub fn callbacks(world: &World, config: WebhookConfig) -> call_events::handler::Callbacks {
+    call_events::handler::Callbacks {
+        events: world.call_events(world.store.clone(), config.clone()),
+        health: world.number_health(config),
+    }
+}
+
+/// Runs allocate-numbers with backups on (`BACKUP_NUMBERS=on`); returns the failed message ids.
+pub async fn allocate_with_backups(world: &World, bodies: &[String]) -> Vec<String> {
+    let allocator = world.allocator_with_backups(AllocationPolicy::Shared);
+    let response = allocate_numbers::handler::handle(&allocator, india(), sqs_event(bodies)).await;
+    failed_ids(response)
+}
+
+/// Whether the route rings `callee` showing `caller_id`.
+pub fn connects_to(route: &Route, callee: &str, caller_id: &str) -> bool {
+    matches!(route, Route::Connect { callee: c, caller_id: id, .. }
+        if c.expose() == callee && id.as_str() == caller_id)
 }

@@ -76,7 +76,7 @@ fn opt_rfc3339(item: &Item, name: &str) -> Result<Option<DateTime<Utc>>, StoreEr
         .transpose()
 }
 
-fn parse_with<T, E>(
+pub fn parse_with<T, E>(
     item: &Item,
     name: &str,
     parse: impl FnOnce(&str) -> Result<T, E>,
@@ -84,7 +84,7 @@ fn parse_with<T, E>(
     parse(get_s(item, name)?).map_err(|_| corrupt(item, &format!("invalid {name}")))
 }
 
-fn opt_parse_with<T, E>(
+pub fn opt_parse_with<T, E>(
     item: &Item,
     name: &str,
     parse: impl FnOnce(&str) -> Result<T, E>,
@@ -157,6 +157,12 @@ pub fn session_item(record: &SessionRecord) -> Item {
             s(numbers.customer_dials.as_str()),
         );
         item.insert(attr::DRIVER_DIALS.into(), s(numbers.driver_dials.as_str()));
+        if let Some(backup) = &numbers.customer_backup {
+            item.insert(attr::CUSTOMER_BACKUP.into(), s(backup.as_str()));
+        }
+        if let Some(backup) = &numbers.driver_backup {
+            item.insert(attr::DRIVER_BACKUP.into(), s(backup.as_str()));
+        }
     }
     if let Some(t) = session.assigned_at {
         item.insert(attr::ASSIGNED_AT.into(), s(t.to_rfc3339()));
@@ -181,6 +187,8 @@ pub fn session_from_item(item: &Item) -> Result<SessionRecord, StoreError> {
         (Some(customer_dials), Some(driver_dials)) => Some(AssignedNumbers {
             customer_dials,
             driver_dials,
+            customer_backup: opt_parse_with(item, attr::CUSTOMER_BACKUP, vn)?,
+            driver_backup: opt_parse_with(item, attr::DRIVER_BACKUP, vn)?,
         }),
         _ => None,
     };

@@ -8,13 +8,15 @@
 //! | session       | `ORDER#<order>`   | `SESSION`         | state, version, participants (ids, keys, sealed), numbers, live_until |
 //! | call record   | `ORDER#<order>`   | `CALL#<provider>#<call id>#<status>` | caller_side, dialled VN, duration, reported_at, announced |
 //! | region        | `REGIONS`         | `<region>`        | lets operators list regions without a Scan           |
+//! | pool target   | `TARGET#<region>` | `<operator>`      | provider, min, search                                |
+//! | refill lease  | `LEASE#<region>`  | `<operator>`      | holder, live_until: one refill per (region, operator) |
 //!
 //! A binding's key is (dialled VN, keyed hash of the caller), so "(VN, caller) is unique among live
 //! bindings" is a property of the key itself, and resolving a call is one GetItem. Keeping a VN's
 //! bindings in the VN's partition lets a health failover find them with one Query.
 //! `<callerkey>` is an HMAC, never a number; `<vn>` is one of our own virtual numbers.
 
-use crate::domain::{OrderId, Region, VirtualNumber};
+use crate::domain::{Operator, OrderId, Region, VirtualNumber};
 use crate::privacy::CallerKey;
 
 pub const PK: &str = "pk";
@@ -42,6 +44,17 @@ pub mod attr {
     pub const OPERATOR: &str = "operator";
     pub const PROVIDER: &str = "provider";
     pub const HEALTH: &str = "health";
+    /// active | standby | retiring (see `domain::pool::PoolState`).
+    pub const POOL_STATE: &str = "pool_state";
+    pub const SUSPECT: &str = "suspect";
+    pub const CONSECUTIVE_FAILURES: &str = "consecutive_failures";
+    pub const PROVIDER_REF: &str = "provider_ref";
+    pub const ACTIVATED_AT: &str = "activated_at";
+    pub const MIN: &str = "min";
+    pub const SEARCH: &str = "search";
+    pub const HOLDER: &str = "holder";
+    pub const CUSTOMER_BACKUP: &str = "customer_backup";
+    pub const DRIVER_BACKUP: &str = "driver_backup";
     pub const ADDED_AT: &str = "added_at";
     pub const ORDER_ID: &str = "order_id";
     pub const CALLER_SIDE: &str = "caller_side";
@@ -97,4 +110,16 @@ pub fn order_pk(order: &OrderId) -> String {
 
 pub fn pool_gsi_pk(region: &Region) -> String {
     format!("POOL#{region}")
+}
+
+pub fn pool_gsi_sk(operator: &Operator, vn: &VirtualNumber) -> String {
+    format!("{operator}#{vn}")
+}
+
+pub fn target_pk(region: &Region) -> String {
+    format!("TARGET#{region}")
+}
+
+pub fn lease_pk(region: &Region) -> String {
+    format!("LEASE#{region}")
 }

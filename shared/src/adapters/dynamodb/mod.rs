@@ -4,6 +4,7 @@ mod call_log;
 pub mod items;
 pub mod layout;
 mod pool;
+mod pool_lifecycle;
 pub mod schema;
 mod session_write;
 
@@ -97,19 +98,11 @@ impl SessionStore for DynamoStore {
     }
 
     async fn region_pool(&self, region: &Region) -> Result<Option<Vec<PoolNumber>>, StoreError> {
-        let entries = self.pool_of_region(region).await?;
-        if entries.is_empty() {
+        let numbers = self.pool_of_region(region).await?;
+        if numbers.is_empty() && !self.regions().await?.contains(region) {
             return Ok(None);
         }
-        Ok(Some(
-            entries
-                .into_iter()
-                .map(|e| PoolNumber {
-                    healthy: e.healthy,
-                    vn: e.vn,
-                })
-                .collect(),
-        ))
+        Ok(Some(numbers))
     }
 
     async fn live_numbers_of(

@@ -2,18 +2,16 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, Select, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, Select, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
-use super::items::{get_s, millis, n, opt_s, s, Item};
+use super::items::{get_s, get_time_ms, millis, n, opt_s, parse_with, s, Item};
 use super::layout::{self, attr, GSI1, GSI1_PK};
 use super::session_write::describe;
 use super::{query_all, DynamoStore};
+use crate::domain::pool::{Health, PoolNumber, PoolState};
 use crate::domain::{Operator, Provider, Region, VirtualNumber};
 use crate::ports::StoreError;
-
-const HEALTHY: &str = "healthy";
-const UNHEALTHY: &str = "unhealthy";
 
 /// A number to add to the pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,11 +25,8 @@ pub struct PoolEntry {
 /// A pool number as listed for operators.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PoolEntryView {
-    pub vn: VirtualNumber,
-    pub region: Region,
-    pub operator: Operator,
-    pub provider: Provider,
-    pub healthy: bool,
+    #[serde(flatten)]
+    pub number: PoolNumber,
     /// Live bindings on this VN; filled by [`DynamoStore::list_pool`] only.
     pub live_bindings: Option<usize>,
 }
@@ -44,30 +39,25 @@ pub enum PoolInsert {
 }
 
 impl DynamoStore {
-    /// Adds a VN (healthy) and registers its region, in one transaction. Re-adding a VN changes
-    /// nothing, so an import can be re-run safely.
-    pub async fn add_number(&self, entry: &PoolEntry) -> Result<PoolInsert, StoreError> {
-        let mut number = Item::new();
-        number.insert(layout::PK.into(), s(layout::vn_pk(&entry.vn)));
-        number.insert(layout::SK.into(), s(layout::META));
-        number.insert(
-            layout::GSI1_PK.into(),
-            s(layout::pool_gsi_pk(&entry.region)),
-        );
-        number.insert(
-            layout::GSI1_SK.into(),
-            s(format!("{}#{}", entry.operator, entry.vn)),
-        );
-        number.insert(attr::VN.into(), s(entry.vn.as_str()));
-        number.insert(attr::REGION.into(), s(entry.region.as_str()));
-        number.insert(attr::OPERATOR.into(), s(entry.operator.as_str()));
-        number.insert(attr::PROVIDER.into(), s(entry.provider.as_str()));
-        number.insert(attr::HEALTH.into(), s(HEALTHY));
-        number.insert(attr::ADDED_AT.into(), n(millis(Utc::now())));
-
-        let mut region = Item::new();
-        region.insert(layout::PK.into(), s(layout::REGIONS));
-        region.insert(layout::SK.into(), s(entry.region.as_str()));
+    /// Adds a healthy VN, active or on standby (for refill to activate), and registers its
+    /// region, in one transaction. Re-adding a VN changes nothing, so an import can be re-run.
+    pub async fn add_number(
+        &self,
+        entry: &PoolEntry,
+        state: PoolState,
+    ) -> Result<PoolInsert, StoreError> {
+        let number = pool_number_item(&PoolNumber {
+            vn: entry.vn.clone(),
+            region: entry.region.clone(),
+            operator: entry.operator.clone(),
+            provider: entry.provider.clone(),
+            health: Health::Healthy,
+            state,
+            suspect: false,
+            provider_ref: None,
+            activated_at: Utc::now(),
+        });
+        let region = region_item(&entry.region);
 
         let result = self
             .client
@@ -134,7 +124,7 @@ impl DynamoStore {
 
     /// A region's numbers, from the pool index (eventually consistent: fine for candidates,
     /// which the conditional claim re-checks anyway).
-    pub async fn pool_of_region(&self, region: &Region) -> Result<Vec<PoolEntryView>, StoreError> {
+    pub async fn pool_of_region(&self, region: &Region) -> Result<Vec<PoolNumber>, StoreError> {
         let items = query_all(
             self.client
                 .query()
@@ -145,7 +135,7 @@ impl DynamoStore {
                 .expression_attribute_values(":pk", s(layout::pool_gsi_pk(region))),
         )
         .await?;
-        items.iter().map(pool_entry_from).collect()
+        items.iter().map(pool_number_from).collect()
     }
 
     /// The pool of one region or of all, with the number of live bindings on each VN.
@@ -160,9 +150,12 @@ impl DynamoStore {
         };
         let mut entries = Vec::new();
         for region in &regions {
-            for mut entry in self.pool_of_region(region).await? {
-                entry.live_bindings = Some(self.live_binding_count(&entry.vn, now).await?);
-                entries.push(entry);
+            for number in self.pool_of_region(region).await? {
+                let live = self.live_binding_count(&number.vn, now).await?;
+                entries.push(PoolEntryView {
+                    number,
+                    live_bindings: Some(live),
+                });
             }
         }
         Ok(entries)
@@ -195,14 +188,51 @@ impl DynamoStore {
     }
 }
 
-fn pool_entry_from(item: &Item) -> Result<PoolEntryView, StoreError> {
+/// The pool item of a number; its GSI1 keys list it under its region, sorted by operator.
+pub(super) fn pool_number_item(number: &PoolNumber) -> Item {
+    let mut item = Item::new();
+    item.insert(layout::PK.into(), s(layout::vn_pk(&number.vn)));
+    item.insert(layout::SK.into(), s(layout::META));
+    item.insert(GSI1_PK.into(), s(layout::pool_gsi_pk(&number.region)));
+    item.insert(
+        layout::GSI1_SK.into(),
+        s(layout::pool_gsi_sk(&number.operator, &number.vn)),
+    );
+    item.insert(attr::VN.into(), s(number.vn.as_str()));
+    item.insert(attr::REGION.into(), s(number.region.as_str()));
+    item.insert(attr::OPERATOR.into(), s(number.operator.as_str()));
+    item.insert(attr::PROVIDER.into(), s(number.provider.as_str()));
+    item.insert(attr::HEALTH.into(), s(number.health.as_str()));
+    item.insert(attr::POOL_STATE.into(), s(number.state.as_str()));
+    item.insert(attr::ACTIVATED_AT.into(), n(millis(number.activated_at)));
+    if number.suspect {
+        item.insert(attr::SUSPECT.into(), AttributeValue::Bool(true));
+    }
+    if let Some(reference) = &number.provider_ref {
+        item.insert(attr::PROVIDER_REF.into(), s(reference));
+    }
+    item
+}
+
+pub(super) fn region_item(region: &Region) -> Item {
+    let mut item = Item::new();
+    item.insert(layout::PK.into(), s(layout::REGIONS));
+    item.insert(layout::SK.into(), s(region.as_str()));
+    item
+}
+
+pub(super) fn pool_number_from(item: &Item) -> Result<PoolNumber, StoreError> {
+    let vn = |v: &str| VirtualNumber::parse(v, None);
     let bad = |what: &str| StoreError::Corrupt(format!("pool item has a bad {what}"));
-    Ok(PoolEntryView {
-        vn: VirtualNumber::parse(get_s(item, attr::VN)?, None).map_err(|_| bad("vn"))?,
-        region: Region::parse(get_s(item, attr::REGION)?).map_err(|_| bad("region"))?,
-        operator: Operator::parse(get_s(item, attr::OPERATOR)?).map_err(|_| bad("operator"))?,
-        provider: Provider::parse(get_s(item, attr::PROVIDER)?).map_err(|_| bad("provider"))?,
-        healthy: opt_s(item, attr::HEALTH) != Some(UNHEALTHY),
-        live_bindings: None,
+    Ok(PoolNumber {
+        vn: parse_with(item, attr::VN, vn)?,
+        region: parse_with(item, attr::REGION, Region::parse)?,
+        operator: parse_with(item, attr::OPERATOR, Operator::parse)?,
+        provider: parse_with(item, attr::PROVIDER, Provider::parse)?,
+        health: Health::parse(get_s(item, attr::HEALTH)?).ok_or_else(|| bad("health"))?,
+        state: PoolState::parse(get_s(item, attr::POOL_STATE)?).ok_or_else(|| bad("state"))?,
+        suspect: matches!(item.get(attr::SUSPECT), Some(AttributeValue::Bool(true))),
+        provider_ref: opt_s(item, attr::PROVIDER_REF).map(str::to_string),
+        activated_at: get_time_ms(item, attr::ACTIVATED_AT)?,
     })
 }

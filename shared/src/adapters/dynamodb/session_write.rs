@@ -2,16 +2,19 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 use super::items::{binding_item, key, lock_item, millis, n, s, session_item};
 use super::layout::{self, attr};
 use super::DynamoStore;
+use crate::domain::pool::{Health, PoolState};
 use crate::ports::{SessionWrite, StoreError, WriteError, WriteRejected};
 
 /// Free to claim: nobody holds it, the holder's deadline passed, or this order already holds it.
 const CLAIMABLE: &str = "attribute_not_exists(pk) OR live_until <= :now OR order_id = :order";
+/// Still taking new sessions: checked on a VN's pool item whenever a write newly binds it.
+const ALLOCATABLE: &str = "#health = :healthy AND #state = :active";
 /// Ours to remove (or already gone).
 const OWNED_OR_GONE: &str = "attribute_not_exists(pk) OR order_id = :order";
 
@@ -20,6 +23,7 @@ enum Guarded {
     Session,
     Binding(usize),
     Lock(usize),
+    Allocatable(usize),
     Removal,
 }
 
@@ -95,6 +99,23 @@ impl DynamoStore {
             transaction.push((Guarded::Removal, delete(removal)));
         }
 
+        for (index, vn) in write.newly_claimed.iter().enumerate() {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(layout::vn_pk(vn), layout::META)))
+                .condition_expression(ALLOCATABLE)
+                .expression_attribute_names("#health", attr::HEALTH)
+                .expression_attribute_names("#state", attr::POOL_STATE)
+                .expression_attribute_values(":healthy", s(Health::Healthy.as_str()))
+                .expression_attribute_values(":active", s(PoolState::Active.as_str()))
+                .build()
+                .expect("condition check has a table, key and condition");
+            transaction.push((
+                Guarded::Allocatable(index),
+                TransactWriteItem::builder().condition_check(check).build(),
+            ));
+        }
+
         let (guards, items): (Vec<_>, Vec<_>) = transaction.into_iter().unzip();
         let result = self
             .client
@@ -155,6 +176,9 @@ fn rejection(
                     },
                     Guarded::Lock(i) => WriteRejected::LockTaken {
                         vn: write.put_locks[*i].vn.clone(),
+                    },
+                    Guarded::Allocatable(i) => WriteRejected::NumberUnavailable {
+                        vn: write.newly_claimed[*i].clone(),
                     },
                 });
             }

@@ -13,6 +13,15 @@ use crate::domain::{
 use crate::privacy::{CallerKey, SealedNumber};
 use crate::providers::{CallStatus, ProviderKind};
 
+pub mod dialer;
+pub mod number_provider;
+pub mod pool;
+
+pub use crate::domain::pool::PoolNumber;
+pub use dialer::{BridgeCall, CallDialer, DialError, PlacedCall};
+pub use number_provider::{AcquiredNumber, NumberProvider, NumberProviderError, NumberRequest};
+pub use pool::{Activation, PoolStore};
+
 /// A participant as stored: never the number itself, only its lookup key and its sealed copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredParticipant {
@@ -98,6 +107,8 @@ pub struct SessionWrite {
     pub delete_bindings: Vec<BindingKey>,
     pub put_locks: Vec<NumberLock>,
     pub delete_locks: Vec<VirtualNumber>,
+    /// VNs this write newly binds: each must still be healthy and active when the write lands.
+    pub newly_claimed: Vec<VirtualNumber>,
 }
 
 /// Why a [`SessionWrite`] was refused. Nothing was written.
@@ -109,6 +120,8 @@ pub enum WriteRejected {
     BindingTaken { side: Side, vn: VirtualNumber },
     /// Another live session holds this VN exclusively.
     LockTaken { vn: VirtualNumber },
+    /// The VN stopped taking new sessions (unhealthy, retiring or gone) since it was listed.
+    NumberUnavailable { vn: VirtualNumber },
     /// A concurrent transaction touched the same items; trying again may succeed.
     Contention,
 }
@@ -127,13 +140,6 @@ pub enum WriteError {
     Rejected(WriteRejected),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// A virtual number of the pool, as the allocator sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoolNumber {
-    pub vn: VirtualNumber,
-    pub healthy: bool,
 }
 
 #[async_trait]
@@ -235,3 +241,4 @@ pub type SharedStore = Arc<dyn SessionStore>;
 pub type SharedPublisher = Arc<dyn EventPublisher>;
 pub type SharedClock = Arc<dyn Clock>;
 pub type SharedCallLog = Arc<dyn CallLog>;
+pub type SharedPoolStore = Arc<dyn PoolStore>;

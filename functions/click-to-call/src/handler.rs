@@ -1,0 +1,101 @@
+//! Parses the request, asks the click-to-call use case, and maps its outcome to HTTP.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use maskline::domain::{OrderId, Side};
+use maskline::services::{ClickToCall, ClickToCallError};
+use serde_json::{json, Value};
+use tracing::{error, warn};
+
+pub async fn handle(click_to_call: &ClickToCall, request: Request) -> Response<Body> {
+    let Some(raw_order) = order_in_path(request.uri().path()) else {
+        return reply(StatusCode::NOT_FOUND, json!({"error": "no such route"}));
+    };
+    if request.method() != Method::POST {
+        return reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"error": "only POST is supported"}),
+        );
+    }
+    let order_id = match OrderId::parse(raw_order) {
+        Ok(id) => id,
+        Err(e) => return reply(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
+    };
+    let Some(from) = requesting_side(request.body()) else {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "the body must be {\"from\": \"customer\"} or {\"from\": \"driver\"}"}),
+        );
+    };
+    match click_to_call.request(&order_id, from).await {
+        Ok(placed) => reply(StatusCode::ACCEPTED, json!(placed)),
+        Err(e) => failure(&order_id, e),
+    }
+}
+
+fn failure(order_id: &OrderId, e: ClickToCallError) -> Response<Body> {
+    let status = match &e {
+        ClickToCallError::UnknownOrder => StatusCode::NOT_FOUND,
+        ClickToCallError::NotCallable => StatusCode::GONE,
+        ClickToCallError::Off | ClickToCallError::NotYet { .. } => StatusCode::CONFLICT,
+        ClickToCallError::NoHealthyNumber => StatusCode::SERVICE_UNAVAILABLE,
+        ClickToCallError::NoDialer(_) => StatusCode::NOT_IMPLEMENTED,
+        ClickToCallError::Dial(_) => StatusCode::BAD_GATEWAY,
+        ClickToCallError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if status.is_server_error() {
+        error!(%order_id, error = %e, "click-to-call failed");
+    } else {
+        warn!(%order_id, error = %e, "click-to-call refused");
+    }
+    let message = match e {
+        ClickToCallError::Store(_) => "temporarily unavailable".to_string(),
+        other => other.to_string(),
+    };
+    reply(status, json!({"error": message, "order_id": order_id}))
+}
+
+fn requesting_side(body: &Body) -> Option<Side> {
+    let value: Value = match body {
+        Body::Text(t) => serde_json::from_str(t).ok()?,
+        Body::Binary(b) => serde_json::from_slice(b).ok()?,
+        _ => return None,
+    };
+    Side::parse(value.get("from")?.as_str()?)
+}
+
+/// `/v1/orders/{order_id}/click-to-call` -> `order_id`.
+fn order_in_path(path: &str) -> Option<&str> {
+    path.trim_end_matches('/')
+        .strip_prefix("/v1/orders/")?
+        .strip_suffix("/click-to-call")
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
+fn reply(status: StatusCode, body: Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("static response parts are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_route_and_the_side() {
+        assert_eq!(
+            order_in_path("/v1/orders/ORD-1/click-to-call"),
+            Some("ORD-1")
+        );
+        assert_eq!(order_in_path("/v1/orders/ORD-1/numbers"), None);
+        assert_eq!(
+            requesting_side(&Body::from(r#"{"from":"driver"}"#)),
+            Some(Side::Driver)
+        );
+        assert_eq!(requesting_side(&Body::from(r#"{"from":"boss"}"#)), None);
+        assert_eq!(requesting_side(&Body::Empty), None);
+    }
+}

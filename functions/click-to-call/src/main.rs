@@ -1,0 +1,47 @@
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use click_to_call::handler;
+use lambda_http::{run, service_fn, tracing, Error, Request};
+use maskline::adapters::provider_api::{ExotelApi, ExotelCalls, TwilioApi, TwilioCalls};
+use maskline::adapters::{aws_config, dynamodb::DynamoStore};
+use maskline::config::Config;
+use maskline::domain::Provider;
+use maskline::ports::{CallDialer, SystemClock};
+use maskline::services::ClickToCall;
+use maskline::webhook_config::WebhookConfig;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let webhooks = WebhookConfig::from_env()?;
+    let aws = aws_config().await;
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        &config.table_name,
+    ));
+    // Only providers with API credentials can place calls; the others answer 501.
+    let mut dialers: HashMap<Provider, Arc<dyn CallDialer>> = HashMap::new();
+    if let Some(api) = TwilioApi::from_env() {
+        dialers.insert(Provider::parse("twilio")?, Arc::new(TwilioCalls::new(api?)));
+    }
+    if let Some(api) = ExotelApi::from_env() {
+        dialers.insert(Provider::parse("exotel")?, Arc::new(ExotelCalls::new(api?)));
+    }
+    let click_to_call = ClickToCall {
+        store: store.clone(),
+        calls: store.clone(),
+        pool: store,
+        dialers,
+        clock: Arc::new(SystemClock),
+        vault: config.vault.clone(),
+        mode: config.click_to_call,
+        max_call_seconds: webhooks.answer.max_call_seconds,
+    };
+    let click_to_call = &click_to_call;
+    run(service_fn(|request: Request| async move {
+        Ok::<_, Error>(handler::handle(click_to_call, request).await)
+    }))
+    .await
+}

@@ -1,0 +1,403 @@
+//! [`PoolStore`] on DynamoDB: targets, refill leases, activation, give-back, health and suspects.
+//! Every state change is a conditional write, so concurrent refills and failovers cannot undo
+//! each other.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use chrono::{DateTime, Utc};
+
+use super::items::{get_n, get_s, get_time_ms, key, millis, n, opt_s, parse_with, s, Item};
+use super::layout::{self, attr};
+use super::pool::{pool_number_from, pool_number_item, region_item};
+use super::session_write::describe;
+use super::{query_all, DynamoStore};
+use crate::domain::pool::{Health, PoolNumber, PoolState, PoolTarget};
+use crate::domain::refill_plan::VnUsage;
+use crate::domain::{Operator, OrderId, Provider, Region, VirtualNumber};
+use crate::ports::{Activation, PoolStore, StoreError};
+use crate::privacy::CallerKey;
+
+fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
+    StoreError::Unavailable(describe(e))
+}
+
+/// Whether an error is a failed condition (the expected "someone else got there first").
+fn condition_failed<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    matches!(err, SdkError::ServiceError(e) if e.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+impl DynamoStore {
+    /// Moves a number from one pool state to another, if it is in `from`.
+    async fn change_state(
+        &self,
+        vn: &VirtualNumber,
+        from: PoolState,
+        to: PoolState,
+        extra_condition: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let condition = match extra_condition {
+            None => "#state = :from".to_string(),
+            Some(more) => format!("#state = :from AND {more}"),
+        };
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(layout::vn_pk(vn), layout::META)))
+            .update_expression("SET #state = :to")
+            .condition_expression(condition)
+            .expression_attribute_names("#state", attr::POOL_STATE)
+            .expression_attribute_values(":from", s(from.as_str()))
+            .expression_attribute_values(":to", s(to.as_str()));
+        if extra_condition.is_some() {
+            update = update
+                .expression_attribute_names("#health", attr::HEALTH)
+                .expression_attribute_values(":healthy", s(Health::Healthy.as_str()));
+        }
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn vn_partition(&self, vn: &VirtualNumber) -> Result<Vec<Item>, StoreError> {
+        query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(layout::vn_pk(vn)))
+                .consistent_read(true),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl PoolStore for DynamoStore {
+    async fn regions(&self) -> Result<Vec<Region>, StoreError> {
+        DynamoStore::regions(self).await
+    }
+
+    async fn numbers_of_region(&self, region: &Region) -> Result<Vec<PoolNumber>, StoreError> {
+        self.pool_of_region(region).await
+    }
+
+    async fn pool_number(&self, vn: &VirtualNumber) -> Result<Option<PoolNumber>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(layout::vn_pk(vn), layout::META)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.item.as_ref().map(pool_number_from).transpose()
+    }
+
+    async fn targets(&self, region: &Region) -> Result<Vec<PoolTarget>, StoreError> {
+        let items = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(layout::target_pk(region)))
+                .consistent_read(true),
+        )
+        .await?;
+        items
+            .iter()
+            .map(|item| {
+                Ok(PoolTarget {
+                    region: region.clone(),
+                    operator: parse_with(item, layout::SK, Operator::parse)?,
+                    provider: parse_with(item, attr::PROVIDER, Provider::parse)?,
+                    min: get_n(item, attr::MIN)?.max(0) as u32,
+                    search: opt_s(item, attr::SEARCH).map(str::to_string),
+                })
+            })
+            .collect()
+    }
+
+    async fn set_target(&self, target: &PoolTarget) -> Result<(), StoreError> {
+        let mut item = key(layout::target_pk(&target.region), target.operator.as_str());
+        item.insert(attr::PROVIDER.into(), s(target.provider.as_str()));
+        item.insert(attr::MIN.into(), n(i64::from(target.min)));
+        if let Some(search) = &target.search {
+            item.insert(attr::SEARCH.into(), s(search));
+        }
+        for item in [item, region_item(&target.region)] {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    async fn usage(&self, vn: &VirtualNumber, now: DateTime<Utc>) -> Result<VnUsage, StoreError> {
+        let mut usage = VnUsage::default();
+        for item in self.vn_partition(vn).await? {
+            let sk = get_s(&item, layout::SK)?;
+            let is_binding = sk.starts_with(layout::BIND_PREFIX);
+            if !is_binding && sk != layout::LOCK {
+                continue;
+            }
+            let live_until = get_time_ms(&item, attr::LIVE_UNTIL)?;
+            if is_binding {
+                usage.last_bound_until = usage.last_bound_until.max(Some(live_until));
+                if live_until > now {
+                    let caller = &sk[layout::BIND_PREFIX.len()..];
+                    usage
+                        .live_callers
+                        .push(CallerKey::from_stored(caller.to_string()));
+                }
+            } else if live_until > now {
+                usage.locked = true;
+            }
+        }
+        Ok(usage)
+    }
+
+    async fn orders_on(
+        &self,
+        vn: &VirtualNumber,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        let mut orders = Vec::new();
+        let mut seen = HashSet::new();
+        for item in self.vn_partition(vn).await? {
+            let sk = get_s(&item, layout::SK)?;
+            if !(sk.starts_with(layout::BIND_PREFIX) || sk == layout::LOCK) {
+                continue;
+            }
+            if get_time_ms(&item, attr::LIVE_UNTIL)? <= now {
+                continue;
+            }
+            let order = parse_with(&item, attr::ORDER_ID, OrderId::parse)?;
+            if seen.insert(order.clone()) {
+                orders.push(order);
+            }
+        }
+        Ok(orders)
+    }
+
+    async fn take_refill_lease(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut item = key(layout::lease_pk(region), operator.as_str());
+        item.insert(attr::HOLDER.into(), s(holder));
+        item.insert(attr::LIVE_UNTIL.into(), n(millis(until)));
+        item.insert(layout::TTL.into(), n(until.timestamp() + 3600));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR live_until <= :now")
+            .expression_attribute_values(":now", n(millis(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn end_refill_lease(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        holder: &str,
+        settle_until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(layout::lease_pk(region), operator.as_str())))
+            .update_expression("SET live_until = :until")
+            .condition_expression("#holder = :holder")
+            .expression_attribute_names("#holder", attr::HOLDER)
+            .expression_attribute_values(":holder", s(holder))
+            .expression_attribute_values(":until", n(millis(settle_until)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn activate(&self, number: &PoolNumber) -> Result<Activation, StoreError> {
+        let item = pool_number_item(&PoolNumber {
+            state: PoolState::Active,
+            health: Health::Healthy,
+            suspect: false,
+            ..number.clone()
+        });
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #state = :standby")
+            .expression_attribute_names("#state", attr::POOL_STATE)
+            .expression_attribute_values(":standby", s(PoolState::Standby.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(e) if condition_failed(&e) => return Ok(Activation::AlreadyActive),
+            Err(e) => return Err(unavailable(e)),
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(region_item(&number.region)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(Activation::Activated)
+    }
+
+    async fn begin_give_back(&self, vn: &VirtualNumber) -> Result<bool, StoreError> {
+        self.change_state(
+            vn,
+            PoolState::Active,
+            PoolState::Retiring,
+            Some("#health = :healthy"),
+        )
+        .await
+    }
+
+    async fn finish_give_back(&self, vn: &VirtualNumber, keep: bool) -> Result<(), StoreError> {
+        if keep {
+            self.change_state(vn, PoolState::Retiring, PoolState::Standby, None)
+                .await?;
+            return Ok(());
+        }
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(layout::vn_pk(vn), layout::META)))
+            .condition_expression("#state = :retiring")
+            .expression_attribute_names("#state", attr::POOL_STATE)
+            .expression_attribute_values(":retiring", s(PoolState::Retiring.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn cancel_give_back(&self, vn: &VirtualNumber) -> Result<(), StoreError> {
+        self.change_state(vn, PoolState::Retiring, PoolState::Active, None)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_health(
+        &self,
+        vn: &VirtualNumber,
+        health: Health,
+    ) -> Result<Option<PoolNumber>, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(layout::vn_pk(vn), layout::META)))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#health", attr::HEALTH)
+            .expression_attribute_values(":health", s(health.as_str()))
+            .return_values(ReturnValue::AllNew);
+        // A number declared healthy again starts with a clean record.
+        update = match health {
+            Health::Unhealthy => update.update_expression("SET #health = :health"),
+            Health::Healthy => update
+                .update_expression("SET #health = :health, #failures = :zero REMOVE #suspect")
+                .expression_attribute_names("#failures", attr::CONSECUTIVE_FAILURES)
+                .expression_attribute_names("#suspect", attr::SUSPECT)
+                .expression_attribute_values(":zero", n(0)),
+        };
+        match update.send().await {
+            Ok(output) => output.attributes.as_ref().map(pool_number_from).transpose(),
+            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn record_call_outcome(
+        &self,
+        vn: &VirtualNumber,
+        failed: bool,
+    ) -> Result<u32, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(layout::vn_pk(vn), layout::META)))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#failures", attr::CONSECUTIVE_FAILURES)
+            .return_values(ReturnValue::UpdatedNew);
+        let update = if failed {
+            update
+                .update_expression("ADD #failures :one")
+                .expression_attribute_values(":one", n(1))
+        } else {
+            update
+                .update_expression("SET #failures = :zero")
+                .expression_attribute_values(":zero", n(0))
+        };
+        match update.send().await {
+            Ok(output) => Ok(output
+                .attributes
+                .as_ref()
+                .map_or(Ok(0), |a| get_n(a, attr::CONSECUTIVE_FAILURES))?
+                .max(0) as u32),
+            // A VN that left the pool: nothing to count.
+            Err(e) if condition_failed(&e) => Ok(0),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn mark_suspect(&self, vn: &VirtualNumber) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(layout::vn_pk(vn), layout::META)))
+            .update_expression("SET #suspect = :yes")
+            .condition_expression("attribute_exists(pk) AND NOT #suspect = :yes")
+            .expression_attribute_names("#suspect", attr::SUSPECT)
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}

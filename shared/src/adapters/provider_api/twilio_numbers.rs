@@ -1,0 +1,385 @@
+//! Renting numbers from Twilio for the pool, and giving them back.
+//!
+//! Twilio sells numbers in two steps: search the AvailablePhoneNumbers list, then buy each one by
+//! POSTing it to IncomingPhoneNumbers. Between the two another buyer may take a number; Twilio
+//! then answers 400 with error 21422, and we simply move on to the next one.
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use tracing::{info, warn};
+
+use super::http::{ApiClient, ApiFailure};
+use super::settings::is_path_safe;
+use super::twilio_api::{self, TwilioApi, NUMBER_NOT_AVAILABLE, PROVIDER};
+use crate::domain::pool::PoolNumber;
+use crate::domain::{Provider, VirtualNumber};
+use crate::ports::number_provider::{
+    AcquiredNumber, NumberProvider, NumberProviderError, NumberRequest,
+};
+
+/// Query parameters Maskline sets itself; a search filter may not override them.
+const OWN_PARAMETERS: [&str; 2] = ["VoiceEnabled", "PageSize"];
+
+/// Rents Twilio local numbers of one country, pointing their voice webhooks at Maskline.
+#[derive(Debug, Clone)]
+pub struct TwilioNumbers {
+    api: TwilioApi,
+    client: ApiClient,
+    /// ISO 3166 alpha-2 (`IN`, `US`): Twilio searches one country at a time.
+    country: String,
+    /// The public URL prefix of Maskline's webhooks (`https://calls.example.com`). Without it the
+    /// numbers are bought unconfigured and someone must point them at Maskline by hand.
+    webhook_base: Option<String>,
+}
+
+/// `{"available_phone_numbers":[{"phone_number":"+1…", …}], …}`
+#[derive(Debug, Deserialize)]
+struct SearchPage {
+    #[serde(default)]
+    available_phone_numbers: Vec<Offered>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Offered {
+    phone_number: String,
+}
+
+/// `{"sid":"PN…","phone_number":"+1…", …}`
+#[derive(Debug, Default, Deserialize)]
+struct Purchased {
+    sid: Option<String>,
+    phone_number: Option<String>,
+}
+
+impl TwilioNumbers {
+    pub fn new(
+        api: TwilioApi,
+        country: impl Into<String>,
+        webhook_base: Option<String>,
+    ) -> TwilioNumbers {
+        TwilioNumbers {
+            client: api.client(),
+            api,
+            country: country.into().trim().to_ascii_uppercase(),
+            webhook_base: webhook_base.map(|b| b.trim().trim_end_matches('/').to_string()),
+        }
+    }
+
+    fn refused(detail: impl Into<String>) -> NumberProviderError {
+        NumberProviderError::Refused {
+            provider: PROVIDER.to_string(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The numbers Twilio offers right now, best first, as it listed them.
+    async fn search(
+        &self,
+        query: &[(String, String)],
+    ) -> Result<Vec<VirtualNumber>, NumberProviderError> {
+        let url = self.api.account_url(&format!(
+            "AvailablePhoneNumbers/{}/Local.json",
+            self.country
+        ));
+        let reply = self
+            .client
+            .get(&url, query)
+            .await
+            .map_err(|f| f.into_number_error(PROVIDER))?;
+        if !reply.is_success() {
+            return Err(twilio_api::failure(&reply).into_number_error(PROVIDER));
+        }
+        let page: SearchPage = serde_json::from_str(&reply.body).map_err(|e| {
+            ApiFailure::Unavailable(format!("unreadable number search answer: {e}"))
+                .into_number_error(PROVIDER)
+        })?;
+        Ok(page
+            .available_phone_numbers
+            .into_iter()
+            .filter_map(|offered| {
+                // A NumberError never carries the number it rejected.
+                VirtualNumber::parse(&offered.phone_number, None)
+                    .inspect_err(
+                        |e| warn!(error = %e, "skipping an offered number we cannot parse"),
+                    )
+                    .ok()
+            })
+            .collect())
+    }
+
+    /// Buys one number. `Ok(None)` when someone else bought it first.
+    async fn purchase(&self, vn: &VirtualNumber) -> Result<Option<AcquiredNumber>, ApiFailure> {
+        let url = self.api.account_url("IncomingPhoneNumbers.json");
+        let reply = self
+            .client
+            .post_form(&url, &purchase_form(vn, self.webhook_base.as_deref()))
+            .await?;
+        if !reply.is_success() {
+            if reply.status == 400 && twilio_api::error_code(&reply) == Some(NUMBER_NOT_AVAILABLE) {
+                info!(vn = %vn, "number was sold to someone else first; trying the next");
+                return Ok(None);
+            }
+            return Err(twilio_api::failure(&reply));
+        }
+        // The number is ours now, whatever the body says: keep it even without its sid (it can
+        // still take calls; giving it back then needs a person) rather than lose track of it.
+        let purchased: Purchased = serde_json::from_str(&reply.body).unwrap_or_default();
+        if purchased.sid.is_none() {
+            warn!(vn = %vn, "Twilio sold a number without telling its sid");
+        }
+        let vn = purchased
+            .phone_number
+            .and_then(|n| VirtualNumber::parse(&n, None).ok())
+            .unwrap_or_else(|| vn.clone());
+        Ok(Some(AcquiredNumber {
+            vn,
+            provider_ref: purchased.sid,
+        }))
+    }
+}
+
+/// The search query: voice-capable numbers, `count` of them, narrowed by the target's filter.
+fn search_query(count: u32, filter: Option<&str>) -> Result<Vec<(String, String)>, String> {
+    let mut query = vec![
+        ("VoiceEnabled".to_string(), "true".to_string()),
+        ("PageSize".to_string(), count.to_string()),
+    ];
+    query.extend(filter_pairs(filter)?);
+    Ok(query)
+}
+
+/// Splits a target's search filter, a raw query-string fragment (`AreaCode=415`,
+/// `InRegion=KA&Contains=41`), into decoded pairs. Raw means query-string rules: `+` is a space
+/// and `%2B` a plus. Anything but `Name=value` pairs joined by `&` is refused, so a typo in a
+/// target cannot turn into a different request. Errors name the position, never the value.
+fn filter_pairs(filter: Option<&str>) -> Result<Vec<(String, String)>, String> {
+    let Some(filter) = filter.map(str::trim).filter(|f| !f.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let mut pairs = Vec::new();
+    for (i, part) in filter.split('&').enumerate() {
+        let Some((name, value)) = part.split_once('=') else {
+            return Err(format!("search filter part {} is not Name=value", i + 1));
+        };
+        let name_ok = name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric());
+        if !name_ok {
+            return Err(format!(
+                "search filter part {} has no parameter name of letters and digits",
+                i + 1
+            ));
+        }
+        let value_ok = !value.is_empty()
+            && value
+                .chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, '=' | '&' | '#'));
+        if !value_ok {
+            return Err(format!(
+                "search filter {name} has an empty or malformed value"
+            ));
+        }
+        if OWN_PARAMETERS.contains(&name) {
+            return Err(format!(
+                "search filter may not set {name}: Maskline sets it"
+            ));
+        }
+        pairs.extend(form_urlencoded::parse(part.as_bytes()).into_owned());
+    }
+    Ok(pairs)
+}
+
+/// The IncomingPhoneNumbers form: the number, and where its calls and call statuses go.
+fn purchase_form(vn: &VirtualNumber, webhook_base: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut form = vec![("PhoneNumber", vn.as_str().to_string())];
+    if let Some(base) = webhook_base {
+        form.push(("VoiceUrl", format!("{base}/webhooks/twilio/voice")));
+        form.push(("VoiceMethod", "POST".to_string()));
+        form.push(("StatusCallback", format!("{base}/webhooks/twilio/status")));
+        form.push(("StatusCallbackMethod", "POST".to_string()));
+    }
+    form
+}
+
+#[async_trait]
+impl NumberProvider for TwilioNumbers {
+    fn provider(&self) -> Provider {
+        Provider::parse(PROVIDER).expect("\"twilio\" is a valid provider id")
+    }
+
+    /// A Twilio number given back is released: it leaves the account and the pool.
+    fn keeps_given_back_numbers(&self) -> bool {
+        false
+    }
+
+    async fn acquire(
+        &self,
+        request: &NumberRequest,
+    ) -> Result<Vec<AcquiredNumber>, NumberProviderError> {
+        let query =
+            search_query(request.count, request.search.as_deref()).map_err(Self::refused)?;
+        if !(self.country.len() == 2 && self.country.chars().all(|c| c.is_ascii_alphabetic())) {
+            return Err(Self::refused(format!(
+                "country {:?} is not an ISO 3166 alpha-2 code",
+                self.country
+            )));
+        }
+        if request.count == 0 {
+            return Ok(Vec::new());
+        }
+        let offered = self.search(&query).await?;
+        let mut bought: Vec<AcquiredNumber> = Vec::new();
+        for vn in offered {
+            if bought.len() >= request.count as usize {
+                break;
+            }
+            match self.purchase(&vn).await {
+                Ok(Some(number)) => bought.push(number),
+                Ok(None) => {}
+                Err(failure) if bought.is_empty() => {
+                    return Err(failure.into_number_error(PROVIDER))
+                }
+                // Numbers already bought are paid for: hand them over rather than lose them
+                // behind an error. Fewer than asked is fine; the next refill tries again.
+                Err(failure) => {
+                    warn!(
+                        region = %request.region,
+                        operator = %request.operator,
+                        bought = bought.len(),
+                        failure = ?failure,
+                        "stopped buying Twilio numbers part-way"
+                    );
+                    break;
+                }
+            }
+        }
+        info!(
+            region = %request.region,
+            operator = %request.operator,
+            wanted = request.count,
+            bought = bought.len(),
+            "rented Twilio numbers"
+        );
+        Ok(bought)
+    }
+
+    async fn give_back(&self, number: &PoolNumber) -> Result<(), NumberProviderError> {
+        let Some(sid) = number.provider_ref.as_deref() else {
+            return Err(Self::refused(format!(
+                "{} has no Twilio sid on record; release it in the Twilio console",
+                number.vn
+            )));
+        };
+        if !is_path_safe(sid) {
+            return Err(Self::refused(format!(
+                "{} has a malformed Twilio sid on record",
+                number.vn
+            )));
+        }
+        let url = self
+            .api
+            .account_url(&format!("IncomingPhoneNumbers/{sid}.json"));
+        let reply = self
+            .client
+            .delete(&url)
+            .await
+            .map_err(|f| f.into_number_error(PROVIDER))?;
+        match reply.status {
+            // 404: already released (by an earlier attempt or by hand), which is what we wanted.
+            404 => {
+                info!(vn = %number.vn, sid, "Twilio number was already released");
+                Ok(())
+            }
+            _ if reply.is_success() => {
+                info!(vn = %number.vn, sid, "released Twilio number");
+                Ok(())
+            }
+            _ => Err(twilio_api::failure(&reply).into_number_error(PROVIDER)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vn(raw: &str) -> VirtualNumber {
+        VirtualNumber::parse(raw, None).unwrap()
+    }
+
+    #[test]
+    fn filters_become_decoded_query_pairs_after_our_own() {
+        let query = search_query(3, Some("InRegion=KA&Contains=%2B9180*")).unwrap();
+        let pairs: Vec<(&str, &str)> = query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("VoiceEnabled", "true"),
+                ("PageSize", "3"),
+                ("InRegion", "KA"),
+                ("Contains", "+9180*"),
+            ]
+        );
+        assert_eq!(search_query(1, Some("  ")).unwrap().len(), 2);
+        assert_eq!(search_query(1, None).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn malformed_filters_are_refused_without_echoing_them() {
+        for bad in [
+            "AreaCode",
+            "AreaCode=",
+            "=415",
+            "Area Code=415",
+            "AreaCode=415&",
+            "AreaCode=4 15",
+            "AreaCode=415#x",
+            "AreaCode=415=416",
+            "PageSize=1000",
+            "9Code=415",
+        ] {
+            let err = filter_pairs(Some(bad)).unwrap_err();
+            assert!(!err.contains("415"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn purchases_point_the_number_at_our_webhooks() {
+        let form = purchase_form(&vn("+14155550101"), Some("https://calls.example.com"));
+        assert_eq!(
+            form,
+            [
+                ("PhoneNumber", "+14155550101".to_string()),
+                (
+                    "VoiceUrl",
+                    "https://calls.example.com/webhooks/twilio/voice".to_string()
+                ),
+                ("VoiceMethod", "POST".to_string()),
+                (
+                    "StatusCallback",
+                    "https://calls.example.com/webhooks/twilio/status".to_string()
+                ),
+                ("StatusCallbackMethod", "POST".to_string()),
+            ]
+        );
+        assert_eq!(purchase_form(&vn("+14155550101"), None).len(), 1);
+    }
+
+    #[test]
+    fn webhook_base_and_country_are_normalised() {
+        let numbers = TwilioNumbers::new(
+            TwilioApi::new("AC1", "tok"),
+            " in ",
+            Some("https://calls.example.com/".into()),
+        );
+        assert_eq!(numbers.country, "IN");
+        assert_eq!(
+            numbers.webhook_base.as_deref(),
+            Some("https://calls.example.com")
+        );
+        assert_eq!(numbers.provider().as_str(), "twilio");
+        assert!(!numbers.keeps_given_back_numbers());
+    }
+}

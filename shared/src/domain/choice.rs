@@ -1,0 +1,177 @@
+//! Which VNs a session should hold next: one rule for a new order, a new agent, and a failover.
+//!
+//! A number the session already holds is kept while it is still usable, so apps need no update;
+//! a primary that stopped being usable is replaced by the side's backup when there is one (the
+//! backup is already live, so the switch is seamless), and only then by a random pick. Backups
+//! are best effort: a region whose other operators are all down still gets primaries.
+
+use rand::Rng;
+
+use super::policy::Candidates;
+use super::session::{AssignedNumbers, Side};
+use super::VirtualNumber;
+
+pub fn choose_numbers<R: Rng + ?Sized>(
+    current: Option<&AssignedNumbers>,
+    candidates: &Candidates,
+    with_backups: bool,
+    rng: &mut R,
+) -> Option<AssignedNumbers> {
+    let mut chosen: Vec<VirtualNumber> = Vec::with_capacity(4);
+    let usable = |side: Side, vn: &VirtualNumber, chosen: &[VirtualNumber]| {
+        !chosen.contains(vn) && candidates.is_usable_for(side, vn)
+    };
+
+    let mut primaries = Vec::with_capacity(2);
+    for side in [Side::Customer, Side::Driver] {
+        let kept = current.and_then(|now| {
+            now.all_of(side)
+                .find(|vn| usable(side, vn, &chosen))
+                .cloned()
+        });
+        let primary = match kept {
+            Some(vn) => vn,
+            None => candidates.pick(side, &chosen, None, rng)?,
+        };
+        chosen.push(primary.clone());
+        primaries.push(primary);
+    }
+
+    let mut backups: Vec<Option<VirtualNumber>> = vec![None, None];
+    if with_backups {
+        for (i, side) in [Side::Customer, Side::Driver].into_iter().enumerate() {
+            let primary_operator = candidates.operator_of(&primaries[i]);
+            let kept = current
+                .and_then(|now| now.backup_of(side))
+                .filter(|vn| {
+                    usable(side, vn, &chosen) && candidates.operator_of(vn) != primary_operator
+                })
+                .cloned();
+            let backup = kept.or_else(|| candidates.pick(side, &chosen, primary_operator, rng));
+            if let Some(vn) = &backup {
+                chosen.push(vn.clone());
+            }
+            backups[i] = backup;
+        }
+    }
+
+    let [customer_dials, driver_dials]: [VirtualNumber; 2] =
+        primaries.try_into().expect("two sides");
+    let [customer_backup, driver_backup]: [Option<VirtualNumber>; 2] =
+        backups.try_into().expect("two sides");
+    Some(AssignedNumbers {
+        customer_dials,
+        driver_dials,
+        customer_backup,
+        driver_backup,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Operator;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    fn vn(i: u32) -> VirtualNumber {
+        VirtualNumber::parse(&format!("+9180410000{i:02}"), None).unwrap()
+    }
+
+    /// VNs 1..=4 on airtel, 5..=8 on jio.
+    fn two_operators() -> Candidates {
+        Candidates::new(
+            (1..=8)
+                .map(|i| {
+                    let op = if i <= 4 { "airtel" } else { "jio" };
+                    (vn(i), Operator::parse(op).unwrap())
+                })
+                .collect(),
+        )
+    }
+
+    fn operator(c: &Candidates, v: &VirtualNumber) -> Operator {
+        c.operator_of(v).unwrap().clone()
+    }
+
+    #[test]
+    fn new_sessions_get_four_distinct_numbers_with_backups_on_other_operators() {
+        let candidates = two_operators();
+        let mut rng = StdRng::seed_from_u64(11);
+        for _ in 0..200 {
+            let n = choose_numbers(None, &candidates, true, &mut rng).unwrap();
+            let all: Vec<_> = n.all().collect();
+            let distinct: std::collections::HashSet<_> = all.iter().collect();
+            assert_eq!(distinct.len(), 4);
+            for side in [Side::Customer, Side::Driver] {
+                let backup = n.backup_of(side).expect("backup");
+                assert_ne!(
+                    operator(&candidates, n.dialled_by(side)),
+                    operator(&candidates, backup)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn without_backups_only_primaries() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let n = choose_numbers(None, &two_operators(), false, &mut rng).unwrap();
+        assert_eq!(n.all().count(), 2);
+    }
+
+    #[test]
+    fn usable_numbers_are_kept() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let current = AssignedNumbers {
+            customer_dials: vn(1),
+            driver_dials: vn(2),
+            customer_backup: Some(vn(5)),
+            driver_backup: Some(vn(6)),
+        };
+        let n = choose_numbers(Some(&current), &two_operators(), true, &mut rng).unwrap();
+        assert_eq!(n, current);
+    }
+
+    #[test]
+    fn an_unusable_primary_is_replaced_by_its_backup_and_a_new_backup_is_found() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut candidates = two_operators();
+        candidates.rule_out_everywhere(vn(1));
+        let current = AssignedNumbers {
+            customer_dials: vn(1),
+            driver_dials: vn(2),
+            customer_backup: Some(vn(5)),
+            driver_backup: Some(vn(6)),
+        };
+        let n = choose_numbers(Some(&current), &candidates, true, &mut rng).unwrap();
+        assert_eq!(n.customer_dials, vn(5));
+        assert_eq!(n.driver_dials, vn(2));
+        assert_eq!(n.driver_backup, Some(vn(6)));
+        let new_backup = n.customer_backup.unwrap();
+        assert!(!current.uses(&new_backup));
+        assert_eq!(
+            operator(&candidates, &new_backup).as_str(),
+            "airtel",
+            "the backup avoids the new primary's operator"
+        );
+    }
+
+    #[test]
+    fn backups_are_best_effort_when_one_operator_is_left() {
+        let mut rng = StdRng::seed_from_u64(4);
+        let mut candidates = two_operators();
+        for i in 5..=8 {
+            candidates.rule_out_everywhere(vn(i));
+        }
+        let n = choose_numbers(None, &candidates, true, &mut rng).unwrap();
+        assert_eq!((n.customer_backup, n.driver_backup), (None, None));
+    }
+
+    #[test]
+    fn nothing_when_a_primary_cannot_be_found() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let only_one = Candidates::new(vec![(vn(1), Operator::parse("airtel").unwrap())]);
+        assert_eq!(choose_numbers(None, &only_one, false, &mut rng), None);
+    }
+}

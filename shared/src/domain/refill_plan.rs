@@ -1,0 +1,350 @@
+//! How many numbers a region and operator need, and which ones can go back: pure arithmetic over
+//! the pool, its live usage and the operators' targets, so refill's decisions are testable alone.
+//!
+//! Demand follows the allocation rule. Under `shared` a VN serves any number of sessions as long
+//! as no caller repeats on it, so a region needs as many VNs as its busiest participant holds,
+//! plus room for that participant's next session. Under `exclusive` every live binding holds a
+//! whole VN. Demand is spread evenly over the region's targeted operators, so losing one operator
+//! leaves the others able to carry backups and failover.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::pool::{PoolNumber, PoolTarget};
+use super::{AllocationPolicy, Operator, VirtualNumber};
+use crate::privacy::CallerKey;
+
+/// What is happening on one VN right now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VnUsage {
+    /// Callers with a live binding on the VN.
+    pub live_callers: Vec<CallerKey>,
+    /// Held whole by a live exclusive session.
+    pub locked: bool,
+    /// The latest deadline of any binding still stored on the VN (live or recently expired).
+    pub last_bound_until: Option<DateTime<Utc>>,
+}
+
+/// The inputs refill decides from.
+#[derive(Debug, Clone)]
+pub struct RefillRules {
+    pub policy: AllocationPolicy,
+    /// Each side also holds a backup VN, so a session needs twice the numbers.
+    pub backups: bool,
+    /// Spare numbers kept above demand, so a burst does not wait for a purchase.
+    pub headroom: u32,
+    /// A surplus number goes back only after it has been idle this long.
+    pub cool_off: Duration,
+}
+
+/// What refill should do for one (region, operator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorPlan {
+    pub target: PoolTarget,
+    /// The count refill aims for: the larger of the operator's minimum and its share of demand.
+    pub wanted: u32,
+    /// Healthy active numbers now.
+    pub healthy: u32,
+    /// Numbers to acquire.
+    pub deficit: u32,
+    /// Idle surplus numbers, longest idle first, to give back.
+    pub give_back: Vec<VirtualNumber>,
+}
+
+/// Figures per (region, operator) for dashboards.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperatorFigures {
+    /// Numbers in the pool that are not on standby.
+    pub pool_size: u32,
+    pub healthy: u32,
+    pub standby: u32,
+    pub live_bindings: u32,
+    /// The most live bindings any one participant holds on this operator's numbers.
+    pub largest_per_participant: u32,
+}
+
+/// The region's demand in VNs under the rules.
+pub fn region_demand(rules: &RefillRules, usage: &HashMap<VirtualNumber, VnUsage>) -> u32 {
+    let per_side: u32 = if rules.backups { 2 } else { 1 };
+    let busiest = match rules.policy {
+        AllocationPolicy::Shared => largest_per_participant(usage.values()),
+        AllocationPolicy::Exclusive => usage.values().filter(|u| u.locked).count() as u32,
+    };
+    // The next session needs `per_side` fresh VNs for each side, all distinct.
+    (busiest + per_side).max(2 * per_side) + rules.headroom
+}
+
+/// What to do for each targeted operator of one region.
+pub fn plan_region(
+    rules: &RefillRules,
+    targets: &[PoolTarget],
+    numbers: &[PoolNumber],
+    usage: &HashMap<VirtualNumber, VnUsage>,
+    now: DateTime<Utc>,
+) -> Vec<OperatorPlan> {
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    let demand = region_demand(rules, usage);
+    let share = demand.div_ceil(targets.len() as u32);
+    targets
+        .iter()
+        .map(|target| {
+            let wanted = target.min.max(share);
+            let mine: Vec<&PoolNumber> = numbers
+                .iter()
+                .filter(|n| n.operator == target.operator && n.allocatable())
+                .collect();
+            let healthy = mine.len() as u32;
+            let surplus = healthy.saturating_sub(wanted) as usize;
+            let mut idle: Vec<(DateTime<Utc>, &VirtualNumber)> = mine
+                .iter()
+                .filter_map(|n| {
+                    let use_ = usage.get(&n.vn);
+                    let busy = use_.is_some_and(|u| !u.live_callers.is_empty() || u.locked);
+                    let since = use_
+                        .and_then(|u| u.last_bound_until)
+                        .map_or(n.activated_at, |t| t.max(n.activated_at));
+                    (!busy && now - since >= rules.cool_off).then_some((since, &n.vn))
+                })
+                .collect();
+            idle.sort();
+            OperatorPlan {
+                target: target.clone(),
+                wanted,
+                healthy,
+                deficit: wanted.saturating_sub(healthy),
+                give_back: idle
+                    .into_iter()
+                    .take(surplus)
+                    .map(|(_, vn)| vn.clone())
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Dashboard figures for every operator that has numbers in the region.
+pub fn operator_figures(
+    numbers: &[PoolNumber],
+    usage: &HashMap<VirtualNumber, VnUsage>,
+) -> BTreeMap<Operator, OperatorFigures> {
+    let mut figures: BTreeMap<Operator, OperatorFigures> = BTreeMap::new();
+    let mut usage_by_operator: BTreeMap<Operator, Vec<&VnUsage>> = BTreeMap::new();
+    for number in numbers {
+        let f = figures.entry(number.operator.clone()).or_default();
+        match number.state {
+            super::pool::PoolState::Standby => f.standby += 1,
+            _ => f.pool_size += 1,
+        }
+        if number.allocatable() {
+            f.healthy += 1;
+        }
+        if let Some(u) = usage.get(&number.vn) {
+            f.live_bindings += u.live_callers.len() as u32;
+            usage_by_operator
+                .entry(number.operator.clone())
+                .or_default()
+                .push(u);
+        }
+    }
+    for (operator, usages) in usage_by_operator {
+        if let Some(f) = figures.get_mut(&operator) {
+            f.largest_per_participant = largest_per_participant(usages.into_iter());
+        }
+    }
+    figures
+}
+
+fn largest_per_participant<'a>(usages: impl Iterator<Item = &'a VnUsage>) -> u32 {
+    let mut per_caller: HashMap<&CallerKey, u32> = HashMap::new();
+    for u in usages {
+        for caller in &u.live_callers {
+            *per_caller.entry(caller).or_default() += 1;
+        }
+    }
+    per_caller.into_values().max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::pool::{Health, PoolState};
+    use crate::domain::{Provider, Region};
+
+    fn vn(i: u32) -> VirtualNumber {
+        VirtualNumber::parse(&format!("+9180410000{i:02}"), None).unwrap()
+    }
+
+    fn number(i: u32, operator: &str, activated_at: DateTime<Utc>) -> PoolNumber {
+        PoolNumber {
+            vn: vn(i),
+            region: Region::parse("blr").unwrap(),
+            operator: Operator::parse(operator).unwrap(),
+            provider: Provider::parse("static").unwrap(),
+            health: Health::Healthy,
+            state: PoolState::Active,
+            suspect: false,
+            provider_ref: None,
+            activated_at,
+        }
+    }
+
+    fn target(operator: &str, min: u32) -> PoolTarget {
+        PoolTarget {
+            region: Region::parse("blr").unwrap(),
+            operator: Operator::parse(operator).unwrap(),
+            provider: Provider::parse("static").unwrap(),
+            min,
+            search: None,
+        }
+    }
+
+    fn rules(policy: AllocationPolicy, backups: bool) -> RefillRules {
+        RefillRules {
+            policy,
+            backups,
+            headroom: 1,
+            cool_off: Duration::hours(1),
+        }
+    }
+
+    fn callers(keys: &[&str]) -> VnUsage {
+        VnUsage {
+            live_callers: keys
+                .iter()
+                .map(|k| CallerKey::from_stored(k.to_string()))
+                .collect(),
+            ..VnUsage::default()
+        }
+    }
+
+    #[test]
+    fn shared_demand_follows_the_busiest_participant_not_the_order_count() {
+        // 3 VNs, 6 different callers: busiest holds 1 binding. Then one caller on all three.
+        let spread = HashMap::from([
+            (vn(1), callers(&["a", "b"])),
+            (vn(2), callers(&["c", "d"])),
+            (vn(3), callers(&["e", "f"])),
+        ]);
+        assert_eq!(
+            region_demand(&rules(AllocationPolicy::Shared, false), &spread),
+            2 + 1
+        );
+        let busy = HashMap::from([
+            (vn(1), callers(&["a", "b"])),
+            (vn(2), callers(&["a", "d"])),
+            (vn(3), callers(&["a", "f"])),
+        ]);
+        assert_eq!(
+            region_demand(&rules(AllocationPolicy::Shared, false), &busy),
+            3 + 1 + 1
+        );
+        assert_eq!(
+            region_demand(&rules(AllocationPolicy::Shared, true), &busy),
+            3 + 2 + 1
+        );
+    }
+
+    #[test]
+    fn exclusive_demand_counts_every_held_number() {
+        let usage: HashMap<_, _> = (1..=5)
+            .map(|i| {
+                (
+                    vn(i),
+                    VnUsage {
+                        locked: true,
+                        ..VnUsage::default()
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(
+            region_demand(&rules(AllocationPolicy::Exclusive, false), &usage),
+            5 + 1 + 1
+        );
+    }
+
+    #[test]
+    fn deficits_use_the_larger_of_minimum_and_share() {
+        let now = Utc::now();
+        let numbers = vec![number(1, "airtel", now), number(2, "jio", now)];
+        let plans = plan_region(
+            &rules(AllocationPolicy::Shared, false),
+            &[target("airtel", 5), target("jio", 0)],
+            &numbers,
+            &HashMap::new(),
+            now,
+        );
+        // Demand 2 + 1 headroom = 3 over two operators: a share of 2 each.
+        assert_eq!((plans[0].wanted, plans[0].deficit), (5, 4));
+        assert_eq!((plans[1].wanted, plans[1].deficit), (2, 1));
+    }
+
+    #[test]
+    fn surplus_goes_back_only_when_idle_past_the_cool_off() {
+        let now = Utc::now();
+        let old = now - Duration::hours(3);
+        let numbers = vec![
+            number(1, "airtel", old),
+            number(2, "airtel", old),
+            number(3, "airtel", old),
+            number(4, "airtel", now - Duration::minutes(5)),
+            number(5, "airtel", old),
+        ];
+        let usage = HashMap::from([
+            // Busy now.
+            (vn(1), callers(&["a"])),
+            // Idle, but its last session ended ten minutes ago.
+            (
+                vn(2),
+                VnUsage {
+                    last_bound_until: Some(now - Duration::minutes(10)),
+                    ..VnUsage::default()
+                },
+            ),
+            // Idle for two hours.
+            (
+                vn(3),
+                VnUsage {
+                    last_bound_until: Some(now - Duration::hours(2)),
+                    ..VnUsage::default()
+                },
+            ),
+        ]);
+        let plans = plan_region(
+            &rules(AllocationPolicy::Shared, false),
+            &[target("airtel", 1)],
+            &numbers,
+            &usage,
+            now,
+        );
+        // Wanted 3 (demand 1 + 1 + 1): surplus 2; idle past cool-off: vn5 (3 h) then vn3 (2 h).
+        assert_eq!(plans[0].wanted, 3);
+        assert_eq!(plans[0].give_back, vec![vn(5), vn(3)]);
+    }
+
+    #[test]
+    fn figures_count_per_operator() {
+        let now = Utc::now();
+        let mut standby = number(3, "jio", now);
+        standby.state = PoolState::Standby;
+        let mut sick = number(2, "airtel", now);
+        sick.health = Health::Unhealthy;
+        let numbers = vec![number(1, "airtel", now), sick, standby];
+        let usage = HashMap::from([(vn(1), callers(&["a", "b"])), (vn(2), callers(&["a"]))]);
+        let figures = operator_figures(&numbers, &usage);
+        let airtel = &figures[&Operator::parse("airtel").unwrap()];
+        assert_eq!(
+            (
+                airtel.pool_size,
+                airtel.healthy,
+                airtel.live_bindings,
+                airtel.largest_per_participant
+            ),
+            (2, 1, 3, 2)
+        );
+        assert_eq!(figures[&Operator::parse("jio").unwrap()].standby, 1);
+    }
+}

@@ -1,0 +1,94 @@
+//! The pool as refill, failover and health tracking change it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+use crate::domain::pool::{Health, PoolNumber, PoolTarget};
+use crate::domain::refill_plan::VnUsage;
+use crate::domain::{Operator, OrderId, Region, VirtualNumber};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// The number joined the pool (or left standby) and takes sessions now.
+    Activated,
+    /// It was already active (another refill got there first): nothing changed.
+    AlreadyActive,
+}
+
+#[async_trait]
+pub trait PoolStore: Send + Sync {
+    /// Every region that has had a number or a target.
+    async fn regions(&self) -> Result<Vec<Region>, StoreError>;
+
+    /// Every number of the region, whatever its state.
+    async fn numbers_of_region(&self, region: &Region) -> Result<Vec<PoolNumber>, StoreError>;
+
+    /// One number, read strongly consistently; `None` when it is not ours.
+    async fn pool_number(&self, vn: &VirtualNumber) -> Result<Option<PoolNumber>, StoreError>;
+
+    async fn targets(&self, region: &Region) -> Result<Vec<PoolTarget>, StoreError>;
+
+    /// Creates or replaces the target of (region, operator) and registers the region.
+    async fn set_target(&self, target: &PoolTarget) -> Result<(), StoreError>;
+
+    /// Who holds live bindings (or the lock) on the VN, read strongly consistently.
+    async fn usage(&self, vn: &VirtualNumber, now: DateTime<Utc>) -> Result<VnUsage, StoreError>;
+
+    /// The orders with a live binding or lock on the VN.
+    async fn orders_on(
+        &self,
+        vn: &VirtualNumber,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OrderId>, StoreError>;
+
+    /// Takes the refill lease of (region, operator) for `holder` until `until`, unless someone
+    /// else holds a lease that is still running. Two refills at once thus never buy twice.
+    async fn take_refill_lease(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Shortens `holder`'s lease to end at `settle_until` (a lease someone else took over is left
+    /// alone). The short tail lets the pool index catch up with what this refill activated, so
+    /// the next refill does not count the same shortfall again.
+    async fn end_refill_lease(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        holder: &str,
+        settle_until: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Adds a healthy active number, or activates a standby one, and registers its region.
+    async fn activate(&self, number: &PoolNumber) -> Result<Activation, StoreError>;
+
+    /// Moves an idle healthy active number to retiring, so no new session can claim it while
+    /// refill confirms it is idle. `false` when it is not (or no longer) healthy and active.
+    async fn begin_give_back(&self, vn: &VirtualNumber) -> Result<bool, StoreError>;
+
+    /// Completes a give-back: the number goes to standby (`keep`) or leaves the pool.
+    async fn finish_give_back(&self, vn: &VirtualNumber, keep: bool) -> Result<(), StoreError>;
+
+    /// Undoes [`PoolStore::begin_give_back`] (a session slipped in, or the provider refused).
+    async fn cancel_give_back(&self, vn: &VirtualNumber) -> Result<(), StoreError>;
+
+    /// Sets the number's health; `None` when the number is not ours.
+    async fn set_health(
+        &self,
+        vn: &VirtualNumber,
+        health: Health,
+    ) -> Result<Option<PoolNumber>, StoreError>;
+
+    /// Counts a call outcome on the number: a failure adds to its run of consecutive failures,
+    /// a connected call ends the run. Returns the run's length after this call.
+    async fn record_call_outcome(&self, vn: &VirtualNumber, failed: bool)
+        -> Result<u32, StoreError>;
+
+    /// Flags the number as suspect; `false` when it already was.
+    async fn mark_suspect(&self, vn: &VirtualNumber) -> Result<bool, StoreError>;
+}

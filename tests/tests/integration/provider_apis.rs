@@ -1,0 +1,405 @@
+//! The provider API adapters against local fakes of Twilio and Exotel: what they send, what they
+//! make of the answers, and that failures land on the right side of Refused / Unavailable. No
+//! database is involved.
+
+use chrono::Utc;
+use maskline::adapters::provider_api::{ExotelCalls, TwilioApi, TwilioCalls, TwilioNumbers};
+use maskline::domain::pool::{Health, PoolNumber, PoolState};
+use maskline::domain::{Operator, OrderId, Provider, Region, VirtualNumber};
+use maskline::ports::dialer::{BridgeCall, CallDialer, DialError};
+use maskline::ports::number_provider::{NumberProvider, NumberProviderError, NumberRequest};
+use maskline_tests::fake_exotel::{self, FakeExotel};
+use maskline_tests::fake_twilio::FakeTwilio;
+use maskline_tests::fixtures::{customer_phone, driver_phone, e164, vn};
+
+/// Made-up numbers in the 555-01xx range reserved for fiction.
+const OFFERED: [&str; 3] = ["+14155550101", "+14155550102", "+14155550103"];
+const WEBHOOKS: &str = "https://calls.example.com";
+
+fn numbers(fake: &FakeTwilio) -> TwilioNumbers {
+    TwilioNumbers::new(fake.api(), "US", Some(WEBHOOKS.to_string()))
+}
+
+fn request(count: u32, search: Option<&str>) -> NumberRequest {
+    NumberRequest {
+        region: Region::parse("sfo").unwrap(),
+        operator: Operator::parse("twilio-us").unwrap(),
+        count,
+        search: search.map(str::to_string),
+    }
+}
+
+fn pool_number(number: &str, provider_ref: Option<&str>) -> PoolNumber {
+    PoolNumber {
+        vn: VirtualNumber::parse(number, None).unwrap(),
+        region: Region::parse("sfo").unwrap(),
+        operator: Operator::parse("twilio-us").unwrap(),
+        provider: Provider::parse("twilio").unwrap(),
+        health: Health::Healthy,
+        state: PoolState::Retiring,
+        suspect: false,
+        provider_ref: provider_ref.map(str::to_string),
+        activated_at: Utc::now(),
+    }
+}
+
+fn bridge_call() -> BridgeCall {
+    BridgeCall {
+        order_id: OrderId::parse("ORD-1").unwrap(),
+        first: e164(&customer_phone(1)),
+        first_sees: vn(1),
+        second: e164(&driver_phone(2)),
+        second_sees: vn(2),
+        max_call_seconds: 900,
+    }
+}
+
+#[tokio::test]
+async fn twilio_search_and_purchase_returns_the_offered_numbers_wired_to_our_webhooks() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED);
+
+    let acquired = numbers(&fake).acquire(&request(3, None)).await.unwrap();
+
+    let bought = fake.bought();
+    assert_eq!(bought.len(), 3);
+    let got: Vec<&str> = acquired.iter().map(|a| a.vn.as_str()).collect();
+    assert_eq!(got, OFFERED);
+    for (number, sale) in acquired.iter().zip(&bought) {
+        assert!(sale.sid.starts_with("PN"));
+        assert_eq!(number.provider_ref.as_deref(), Some(sale.sid.as_str()));
+        assert_eq!(
+            sale.voice_url.as_deref(),
+            Some("https://calls.example.com/webhooks/twilio/voice")
+        );
+        assert_eq!(sale.voice_method.as_deref(), Some("POST"));
+        assert_eq!(
+            sale.status_callback.as_deref(),
+            Some("https://calls.example.com/webhooks/twilio/status")
+        );
+        assert_eq!(sale.status_callback_method.as_deref(), Some("POST"));
+    }
+    assert!(fake.available().is_empty());
+    let search = &fake.requests()[0];
+    assert_eq!(search.method, "GET");
+    assert!(search
+        .path
+        .ends_with("/AvailablePhoneNumbers/US/Local.json"));
+    assert_eq!(search.query["VoiceEnabled"], "true");
+}
+
+#[tokio::test]
+async fn twilio_buys_no_more_than_asked() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED);
+
+    let acquired = numbers(&fake).acquire(&request(2, None)).await.unwrap();
+
+    assert_eq!(acquired.len(), 2);
+    assert_eq!(fake.bought().len(), 2);
+    assert_eq!(fake.available(), [OFFERED[2]]);
+    assert_eq!(fake.requests()[0].query["PageSize"], "2");
+}
+
+#[tokio::test]
+async fn twilio_search_filter_is_sent_as_query_parameters() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED[..1]);
+
+    numbers(&fake)
+        .acquire(&request(1, Some("AreaCode=415&Contains=555*")))
+        .await
+        .unwrap();
+
+    let query = &fake.requests()[0].query;
+    assert_eq!(query["AreaCode"], "415");
+    assert_eq!(query["Contains"], "555*");
+    assert_eq!(query["PageSize"], "1");
+}
+
+#[tokio::test]
+async fn twilio_skips_a_number_someone_else_bought_after_the_search() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED);
+    fake.snatch_after_next_search(&[OFFERED[0]]);
+
+    let acquired = numbers(&fake).acquire(&request(3, None)).await.unwrap();
+
+    let got: Vec<&str> = acquired.iter().map(|a| a.vn.as_str()).collect();
+    assert_eq!(got, &OFFERED[1..]);
+    let attempts = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(attempts, 3, "the snatched number was tried, then skipped");
+}
+
+#[tokio::test]
+async fn twilio_concurrent_buyers_never_get_the_same_number() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED);
+    let (a, b) = (numbers(&fake), numbers(&fake));
+
+    let wanted = request(2, None);
+
+    let (first, second) = tokio::join!(a.acquire(&wanted), b.acquire(&wanted));
+
+    let mut all: Vec<String> = first
+        .unwrap()
+        .into_iter()
+        .chain(second.unwrap())
+        .map(|n| n.vn.as_str().to_string())
+        .collect();
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), total, "a number was handed to both buyers");
+    // Each buyer searched for two, so the second may find both taken; nothing is lost either way.
+    assert!(total >= 2, "only {total} bought");
+    assert_eq!(total, fake.bought().len());
+}
+
+#[tokio::test]
+async fn twilio_give_back_deletes_the_right_sid_and_tolerates_404() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED[..2]);
+    let adapter = numbers(&fake);
+    let acquired = adapter.acquire(&request(2, None)).await.unwrap();
+    let second = &acquired[1];
+    let number = pool_number(second.vn.as_str(), second.provider_ref.as_deref());
+
+    adapter.give_back(&number).await.unwrap();
+    assert_eq!(fake.released(), [second.provider_ref.clone().unwrap()]);
+    let delete = fake.requests().last().unwrap().clone();
+    assert_eq!(delete.method, "DELETE");
+    assert!(delete.path.ends_with(&format!(
+        "/IncomingPhoneNumbers/{}.json",
+        second.provider_ref.as_deref().unwrap()
+    )));
+
+    // Again: Twilio no longer has it (404), which is what giving back wanted.
+    adapter.give_back(&number).await.unwrap();
+    let unknown = pool_number(OFFERED[2], Some("PN00000000000000000000000000000099"));
+    adapter.give_back(&unknown).await.unwrap();
+    assert_eq!(fake.released().len(), 1);
+}
+
+#[tokio::test]
+async fn twilio_give_back_without_a_sid_is_refused_without_a_request() {
+    let fake = FakeTwilio::start();
+    let err = numbers(&fake)
+        .give_back(&pool_number(OFFERED[0], None))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NumberProviderError::Refused { .. }), "{err}");
+    assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn twilio_wrong_token_is_refused_and_buys_nothing() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED);
+    let api = TwilioApi {
+        auth_token: "not-the-token".into(),
+        ..fake.api()
+    };
+
+    let err = TwilioNumbers::new(api, "US", None)
+        .acquire(&request(1, None))
+        .await
+        .unwrap_err();
+
+    match &err {
+        NumberProviderError::Refused { provider, detail } => {
+            assert_eq!(provider, "twilio");
+            assert!(
+                detail.contains("401") && detail.contains("20003"),
+                "{detail}"
+            );
+        }
+        other => panic!("expected Refused, got {other}"),
+    }
+    assert!(fake.bought().is_empty());
+    assert_eq!(fake.available().len(), 3);
+}
+
+#[tokio::test]
+async fn twilio_server_errors_are_unavailable() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED);
+    fake.fail_next(1);
+
+    let err = numbers(&fake).acquire(&request(1, None)).await.unwrap_err();
+
+    assert!(
+        matches!(&err, NumberProviderError::Unavailable { detail, .. } if detail.contains("500")),
+        "{err}"
+    );
+    assert!(fake.bought().is_empty());
+    // Once the outage passes the same request works.
+    assert_eq!(
+        numbers(&fake)
+            .acquire(&request(1, None))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn twilio_keeps_what_it_bought_when_a_later_purchase_fails() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED);
+    fake.fail_purchases_after(1);
+
+    // The first number is paid for: losing it behind an error would leave it rented but unused.
+    let acquired = numbers(&fake).acquire(&request(3, None)).await.unwrap();
+
+    assert_eq!(acquired.len(), 1);
+    assert_eq!(acquired[0].vn.as_str(), OFFERED[0]);
+    assert_eq!(fake.bought().len(), 1);
+}
+
+#[tokio::test]
+async fn twilio_bad_search_filter_is_refused_before_any_request() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED);
+
+    for bad in [
+        "AreaCode",
+        "AreaCode=415&&Contains=1",
+        "PageSize=500",
+        "Area Code=415",
+    ] {
+        let err = numbers(&fake)
+            .acquire(&request(1, Some(bad)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, NumberProviderError::Refused { .. }),
+            "{bad}: {err}"
+        );
+    }
+    assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn twilio_click_to_call_rings_first_and_dials_second() {
+    let fake = FakeTwilio::start();
+    let call = bridge_call();
+
+    let placed = TwilioCalls::new(fake.api()).bridge(&call).await.unwrap();
+
+    assert!(placed.call_id.starts_with("CA"), "{}", placed.call_id);
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 1);
+    let form = &calls[0];
+    assert_eq!(form["To"], customer_phone(1));
+    assert_eq!(form["From"], vn(1).as_str());
+    let twiml = &form["Twiml"];
+    assert!(
+        twiml.contains(&format!(r#"callerId="{}""#, vn(2).as_str())),
+        "{twiml}"
+    );
+    assert!(twiml.contains(r#"timeLimit="900""#), "{twiml}");
+    assert!(
+        twiml.contains(&format!("<Number>{}</Number>", driver_phone(2))),
+        "{twiml}"
+    );
+}
+
+#[tokio::test]
+async fn twilio_click_to_call_failures_are_sorted() {
+    let fake = FakeTwilio::start();
+    fake.fail_next(1);
+    let calls = TwilioCalls::new(fake.api());
+    let err = calls.bridge(&bridge_call()).await.unwrap_err();
+    assert!(matches!(err, DialError::Unavailable { .. }), "{err}");
+
+    let wrong = TwilioCalls::new(TwilioApi {
+        auth_token: "nope".into(),
+        ..fake.api()
+    });
+    let err = wrong.bridge(&bridge_call()).await.unwrap_err();
+    assert!(matches!(err, DialError::Refused { .. }), "{err}");
+    assert!(fake.calls().is_empty());
+}
+
+#[tokio::test]
+async fn twilio_unreachable_is_unavailable() {
+    // A port nobody listens on: bind one, then let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let api = TwilioApi {
+        base_url: format!("http://127.0.0.1:{port}"),
+        ..TwilioApi::new("AC1", "tok")
+    };
+    let err = TwilioCalls::new(api)
+        .bridge(&bridge_call())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DialError::Unavailable { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn exotel_connect_sends_the_documented_fields_with_basic_auth() {
+    let fake = FakeExotel::start();
+
+    let placed = ExotelCalls::new(fake.api())
+        .bridge(&bridge_call())
+        .await
+        .unwrap();
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    let seen = &requests[0];
+    assert_eq!(seen.method, "POST");
+    assert_eq!(
+        seen.path,
+        format!(
+            "/v1/Accounts/{}/Calls/connect.json",
+            fake_exotel::ACCOUNT_SID
+        )
+    );
+    assert_eq!(
+        seen.basic_auth,
+        Some((
+            fake_exotel::API_KEY.to_string(),
+            fake_exotel::API_TOKEN.to_string()
+        ))
+    );
+    assert_eq!(seen.form["From"], customer_phone(1));
+    assert_eq!(seen.form["To"], driver_phone(2));
+    assert_eq!(seen.form["CallerId"], vn(1).as_str());
+    assert_eq!(seen.form["TimeLimit"], "900");
+    assert_eq!(seen.form["CallType"], "trans");
+    assert_eq!(fake.calls().len(), 1);
+    assert_eq!(placed.call_id.len(), 32);
+}
+
+#[tokio::test]
+async fn exotel_failures_are_sorted_and_never_echo_numbers() {
+    let fake = FakeExotel::start();
+    fake.fail_next(1);
+    let err = ExotelCalls::new(fake.api())
+        .bridge(&bridge_call())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DialError::Unavailable { .. }), "{err}");
+
+    let mut api = fake.api();
+    api.api_token = "nope".into();
+    let err = ExotelCalls::new(api)
+        .bridge(&bridge_call())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DialError::Refused { .. }), "{err}");
+    let text = err.to_string();
+    assert!(!text.contains(&customer_phone(1)) && !text.contains(&driver_phone(2)));
+    assert!(fake.calls().is_empty());
+}
