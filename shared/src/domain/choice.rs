@@ -22,36 +22,55 @@ pub fn choose_numbers<R: Rng + ?Sized>(
         !chosen.contains(vn) && candidates.is_usable_for(side, vn)
     };
 
-    let mut primaries = Vec::with_capacity(2);
-    for side in [Side::Customer, Side::Driver] {
-        let kept = current.and_then(|now| {
+    // Keep what still works, then pick for the side with fewer options first: picking for the
+    // freer side first could take the only number the other side has left.
+    let sides = [Side::Customer, Side::Driver];
+    let mut picked: [Option<VirtualNumber>; 2] = [None, None];
+    for (i, side) in sides.into_iter().enumerate() {
+        picked[i] = current.and_then(|now| {
             now.all_of(side)
                 .find(|vn| usable(side, vn, &chosen))
                 .cloned()
         });
-        let primary = match kept {
-            Some(vn) => vn,
-            None => candidates.pick(side, &chosen, None, rng)?,
-        };
-        chosen.push(primary.clone());
-        primaries.push(primary);
+        if let Some(vn) = &picked[i] {
+            chosen.push(vn.clone());
+        }
     }
+    let mut missing: Vec<usize> = (0..2).filter(|i| picked[*i].is_none()).collect();
+    missing.sort_by_key(|i| candidates.usable_count(sides[*i], &chosen));
+    for i in missing {
+        let vn = candidates.pick(sides[i], &chosen, None, rng)?;
+        chosen.push(vn.clone());
+        picked[i] = Some(vn);
+    }
+    let primaries: Vec<VirtualNumber> = picked.into_iter().map(|p| p.expect("picked above")).collect();
 
     let mut backups: Vec<Option<VirtualNumber>> = vec![None, None];
     if with_backups {
-        for (i, side) in [Side::Customer, Side::Driver].into_iter().enumerate() {
+        let sides = [Side::Customer, Side::Driver];
+        // Keep every backup that still qualifies before picking any new one, so a side that
+        // needs a new backup cannot take the other side's current one.
+        for (i, side) in sides.into_iter().enumerate() {
             let primary_operator = candidates.operator_of(&primaries[i]);
-            let kept = current
+            backups[i] = current
                 .and_then(|now| now.backup_of(side))
                 .filter(|vn| {
                     usable(side, vn, &chosen) && candidates.operator_of(vn) != primary_operator
                 })
                 .cloned();
-            let backup = kept.or_else(|| candidates.pick(side, &chosen, primary_operator, rng));
-            if let Some(vn) = &backup {
+            if let Some(vn) = &backups[i] {
                 chosen.push(vn.clone());
             }
-            backups[i] = backup;
+        }
+        for (i, side) in sides.into_iter().enumerate() {
+            if backups[i].is_some() {
+                continue;
+            }
+            let primary_operator = candidates.operator_of(&primaries[i]);
+            backups[i] = candidates.pick(side, &chosen, primary_operator, rng);
+            if let Some(vn) = &backups[i] {
+                chosen.push(vn.clone());
+            }
         }
     }
 
@@ -158,6 +177,26 @@ mod tests {
     }
 
     #[test]
+    fn a_new_backup_never_takes_the_other_sides_current_backup() {
+        // Customer: airtel 1 (sick) + jio 5; driver: airtel 2 + jio 6. After promotion the
+        // customer needs a new non-jio backup; the driver's jio backup must stay where it is.
+        let mut candidates = two_operators();
+        candidates.rule_out_everywhere(vn(1));
+        let current = AssignedNumbers {
+            customer_dials: vn(1),
+            driver_dials: vn(2),
+            customer_backup: Some(vn(5)),
+            driver_backup: Some(vn(6)),
+        };
+        for seed in 0..50 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let n = choose_numbers(Some(&current), &candidates, true, &mut rng).unwrap();
+            assert_eq!((n.driver_dials.clone(), n.driver_backup.clone()), (vn(2), Some(vn(6))));
+            assert_eq!(n.customer_dials, vn(5));
+        }
+    }
+
+    #[test]
     fn backups_are_best_effort_when_one_operator_is_left() {
         let mut rng = StdRng::seed_from_u64(4);
         let mut candidates = two_operators();
@@ -166,6 +205,22 @@ mod tests {
         }
         let n = choose_numbers(None, &candidates, true, &mut rng).unwrap();
         assert_eq!((n.customer_backup, n.driver_backup), (None, None));
+    }
+
+    #[test]
+    fn the_side_with_fewer_options_picks_first() {
+        // Two VNs; the agent already holds VN 1 elsewhere. Picking the customer first could
+        // take VN 2 and leave the agent nothing.
+        let mut candidates = Candidates::new(vec![
+            (vn(1), Operator::parse("airtel").unwrap()),
+            (vn(2), Operator::parse("airtel").unwrap()),
+        ]);
+        candidates.rule_out_for(Side::Driver, vn(1));
+        for seed in 0..50 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let n = choose_numbers(None, &candidates, false, &mut rng).expect("fits");
+            assert_eq!((n.customer_dials, n.driver_dials), (vn(1), vn(2)));
+        }
     }
 
     #[test]

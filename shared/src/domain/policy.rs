@@ -138,6 +138,14 @@ impl Candidates {
             && !self.taken_for.get(&side).is_some_and(|t| t.contains(vn))
     }
 
+    /// How many VNs `side` could still take, other than those in `besides`.
+    pub fn usable_count(&self, side: Side, besides: &[VirtualNumber]) -> usize {
+        self.pool
+            .iter()
+            .filter(|(vn, _)| !besides.contains(vn) && self.is_usable_for(side, vn))
+            .count()
+    }
+
     /// A random usable VN for `side`, other than those in `besides` (the order's other picks: the
     /// numbers of one order always differ so each app shows a distinct contact), and not on
     /// `operator_not` (a backup must not share its primary's operator).

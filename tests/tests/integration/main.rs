@@ -13,6 +13,7 @@ mod log_privacy;
 mod provider_apis;
 mod published_events;
 mod reassignment;
+mod refill;
 mod release_race;
 mod sample_events;
 mod signatures;
