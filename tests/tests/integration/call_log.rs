@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::support::{world_with_order, callbacks};
 
-async fn status(
+pub async fn status(
     events: &Callbacks,
     provider: ProviderKind,
     call_id: &str,

@@ -4,9 +4,7 @@
 use std::collections::HashSet;
 
 use futures::future::join_all;
-use maskline::adapters::dynamodb::PoolEntry;
-use maskline::domain::pool::PoolState;
-use maskline::domain::{Operator, Provider, Region};
+use maskline::domain::Region;
 use maskline::providers::ProviderKind;
 use maskline::services::Route;
 use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone, vn};
@@ -18,7 +16,7 @@ use serde_json::Value;
 
 use crate::backups::operators_of;
 use crate::support::{
-    allocate, allocate_with_backups, callbacks, connects_to, numbers_of, order_numbers, route,
+    add_provider_numbers, allocate, allocate_with_backups, callbacks, connects_to, numbers_of, order_numbers, route,
 };
 use maskline::domain::AllocationPolicy;
 
@@ -212,18 +210,6 @@ async fn with_nowhere_to_go_a_session_stays_and_refill_is_asked_for() {
     assert_eq!(exhausted[0].detail["region"], "blr");
 }
 
-async fn add_twilio_numbers(world: &World, first: u32, count: u32) {
-    for i in first..first + count {
-        let entry = PoolEntry {
-            vn: vn(i),
-            region: Region::parse("blr").unwrap(),
-            operator: Operator::parse("airtel").unwrap(),
-            provider: Provider::parse("twilio").unwrap(),
-        };
-        world.store.add_number(&entry, PoolState::Active).await.unwrap();
-    }
-}
-
 async fn health_report(world: &World, provider: ProviderKind, number: &str, status: &str) -> (u16, Value) {
     let request = provider_request(
         provider,
@@ -241,7 +227,7 @@ async fn health_report(world: &World, provider: ProviderKind, number: &str, stat
 #[tokio::test]
 async fn the_number_health_webhook_is_authenticated_and_moves_sessions() {
     let world = World::new().await;
-    add_twilio_numbers(&world, 1, 4).await;
+    add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
     allocate(&world, AllocationPolicy::Shared, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
     let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
 

@@ -4,6 +4,7 @@
 mod backups;
 mod bad_input;
 mod call_log;
+mod click_to_call;
 mod concurrency;
 mod exclusive;
 mod failover;
@@ -17,6 +18,7 @@ mod refill;
 mod release_race;
 mod sample_events;
 mod signatures;
+mod suspect;
 mod support;
 mod template_table;
 mod webhooks;

@@ -4,7 +4,9 @@ use aws_lambda_events::event::sqs::SqsBatchResponse;
 use lambda_http::{Body, Request};
 use maskline::domain::number::DefaultCountry;
 use maskline::domain::AllocationPolicy;
-use maskline::domain::VirtualNumber;
+use maskline::adapters::dynamodb::PoolEntry;
+use maskline::domain::pool::PoolState;
+use maskline::domain::{Operator, Provider, Region, VirtualNumber};
 use maskline::services::Route;
 use maskline_tests::fixtures::{driver_assigned, e164, sqs_event};
 use maskline_tests::World;
@@ -115,4 +117,21 @@ pub async fn allocate_with_backups(world: &World, bodies: &[String]) -> Vec<Stri
 pub fn connects_to(route: &Route, callee: &str, caller_id: &str) -> bool {
     matches!(route, Route::Connect { callee: c, caller_id: id, .. }
         if c.expose() == callee && id.as_str() == caller_id)
+}
+
+/// Adds active VNs `first..first+count` to `blr` rented from `provider`.
+pub async fn add_provider_numbers(world: &World, provider: &str, operator: &str, first: u32, count: u32) {
+    for i in first..first + count {
+        let entry = PoolEntry {
+            vn: maskline_tests::fixtures::vn(i),
+            region: Region::parse("blr").unwrap(),
+            operator: Operator::parse(operator).unwrap(),
+            provider: Provider::parse(provider).unwrap(),
+        };
+        world
+            .store
+            .add_number(&entry, PoolState::Active)
+            .await
+            .unwrap();
+    }
 }

@@ -1,0 +1,158 @@
+//! Click-to-call: the provider rings the requesting party, then bridges to the other, both legs
+//! showing the order's healthy VNs; offered after repeated failures (or always, if configured).
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use lambda_http::{Body, Request};
+use maskline::adapters::provider_api::{ExotelCalls, TwilioCalls};
+use maskline::config::ClickToCallMode;
+use maskline::domain::pool::Health;
+use maskline::domain::VirtualNumber;
+use maskline::ports::{CallDialer, PoolStore};
+use maskline::providers::ProviderKind;
+use maskline::services::ClickToCall;
+use maskline_tests::fake_exotel::FakeExotel;
+use maskline_tests::fake_twilio::FakeTwilio;
+use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone};
+use maskline_tests::webhooks::{body_text, config};
+use maskline_tests::world::SESSION_MAX_SECONDS;
+use maskline_tests::World;
+use serde_json::Value;
+
+use crate::call_log::status;
+use crate::support::{
+    add_provider_numbers, allocate_ok, allocate_with_backups, callbacks, numbers_of,
+    order_numbers,
+};
+
+fn request(order: &str, body: &str) -> Request {
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(format!("/v1/orders/{order}/click-to-call"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+async fn click(service: &ClickToCall, order: &str, from: &str) -> (u16, Value) {
+    let body = format!(r#"{{"from":"{from}"}}"#);
+    let response = click_to_call::handler::handle(service, request(order, &body)).await;
+    let code = response.status().as_u16();
+    (code, serde_json::from_str(&body_text(response.body())).unwrap())
+}
+
+fn twilio(fake: &FakeTwilio) -> (&'static str, Arc<dyn CallDialer>) {
+    ("twilio", Arc::new(TwilioCalls::new(fake.api())))
+}
+
+#[tokio::test]
+async fn after_repeated_failures_twilio_rings_the_agent_then_the_customer() {
+    let world = World::new().await;
+    let fake = FakeTwilio::start();
+    add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    let (customer_dials, driver_dials) = numbers_of(&world, "ORD-1").await;
+    let service = world.click_to_call(vec![twilio(&fake)], ClickToCallMode::AfterFailures(2));
+
+    let (code, body) = click(&service, "ORD-1", "driver").await;
+    assert_eq!(code, 409, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("so far 0"));
+    assert!(fake.calls().is_empty());
+
+    // The agent's calls fail twice in a row (a customer's completed call does not reset them).
+    let events = callbacks(&world, config());
+    let (driver, customer) = (driver_phone(1), customer_phone(1));
+    for (id, who, dialled, outcome) in [
+        ("CA-1", &driver, &driver_dials, "failed"),
+        ("CA-2", &customer, &customer_dials, "completed"),
+        ("CA-3", &driver, &driver_dials, "no-answer"),
+    ] {
+        world.clock.advance(Duration::seconds(5));
+        let extra = [("CallStatus", outcome)];
+        let (code, _) = status(&events, ProviderKind::Twilio, id, who, dialled, &extra).await;
+        assert_eq!(code, 200);
+    }
+
+    let (code, body) = click(&service, "ORD-1", "driver").await;
+    assert_eq!(code, 202, "{body}");
+    assert_eq!(body["caller_sees"], driver_dials.as_str());
+    assert_eq!(body["callee_sees"], customer_dials.as_str());
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 1);
+    let placed = &calls[0];
+    assert!(body["call_id"].as_str().unwrap().starts_with("CA"), "{body}");
+    assert_eq!(placed["To"], driver, "the requester's phone rings first");
+    assert_eq!(placed["From"], driver_dials, "showing the VN they know the customer by");
+    let twiml = &placed["Twiml"];
+    assert!(twiml.contains(&format!(r#"callerId="{customer_dials}""#)), "{twiml}");
+    assert!(twiml.contains(&format!("<Number>{customer}</Number>")), "{twiml}");
+    // The answer to the app never carries a real number.
+    for real in [&driver, &customer] {
+        assert!(!body.to_string().contains(real.trim_start_matches('+')));
+    }
+}
+
+#[tokio::test]
+async fn exotel_connects_the_customer_first_when_always_on() {
+    let world = World::new().await;
+    let fake = FakeExotel::start();
+    add_provider_numbers(&world, "exotel", "airtel", 1, 4).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
+    let dialer: Arc<dyn CallDialer> = Arc::new(ExotelCalls::new(fake.api()));
+    let service = world.click_to_call(vec![("exotel", dialer)], ClickToCallMode::Always);
+
+    let (code, body) = click(&service, "ORD-1", "customer").await;
+    assert_eq!(code, 202, "{body}");
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["From"], customer_phone(1));
+    assert_eq!(calls[0]["To"], driver_phone(1));
+    assert_eq!(calls[0]["CallerId"], customer_dials);
+}
+
+#[tokio::test]
+async fn an_unhealthy_primary_is_skipped_for_its_backup() {
+    let world = World::new().await;
+    let fake = FakeTwilio::start();
+    add_provider_numbers(&world, "twilio", "airtel", 1, 3).await;
+    add_provider_numbers(&world, "twilio", "jio", 101, 3).await;
+    assert!(allocate_with_backups(&world, &[driver_assigned("ORD-1", "blr", 1, 1)])
+        .await
+        .is_empty());
+    let (_, view) = order_numbers(&world, "ORD-1").await;
+    let primary = VirtualNumber::parse(view["customer_dials"].as_str().unwrap(), None).unwrap();
+    world.store.set_health(&primary, Health::Unhealthy).await.unwrap();
+    let service = world.click_to_call(vec![twilio(&fake)], ClickToCallMode::Always);
+
+    let (code, body) = click(&service, "ORD-1", "customer").await;
+    assert_eq!(code, 202, "{body}");
+    assert_eq!(body["caller_sees"], view["customer_backup"]);
+    assert_eq!(fake.calls()[0]["From"], view["customer_backup"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn refusals_are_clear_and_place_no_call() {
+    let world = World::new().await;
+    let fake = FakeTwilio::start();
+    add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    let service = world.click_to_call(vec![twilio(&fake)], ClickToCallMode::Always);
+
+    assert_eq!(click(&service, "ORD-404", "driver").await.0, 404);
+    let bad = click_to_call::handler::handle(&service, request("ORD-1", r#"{"from":"boss"}"#)).await;
+    assert_eq!(bad.status().as_u16(), 400);
+    let off = world.click_to_call(vec![twilio(&fake)], ClickToCallMode::Off);
+    assert_eq!(click(&off, "ORD-1", "driver").await.0, 409);
+    let no_dialer = world.click_to_call(vec![], ClickToCallMode::Always);
+    assert_eq!(click(&no_dialer, "ORD-1", "driver").await.0, 501);
+    fake.fail_next(1);
+    let (code, body) = click(&service, "ORD-1", "driver").await;
+    assert_eq!(code, 502, "{body}");
+    assert!(fake.calls().is_empty());
+
+    world.clock.advance(Duration::seconds(SESSION_MAX_SECONDS + 1));
+    assert_eq!(click(&service, "ORD-1", "driver").await.0, 410);
+    assert!(fake.calls().is_empty());
+}
