@@ -99,3 +99,75 @@ async fn each_webhook_sample_is_accepted_and_connects_the_customer() {
     assert_eq!(response.status(), 200);
     assert!(body_text(response.body()).contains("\"recorded\":true"));
 }
+
+#[tokio::test]
+async fn the_pool_lifecycle_samples_drive_their_functions() {
+    use std::sync::Arc;
+
+    use maskline::adapters::provider_api::TwilioCalls;
+    use maskline::config::ClickToCallMode;
+    use maskline::domain::pool::{PoolState, PoolTarget};
+    use maskline::domain::refill_plan::RefillRules;
+    use maskline::domain::{Operator, Provider, Region};
+    use maskline::ports::{CallDialer, PoolStore};
+    use maskline_tests::fake_twilio::FakeTwilio;
+    use maskline_tests::webhooks::body_text;
+
+    let world = World::new().await;
+    crate::support::add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
+    // Assigned while only the Twilio numbers are active, so click-to-call has a call API.
+    let assigned = serde_json::from_str(&read("driver-assigned.json")).unwrap();
+    let response = allocate_numbers::handler::handle(
+        &world.allocator(AllocationPolicy::Shared),
+        india(),
+        assigned,
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    world
+        .add_numbers("blr", "jio", 101, 4, PoolState::Standby)
+        .await;
+    world
+        .store
+        .set_target(&PoolTarget {
+            region: Region::parse("blr").unwrap(),
+            operator: Operator::parse("jio").unwrap(),
+            provider: Provider::parse("static").unwrap(),
+            min: 2,
+            search: None,
+        })
+        .await
+        .unwrap();
+    let refill = world.refill(
+        RefillRules {
+            policy: AllocationPolicy::Shared,
+            backups: false,
+            headroom: 0,
+            cool_off: chrono::Duration::hours(1),
+        },
+        vec![],
+    );
+    let scheduled = serde_json::from_str(&read("refill-pool-scheduled.json")).unwrap();
+    let done = refill_pool::handler::handle(&refill, scheduled).await.unwrap();
+    assert_eq!(done["regions"][0]["operators"][0]["acquired"], 2, "{done}");
+    let triggers = serde_json::from_str(&read("refill-pool-triggers.json")).unwrap();
+    let done = refill_pool::handler::handle(&refill, triggers).await.unwrap();
+    assert_eq!(done["batchItemFailures"], serde_json::json!([]));
+
+    let fake = FakeTwilio::start();
+    let dialer: Arc<dyn CallDialer> = Arc::new(TwilioCalls::new(fake.api()));
+    let service = world.click_to_call(vec![("twilio", dialer)], ClickToCallMode::Always);
+    let request = lambda_http::request::from_str(&read("click-to-call.json")).unwrap();
+    let response = click_to_call::handler::handle(&service, request).await;
+    let body = body_text(response.body());
+    assert_eq!(response.status(), 202, "{body}");
+    assert_eq!(fake.calls()[0]["To"], "+919876500002", "the sample asks for the agent first");
+
+    let events = callbacks(&world, local_dev_config("call-events"));
+    let request =
+        lambda_http::request::from_str(&read("call-events-number-health-twilio.json")).unwrap();
+    let response = call_events::handler::handle(&events, request).await;
+    let body = body_text(response.body());
+    assert_eq!(response.status(), 200, "{body}");
+    assert!(body.contains("\"health\":\"unhealthy\""), "{body}");
+}
