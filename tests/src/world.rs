@@ -155,11 +155,7 @@ impl World {
     }
 
     /// Refill over the test table with the given number sources (plus `static`, always).
-    pub fn refill(
-        &self,
-        rules: RefillRules,
-        sources: Vec<Arc<dyn NumberProvider>>,
-    ) -> Refill {
+    pub fn refill(&self, rules: RefillRules, sources: Vec<Arc<dyn NumberProvider>>) -> Refill {
         let mut providers: HashMap<Provider, Arc<dyn NumberProvider>> = HashMap::new();
         let static_numbers: Arc<dyn NumberProvider> = Arc::new(StaticNumbers {
             pool: self.store.clone(),

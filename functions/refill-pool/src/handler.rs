@@ -17,8 +17,8 @@ pub enum RefillFailed {
 
 pub async fn handle(refill: &Refill, event: Value) -> Result<Value, RefillFailed> {
     if event.get("Records").is_some() {
-        let batch: SqsEvent = serde_json::from_value(event)
-            .map_err(|e| RefillFailed::Unrecognised(e.to_string()))?;
+        let batch: SqsEvent =
+            serde_json::from_value(event).map_err(|e| RefillFailed::Unrecognised(e.to_string()))?;
         let response = process_batch(&batch, async |body| refill_from(refill, body).await).await;
         return Ok(serde_json::to_value(response).expect("a batch response serialises"));
     }

@@ -48,7 +48,9 @@ async fn main() -> Result<(), Error> {
     };
     let refill = &refill;
     run(service_fn(|event: LambdaEvent<Value>| async move {
-        handler::handle(refill, event.payload).await.map_err(Error::from)
+        handler::handle(refill, event.payload)
+            .await
+            .map_err(Error::from)
     }))
     .await
 }

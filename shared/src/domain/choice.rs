@@ -43,7 +43,10 @@ pub fn choose_numbers<R: Rng + ?Sized>(
         chosen.push(vn.clone());
         picked[i] = Some(vn);
     }
-    let primaries: Vec<VirtualNumber> = picked.into_iter().map(|p| p.expect("picked above")).collect();
+    let primaries: Vec<VirtualNumber> = picked
+        .into_iter()
+        .map(|p| p.expect("picked above"))
+        .collect();
 
     let mut backups: Vec<Option<VirtualNumber>> = vec![None, None];
     if with_backups {
@@ -191,7 +194,10 @@ mod tests {
         for seed in 0..50 {
             let mut rng = StdRng::seed_from_u64(seed);
             let n = choose_numbers(Some(&current), &candidates, true, &mut rng).unwrap();
-            assert_eq!((n.driver_dials.clone(), n.driver_backup.clone()), (vn(2), Some(vn(6))));
+            assert_eq!(
+                (n.driver_dials.clone(), n.driver_backup.clone()),
+                (vn(2), Some(vn(6)))
+            );
             assert_eq!(n.customer_dials, vn(5));
         }
     }

@@ -320,7 +320,11 @@ impl PublishedEvent {
 }
 
 /// The numbers an order's apps show, as announced: backups only when the session has them.
-fn numbers_detail(order_id: &OrderId, numbers: &AssignedNumbers, expires_at: DateTime<Utc>) -> Value {
+fn numbers_detail(
+    order_id: &OrderId,
+    numbers: &AssignedNumbers,
+    expires_at: DateTime<Utc>,
+) -> Value {
     let mut detail = json!({
         "order_id": order_id,
         "customer_dials": numbers.customer_dials,
@@ -341,7 +345,9 @@ pub fn refill_trigger_region(body: &str) -> Result<Region, EventError> {
     let envelope: Value = serde_json::from_str(body).map_err(|_| EventError::NotJson)?;
     let detail_type = text(&envelope, "detail-type", &["detail-type"])?;
     if !matches!(detail_type, "PoolExhausted" | "OrderPlaced") {
-        return Err(EventError::Unexpected(detail_type.chars().take(64).collect()));
+        return Err(EventError::Unexpected(
+            detail_type.chars().take(64).collect(),
+        ));
     }
     Region::parse(text(&envelope, "detail.region", &["detail", "region"])?).map_err(|e| {
         EventError::Invalid {
@@ -490,9 +496,12 @@ mod tests {
             json!({"detail-type": kind, "source": "x", "detail": detail}).to_string()
         };
         assert_eq!(
-            refill_trigger_region(&trigger("OrderPlaced", json!({"order_id":"O","region":"BLR"})))
-                .unwrap()
-                .as_str(),
+            refill_trigger_region(&trigger(
+                "OrderPlaced",
+                json!({"order_id":"O","region":"BLR"})
+            ))
+            .unwrap()
+            .as_str(),
             "blr"
         );
         assert!(refill_trigger_region(&trigger("PoolExhausted", json!({}))).is_err());

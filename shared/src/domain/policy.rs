@@ -160,9 +160,7 @@ impl Candidates {
             .pool
             .iter()
             .filter(|(vn, op)| {
-                !besides.contains(vn)
-                    && operator_not != Some(op)
-                    && self.is_usable_for(side, vn)
+                !besides.contains(vn) && operator_not != Some(op) && self.is_usable_for(side, vn)
             })
             .map(|(vn, _)| vn)
             .collect();
@@ -220,7 +218,10 @@ mod tests {
         candidates.rule_out_for(Side::Driver, vn(1));
         candidates.rule_out_everywhere(vn(2));
         for _ in 0..20 {
-            assert_eq!(candidates.pick(Side::Driver, &[], None, &mut rng), Some(vn(3)));
+            assert_eq!(
+                candidates.pick(Side::Driver, &[], None, &mut rng),
+                Some(vn(3))
+            );
             assert_eq!(
                 candidates.pick(Side::Customer, &[vn(3)], None, &mut rng),
                 Some(vn(1))

@@ -86,8 +86,11 @@ pub trait PoolStore: Send + Sync {
 
     /// Counts a call outcome on the number: a failure adds to its run of consecutive failures,
     /// a connected call ends the run. Returns the run's length after this call.
-    async fn record_call_outcome(&self, vn: &VirtualNumber, failed: bool)
-        -> Result<u32, StoreError>;
+    async fn record_call_outcome(
+        &self,
+        vn: &VirtualNumber,
+        failed: bool,
+    ) -> Result<u32, StoreError>;
 
     /// Flags the number as suspect; `false` when it already was.
     async fn mark_suspect(&self, vn: &VirtualNumber) -> Result<bool, StoreError>;

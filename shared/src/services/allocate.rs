@@ -7,13 +7,11 @@ use tracing::{info, warn};
 use super::candidates::{learn_from, load_candidates};
 use super::retry::MAX_ATTEMPTS;
 use super::session_plan::transition;
-use crate::domain::events::{DriverAssigned, PublishedEvent};
 use crate::domain::choice::choose_numbers;
+use crate::domain::events::{DriverAssigned, PublishedEvent};
 use crate::domain::policy::Candidates;
 use crate::domain::session::SessionStatus;
-use crate::domain::{
-    AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side,
-};
+use crate::domain::{AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side};
 use crate::metrics;
 use crate::ports::{
     PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError,

@@ -8,8 +8,7 @@ use super::resolve_call::{bad_request, refused};
 use crate::domain::events::PublishedEvent;
 use crate::domain::{OrderId, VirtualNumber, E164};
 use crate::ports::{
-    CallRecord, Recorded, SharedCallLog, SharedClock, SharedPoolStore, SharedPublisher,
-    SharedStore,
+    CallRecord, Recorded, SharedCallLog, SharedClock, SharedPoolStore, SharedPublisher, SharedStore,
 };
 use crate::privacy::NumberVault;
 use crate::providers::{self, authenticate, ProviderKind, WebhookReply, WebhookRequest};

@@ -24,7 +24,9 @@ pub enum ClickToCallError {
     NotCallable,
     #[error("click-to-call is turned off")]
     Off,
-    #[error("click-to-call opens after {needed} failed calls in a row from this side; so far {so_far}")]
+    #[error(
+        "click-to-call opens after {needed} failed calls in a row from this side; so far {so_far}"
+    )]
     NotYet { needed: u32, so_far: u32 },
     #[error("none of the order's numbers for this side is healthy")]
     NoHealthyNumber,

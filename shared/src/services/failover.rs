@@ -160,9 +160,10 @@ impl Failover {
             }
             if known_candidates.is_none() {
                 let parties = [(Side::Customer, &customer.key), (Side::Driver, &driver.key)];
-                let mut loaded = load_candidates(self.store.as_ref(), region, order_id, parties, now)
-                    .await?
-                    .unwrap_or_else(|| crate::domain::policy::Candidates::new(Vec::new()));
+                let mut loaded =
+                    load_candidates(self.store.as_ref(), region, order_id, parties, now)
+                        .await?
+                        .unwrap_or_else(|| crate::domain::policy::Candidates::new(Vec::new()));
                 loaded.rule_out_everywhere(vn.clone());
                 known_candidates = Some(loaded);
             }

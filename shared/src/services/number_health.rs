@@ -36,13 +36,11 @@ impl NumberHealth {
             Ok(params) => params,
             Err(e) => return bad_request(provider, e),
         };
-        let (raw_number, raw_status) = match (
-            required(&params, "number"),
-            required(&params, "status"),
-        ) {
-            (Ok(n), Ok(s)) => (n, s),
-            (Err(e), _) | (_, Err(e)) => return bad_request(provider, e),
-        };
+        let (raw_number, raw_status) =
+            match (required(&params, "number"), required(&params, "status")) {
+                (Ok(n), Ok(s)) => (n, s),
+                (Err(e), _) | (_, Err(e)) => return bad_request(provider, e),
+            };
         let Ok(vn) = VirtualNumber::parse(raw_number, self.config.default_country) else {
             return bad_request(provider, "number is not a phone number");
         };

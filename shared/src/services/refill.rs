@@ -88,8 +88,10 @@ impl Refill {
     async fn usage_of(
         &self,
         numbers: &[PoolNumber],
-    ) -> Result<HashMap<crate::domain::VirtualNumber, crate::domain::refill_plan::VnUsage>, StoreError>
-    {
+    ) -> Result<
+        HashMap<crate::domain::VirtualNumber, crate::domain::refill_plan::VnUsage>,
+        StoreError,
+    > {
         let now = self.clock.now();
         stream::iter(numbers.iter().filter(|n| n.state != PoolState::Standby))
             .map(|n| async move { Ok((n.vn.clone(), self.pool.usage(&n.vn, now).await?)) })
@@ -115,7 +117,10 @@ impl Refill {
             return Ok(outcome);
         }
         let Some(provider) = self.providers.get(&plan.target.provider) else {
-            let problem = format!("no number source configured for provider {}", plan.target.provider);
+            let problem = format!(
+                "no number source configured for provider {}",
+                plan.target.provider
+            );
             error!(%region, %operator, "{problem}");
             outcome.problem = Some(problem);
             return Ok(outcome);
@@ -124,7 +129,13 @@ impl Refill {
         let now = self.clock.now();
         if !self
             .pool
-            .take_refill_lease(region, operator, &holder, now, now + Duration::seconds(LEASE))
+            .take_refill_lease(
+                region,
+                operator,
+                &holder,
+                now,
+                now + Duration::seconds(LEASE),
+            )
             .await?
         {
             info!(%region, %operator, "another refill is running for this operator; skipped");
@@ -160,7 +171,8 @@ impl Refill {
             .count() as u32;
         let deficit = plan.wanted.saturating_sub(healthy_now);
         if deficit > 0 {
-            self.acquire(region, plan, deficit, provider, outcome).await?;
+            self.acquire(region, plan, deficit, provider, outcome)
+                .await?;
         }
         for vn in &plan.give_back {
             if let Some(number) = numbers.iter().find(|n| &n.vn == vn) {

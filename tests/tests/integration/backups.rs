@@ -74,16 +74,26 @@ async fn calls_through_a_backup_connect_and_show_the_other_sides_backup() {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 2).await;
     world.add_pool("blr", "jio", 101, 2).await;
-    assert!(allocate_with_backups(&world, &[driver_assigned("ORD-1", "blr", 1, 1)])
-        .await
-        .is_empty());
+    assert!(
+        allocate_with_backups(&world, &[driver_assigned("ORD-1", "blr", 1, 1)])
+            .await
+            .is_empty()
+    );
     let (_, view) = order_numbers(&world, "ORD-1").await;
     let (customer, driver) = (customer_phone(1), driver_phone(1));
 
     let via_backup = route(&world, &text(&view, "customer_backup"), &customer).await;
-    assert!(connects_to(&via_backup, &driver, &text(&view, "driver_backup")));
+    assert!(connects_to(
+        &via_backup,
+        &driver,
+        &text(&view, "driver_backup")
+    ));
     let back = route(&world, &text(&view, "driver_backup"), &driver).await;
-    assert!(connects_to(&back, &customer, &text(&view, "customer_backup")));
+    assert!(connects_to(
+        &back,
+        &customer,
+        &text(&view, "customer_backup")
+    ));
     // The primaries still work as before.
     let primary = route(&world, &text(&view, "customer_dials"), &customer).await;
     assert!(connects_to(&primary, &driver, &text(&view, "driver_dials")));
@@ -101,9 +111,11 @@ async fn calls_through_a_backup_connect_and_show_the_other_sides_backup() {
 async fn a_region_with_one_operator_still_gets_primaries() {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 4).await;
-    assert!(allocate_with_backups(&world, &[driver_assigned("ORD-1", "blr", 1, 1)])
-        .await
-        .is_empty());
+    assert!(
+        allocate_with_backups(&world, &[driver_assigned("ORD-1", "blr", 1, 1)])
+            .await
+            .is_empty()
+    );
     let (_, view) = order_numbers(&world, "ORD-1").await;
     assert!(view["customer_dials"].is_string());
     assert!(view.get("customer_backup").is_none(), "{view}");

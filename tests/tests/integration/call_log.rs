@@ -1,13 +1,13 @@
 //! Status callbacks become the order's call log, once per (call, status), and events go out once.
 
-use maskline::providers::ProviderKind;
 use call_events::handler::Callbacks;
+use maskline::providers::ProviderKind;
 use maskline_tests::fixtures::{customer_phone, driver_phone};
 use maskline_tests::webhooks::{body_text, config, provider_request};
 use maskline_tests::World;
 use serde_json::Value;
 
-use crate::support::{world_with_order, callbacks};
+use crate::support::{callbacks, world_with_order};
 
 pub async fn status(
     events: &Callbacks,

@@ -22,8 +22,7 @@ use serde_json::Value;
 
 use crate::call_log::status;
 use crate::support::{
-    add_provider_numbers, allocate_ok, allocate_with_backups, callbacks, numbers_of,
-    order_numbers,
+    add_provider_numbers, allocate_ok, allocate_with_backups, callbacks, numbers_of, order_numbers,
 };
 
 fn request(order: &str, body: &str) -> Request {
@@ -39,7 +38,10 @@ async fn click(service: &ClickToCall, order: &str, from: &str) -> (u16, Value) {
     let body = format!(r#"{{"from":"{from}"}}"#);
     let response = click_to_call::handler::handle(service, request(order, &body)).await;
     let code = response.status().as_u16();
-    (code, serde_json::from_str(&body_text(response.body())).unwrap())
+    (
+        code,
+        serde_json::from_str(&body_text(response.body())).unwrap(),
+    )
 }
 
 fn twilio(fake: &FakeTwilio) -> (&'static str, Arc<dyn CallDialer>) {
@@ -81,12 +83,24 @@ async fn after_repeated_failures_twilio_rings_the_agent_then_the_customer() {
     let calls = fake.calls();
     assert_eq!(calls.len(), 1);
     let placed = &calls[0];
-    assert!(body["call_id"].as_str().unwrap().starts_with("CA"), "{body}");
+    assert!(
+        body["call_id"].as_str().unwrap().starts_with("CA"),
+        "{body}"
+    );
     assert_eq!(placed["To"], driver, "the requester's phone rings first");
-    assert_eq!(placed["From"], driver_dials, "showing the VN they know the customer by");
+    assert_eq!(
+        placed["From"], driver_dials,
+        "showing the VN they know the customer by"
+    );
     let twiml = &placed["Twiml"];
-    assert!(twiml.contains(&format!(r#"callerId="{customer_dials}""#)), "{twiml}");
-    assert!(twiml.contains(&format!("<Number>{customer}</Number>")), "{twiml}");
+    assert!(
+        twiml.contains(&format!(r#"callerId="{customer_dials}""#)),
+        "{twiml}"
+    );
+    assert!(
+        twiml.contains(&format!("<Number>{customer}</Number>")),
+        "{twiml}"
+    );
     // The answer to the app never carries a real number.
     for real in [&driver, &customer] {
         assert!(!body.to_string().contains(real.trim_start_matches('+')));
@@ -118,18 +132,27 @@ async fn an_unhealthy_primary_is_skipped_for_its_backup() {
     let fake = FakeTwilio::start();
     add_provider_numbers(&world, "twilio", "airtel", 1, 3).await;
     add_provider_numbers(&world, "twilio", "jio", 101, 3).await;
-    assert!(allocate_with_backups(&world, &[driver_assigned("ORD-1", "blr", 1, 1)])
-        .await
-        .is_empty());
+    assert!(
+        allocate_with_backups(&world, &[driver_assigned("ORD-1", "blr", 1, 1)])
+            .await
+            .is_empty()
+    );
     let (_, view) = order_numbers(&world, "ORD-1").await;
     let primary = VirtualNumber::parse(view["customer_dials"].as_str().unwrap(), None).unwrap();
-    world.store.set_health(&primary, Health::Unhealthy).await.unwrap();
+    world
+        .store
+        .set_health(&primary, Health::Unhealthy)
+        .await
+        .unwrap();
     let service = world.click_to_call(vec![twilio(&fake)], ClickToCallMode::Always);
 
     let (code, body) = click(&service, "ORD-1", "customer").await;
     assert_eq!(code, 202, "{body}");
     assert_eq!(body["caller_sees"], view["customer_backup"]);
-    assert_eq!(fake.calls()[0]["From"], view["customer_backup"].as_str().unwrap());
+    assert_eq!(
+        fake.calls()[0]["From"],
+        view["customer_backup"].as_str().unwrap()
+    );
 }
 
 #[tokio::test]
@@ -141,7 +164,8 @@ async fn refusals_are_clear_and_place_no_call() {
     let service = world.click_to_call(vec![twilio(&fake)], ClickToCallMode::Always);
 
     assert_eq!(click(&service, "ORD-404", "driver").await.0, 404);
-    let bad = click_to_call::handler::handle(&service, request("ORD-1", r#"{"from":"boss"}"#)).await;
+    let bad =
+        click_to_call::handler::handle(&service, request("ORD-1", r#"{"from":"boss"}"#)).await;
     assert_eq!(bad.status().as_u16(), 400);
     let off = world.click_to_call(vec![twilio(&fake)], ClickToCallMode::Off);
     assert_eq!(click(&off, "ORD-1", "driver").await.0, 409);
@@ -152,7 +176,9 @@ async fn refusals_are_clear_and_place_no_call() {
     assert_eq!(code, 502, "{body}");
     assert!(fake.calls().is_empty());
 
-    world.clock.advance(Duration::seconds(SESSION_MAX_SECONDS + 1));
+    world
+        .clock
+        .advance(Duration::seconds(SESSION_MAX_SECONDS + 1));
     assert_eq!(click(&service, "ORD-1", "driver").await.0, 410);
     assert!(fake.calls().is_empty());
 }

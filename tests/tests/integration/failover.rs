@@ -16,12 +16,15 @@ use serde_json::Value;
 
 use crate::backups::operators_of;
 use crate::support::{
-    add_provider_numbers, allocate, allocate_with_backups, callbacks, connects_to, numbers_of, order_numbers, route,
+    add_provider_numbers, allocate, allocate_with_backups, callbacks, connects_to, numbers_of,
+    order_numbers, route,
 };
 use maskline::domain::AllocationPolicy;
 
 fn s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 /// No caller holds two live sessions' bindings on one VN: every (VN, caller key) named by the
@@ -136,7 +139,11 @@ async fn an_unhealthy_number_takes_no_new_sessions() {
     assert_eq!(live_bindings_on(&world, vn(1).as_str()).await, 0);
     // Healthy again: it serves new sessions.
     world.failover(false).mark_healthy(&vn(1)).await.unwrap();
-    world.store.pool_of_region(&Region::parse("blr").unwrap()).await.unwrap();
+    world
+        .store
+        .pool_of_region(&Region::parse("blr").unwrap())
+        .await
+        .unwrap();
     let used = join_all((11..=40).map(|i| {
         let world = &world;
         async move {
@@ -160,9 +167,11 @@ async fn a_failed_primary_is_replaced_by_its_backup() {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 3).await;
     world.add_pool("blr", "jio", 101, 3).await;
-    assert!(allocate_with_backups(&world, &[driver_assigned("ORD-1", "blr", 1, 1)])
-        .await
-        .is_empty());
+    assert!(
+        allocate_with_backups(&world, &[driver_assigned("ORD-1", "blr", 1, 1)])
+            .await
+            .is_empty()
+    );
     let (_, before) = order_numbers(&world, "ORD-1").await;
     let primary = before["customer_dials"].as_str().unwrap().to_string();
     let backup = before["customer_backup"].as_str().unwrap().to_string();
@@ -198,7 +207,12 @@ async fn a_failed_primary_is_replaced_by_its_backup() {
 async fn with_nowhere_to_go_a_session_stays_and_refill_is_asked_for() {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 2).await;
-    allocate(&world, AllocationPolicy::Shared, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    allocate(
+        &world,
+        AllocationPolicy::Shared,
+        &[driver_assigned("ORD-1", "blr", 1, 1)],
+    )
+    .await;
     let report = world.failover(false).mark_unhealthy(&vn(1)).await.unwrap();
     assert_eq!(report.stranded.len(), 1);
     assert!(report.moved.is_empty());
@@ -210,7 +224,12 @@ async fn with_nowhere_to_go_a_session_stays_and_refill_is_asked_for() {
     assert_eq!(exhausted[0].detail["region"], "blr");
 }
 
-async fn health_report(world: &World, provider: ProviderKind, number: &str, status: &str) -> (u16, Value) {
+async fn health_report(
+    world: &World,
+    provider: ProviderKind,
+    number: &str,
+    status: &str,
+) -> (u16, Value) {
     let request = provider_request(
         provider,
         "number-health",
@@ -221,14 +240,22 @@ async fn health_report(world: &World, provider: ProviderKind, number: &str, stat
     );
     let response = call_events::handler::handle(&callbacks(world, config()), request).await;
     let code = response.status().as_u16();
-    (code, serde_json::from_str(&body_text(response.body())).unwrap_or(Value::Null))
+    (
+        code,
+        serde_json::from_str(&body_text(response.body())).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::test]
 async fn the_number_health_webhook_is_authenticated_and_moves_sessions() {
     let world = World::new().await;
     add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
-    allocate(&world, AllocationPolicy::Shared, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    allocate(
+        &world,
+        AllocationPolicy::Shared,
+        &[driver_assigned("ORD-1", "blr", 1, 1)],
+    )
+    .await;
     let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
 
     // Forged: refused before anything is read or changed.
@@ -256,10 +283,12 @@ async fn the_number_health_webhook_is_authenticated_and_moves_sessions() {
     assert_eq!(code, 400);
     assert_eq!(numbers_of(&world, "ORD-1").await.0, customer_dials);
 
-    let (code, body) = health_report(&world, ProviderKind::Twilio, &customer_dials, "unhealthy").await;
+    let (code, body) =
+        health_report(&world, ProviderKind::Twilio, &customer_dials, "unhealthy").await;
     assert_eq!((code, &body["moved"]), (200, &Value::from(1)), "{body}");
     assert_ne!(numbers_of(&world, "ORD-1").await.0, customer_dials);
-    let (code, body) = health_report(&world, ProviderKind::Twilio, &customer_dials, "healthy").await;
+    let (code, body) =
+        health_report(&world, ProviderKind::Twilio, &customer_dials, "healthy").await;
     assert_eq!((code, &body["health"]), (200, &Value::from("healthy")));
     assert_consistent(&world).await;
 }

@@ -10,7 +10,7 @@ use maskline_tests::webhooks::{config, provider_request};
 use maskline_tests::World;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::support::{allocate, numbers_of, release, callbacks};
+use crate::support::{allocate, callbacks, numbers_of, release};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

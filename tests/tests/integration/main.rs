@@ -18,7 +18,7 @@ mod refill;
 mod release_race;
 mod sample_events;
 mod signatures;
-mod suspect;
 mod support;
+mod suspect;
 mod template_table;
 mod webhooks;

@@ -69,13 +69,28 @@ fn offer(fake: &FakeTwilio, first: u32, count: u32) {
 #[tokio::test]
 async fn static_refill_activates_standby_numbers_up_to_each_target() {
     let world = World::new().await;
-    world.add_numbers("blr", "airtel", 1, 10, PoolState::Standby).await;
-    world.add_numbers("blr", "jio", 101, 10, PoolState::Standby).await;
-    world.store.set_target(&target("airtel", "static", 4)).await.unwrap();
-    world.store.set_target(&target("jio", "static", 3)).await.unwrap();
+    world
+        .add_numbers("blr", "airtel", 1, 10, PoolState::Standby)
+        .await;
+    world
+        .add_numbers("blr", "jio", 101, 10, PoolState::Standby)
+        .await;
+    world
+        .store
+        .set_target(&target("airtel", "static", 4))
+        .await
+        .unwrap();
+    world
+        .store
+        .set_target(&target("jio", "static", 3))
+        .await
+        .unwrap();
     let refill = world.refill(rules(), vec![]);
 
-    let done = refill.run_region(&Region::parse("blr").unwrap()).await.unwrap();
+    let done = refill
+        .run_region(&Region::parse("blr").unwrap())
+        .await
+        .unwrap();
     let acquired: Vec<u32> = done.operators.iter().map(|o| o.acquired).collect();
     assert_eq!(acquired, vec![4, 3]);
     let active = active_by_operator(&world).await;
@@ -84,7 +99,10 @@ async fn static_refill_activates_standby_numbers_up_to_each_target() {
     // At target, a second run changes nothing.
     world.clock.advance(Duration::seconds(10));
     let again = refill.run_all().await.unwrap();
-    assert!(again[0].operators.iter().all(|o| o.acquired == 0 && o.given_back == 0));
+    assert!(again[0]
+        .operators
+        .iter()
+        .all(|o| o.acquired == 0 && o.given_back == 0));
     assert_eq!(active_by_operator(&world).await, active);
 }
 
@@ -120,7 +138,11 @@ async fn twilio_refill_buys_up_to_target_and_gives_back_surplus() {
     allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
 
     // Lower the target: one number is surplus, but only once it has idled past the cool-off.
-    world.store.set_target(&target("airtel", "twilio", 1)).await.unwrap();
+    world
+        .store
+        .set_target(&target("airtel", "twilio", 1))
+        .await
+        .unwrap();
     let early = refill.run_all().await.unwrap();
     assert_eq!(early[0].operators[0].given_back, 0);
     assert!(fake.released().is_empty());
@@ -128,7 +150,10 @@ async fn twilio_refill_buys_up_to_target_and_gives_back_surplus() {
     world.clock.advance(Duration::minutes(90));
     let late = refill.run_all().await.unwrap();
     // Wanted stays 2 (a session needs two distinct numbers); the idle third goes back.
-    assert_eq!((late[0].operators[0].wanted, late[0].operators[0].given_back), (2, 1));
+    assert_eq!(
+        (late[0].operators[0].wanted, late[0].operators[0].given_back),
+        (2, 1)
+    );
     assert_eq!(fake.released().len(), 1);
     let left = numbers(&world).await;
     assert_eq!(left.len(), 2);
@@ -141,7 +166,11 @@ async fn twilio_refill_buys_up_to_target_and_gives_back_surplus() {
 async fn busy_numbers_are_never_given_back() {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 6).await;
-    world.store.set_target(&target("airtel", "static", 2)).await.unwrap();
+    world
+        .store
+        .set_target(&target("airtel", "static", 2))
+        .await
+        .unwrap();
     // Three agents' orders keep six numbers busy... or at least some of them.
     for i in 1..=3 {
         allocate_ok(&world, &[driver_assigned(&format!("ORD-{i}"), "blr", i, 1)]).await;
@@ -154,7 +183,13 @@ async fn busy_numbers_are_never_given_back() {
         .items_with_sk("BIND#")
         .await
         .iter()
-        .map(|b| b["pk"].as_s().unwrap().trim_start_matches("VN#").to_string())
+        .map(|b| {
+            b["pk"]
+                .as_s()
+                .unwrap()
+                .trim_start_matches("VN#")
+                .to_string()
+        })
         .collect();
     for number in numbers(&world).await {
         if bound.contains(&number.vn.to_string()) {
@@ -162,7 +197,10 @@ async fn busy_numbers_are_never_given_back() {
         }
     }
     let active = active_by_operator(&world).await["airtel"];
-    assert!(active >= 4, "the agent's three orders plus room for a fourth");
+    assert!(
+        active >= 4,
+        "the agent's three orders plus room for a fourth"
+    );
     assert_consistent(&world).await;
 }
 
@@ -171,7 +209,11 @@ async fn two_refills_at_once_do_not_double_buy() {
     let world = World::new().await;
     let fake = FakeTwilio::start();
     offer(&fake, 1, 20);
-    world.store.set_target(&target("airtel", "twilio", 5)).await.unwrap();
+    world
+        .store
+        .set_target(&target("airtel", "twilio", 5))
+        .await
+        .unwrap();
     let first = world.refill(rules(), vec![twilio(&fake)]);
     let second = world.refill(rules(), vec![twilio(&fake)]);
     let blr = Region::parse("blr").unwrap();
@@ -193,29 +235,39 @@ async fn exhaustion_signals_refill_and_the_retried_allocation_succeeds() {
     let world = World::new().await;
     // Two active numbers, four on standby, and a target that the demand will outgrow.
     world.add_pool("blr", "airtel", 1, 2).await;
-    world.add_numbers("blr", "airtel", 3, 4, PoolState::Standby).await;
-    world.store.set_target(&target("airtel", "static", 2)).await.unwrap();
+    world
+        .add_numbers("blr", "airtel", 3, 4, PoolState::Standby)
+        .await;
+    world
+        .store
+        .set_target(&target("airtel", "static", 2))
+        .await
+        .unwrap();
 
     // Two VNs carry two orders of one agent; the agent's third order needs a third: exhausted.
     allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
     allocate_ok(&world, &[driver_assigned("ORD-2", "blr", 2, 1)]).await;
     let order_three = driver_assigned("ORD-3", "blr", 3, 1);
-    let failed = allocate(&world, AllocationPolicy::Shared, &[order_three.clone()]).await;
+    let failed = allocate(&world, AllocationPolicy::Shared, std::slice::from_ref(&order_three)).await;
     assert_eq!(failed.len(), 1, "the message goes back to the queue");
 
     // The PoolExhausted event, as the refill queue delivers it, triggers a refill.
     let signal = world.events.read_of_type("PoolExhausted", 1).await;
     assert_eq!(signal.len(), 1);
     let refill = world.refill(rules(), vec![]);
-    let response =
-        refill_pool::handler::handle(&refill, serde_json::to_value(sqs_event(&[signal[0].raw.clone()])).unwrap())
-            .await
-            .unwrap();
+    let response = refill_pool::handler::handle(
+        &refill,
+        serde_json::to_value(sqs_event(&[signal[0].raw.clone()])).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(response["batchItemFailures"], Value::Array(vec![]));
     assert!(active_by_operator(&world).await["airtel"] >= 3);
 
     // SQS redelivers the DriverAssigned: now it fits.
-    assert!(allocate(&world, AllocationPolicy::Shared, &[order_three]).await.is_empty());
+    assert!(allocate(&world, AllocationPolicy::Shared, &[order_three])
+        .await
+        .is_empty());
     assert_consistent(&world).await;
 }
 
@@ -235,9 +287,13 @@ async fn refill_triggers_that_name_no_region_fail_alone() {
 
     let scheduled = serde_json::json!({"detail-type": "Scheduled Event", "source": "aws.events",
                                        "detail": {}});
-    let response = refill_pool::handler::handle(&refill, scheduled).await.unwrap();
-    assert!(response["regions"].is_array());
-    assert!(refill_pool::handler::handle(&refill, serde_json::json!({"x": 1}))
+    let response = refill_pool::handler::handle(&refill, scheduled)
         .await
-        .is_err());
+        .unwrap();
+    assert!(response["regions"].is_array());
+    assert!(
+        refill_pool::handler::handle(&refill, serde_json::json!({"x": 1}))
+            .await
+            .is_err()
+    );
 }

@@ -4,7 +4,7 @@ use lambda_http::Body;
 use maskline::domain::AllocationPolicy;
 use maskline_tests::World;
 
-use crate::support::{india, callbacks};
+use crate::support::{callbacks, india};
 
 fn read(name: &str) -> String {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -148,10 +148,14 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
         vec![],
     );
     let scheduled = serde_json::from_str(&read("refill-pool-scheduled.json")).unwrap();
-    let done = refill_pool::handler::handle(&refill, scheduled).await.unwrap();
+    let done = refill_pool::handler::handle(&refill, scheduled)
+        .await
+        .unwrap();
     assert_eq!(done["regions"][0]["operators"][0]["acquired"], 2, "{done}");
     let triggers = serde_json::from_str(&read("refill-pool-triggers.json")).unwrap();
-    let done = refill_pool::handler::handle(&refill, triggers).await.unwrap();
+    let done = refill_pool::handler::handle(&refill, triggers)
+        .await
+        .unwrap();
     assert_eq!(done["batchItemFailures"], serde_json::json!([]));
 
     let fake = FakeTwilio::start();
@@ -161,7 +165,11 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
     let response = click_to_call::handler::handle(&service, request).await;
     let body = body_text(response.body());
     assert_eq!(response.status(), 202, "{body}");
-    assert_eq!(fake.calls()[0]["To"], "+919876500002", "the sample asks for the agent first");
+    assert_eq!(
+        fake.calls()[0]["To"],
+        "+919876500002",
+        "the sample asks for the agent first"
+    );
 
     let events = callbacks(&world, local_dev_config("call-events"));
     let request =

@@ -2,15 +2,15 @@
 
 use aws_lambda_events::event::sqs::SqsBatchResponse;
 use lambda_http::{Body, Request};
-use maskline::domain::number::DefaultCountry;
-use maskline::domain::AllocationPolicy;
 use maskline::adapters::dynamodb::PoolEntry;
+use maskline::domain::number::DefaultCountry;
 use maskline::domain::pool::PoolState;
+use maskline::domain::AllocationPolicy;
 use maskline::domain::{Operator, Provider, Region, VirtualNumber};
 use maskline::services::Route;
+use maskline::webhook_config::WebhookConfig;
 use maskline_tests::fixtures::{driver_assigned, e164, sqs_event};
 use maskline_tests::World;
-use maskline::webhook_config::WebhookConfig;
 use serde_json::Value;
 
 pub fn india() -> Option<DefaultCountry> {
@@ -120,7 +120,13 @@ pub fn connects_to(route: &Route, callee: &str, caller_id: &str) -> bool {
 }
 
 /// Adds active VNs `first..first+count` to `blr` rented from `provider`.
-pub async fn add_provider_numbers(world: &World, provider: &str, operator: &str, first: u32, count: u32) {
+pub async fn add_provider_numbers(
+    world: &World,
+    provider: &str,
+    operator: &str,
+    first: u32,
+    count: u32,
+) {
     for i in first..first + count {
         let entry = PoolEntry {
             vn: maskline_tests::fixtures::vn(i),

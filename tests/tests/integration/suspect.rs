@@ -24,8 +24,15 @@ async fn consecutive_failed_calls_mark_a_number_suspect_once() {
         let (customer, dialled) = (customer.clone(), customer_dials.clone());
         async move {
             let extra = [("CallStatus", outcome)];
-            let (code, _) =
-                status(events, ProviderKind::Twilio, &id, &customer, &dialled, &extra).await;
+            let (code, _) = status(
+                events,
+                ProviderKind::Twilio,
+                &id,
+                &customer,
+                &dialled,
+                &extra,
+            )
+            .await;
             assert_eq!(code, 200);
         }
     };
