@@ -3,8 +3,12 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use maskline::adapters::provider_api::TwilioCalls;
+use maskline::config::ClickToCallMode;
 use maskline::domain::AllocationPolicy;
+use maskline::ports::CallDialer;
 use maskline::providers::ProviderKind;
+use maskline_tests::fake_twilio::FakeTwilio;
 use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone, order_ended};
 use maskline_tests::webhooks::{config, provider_request};
 use maskline_tests::World;
@@ -82,6 +86,34 @@ async fn no_real_number_reaches_the_logs() {
         );
         call_events::handler::handle(&events, done).await;
     }
+    // Failed calls (a suspect number), click-to-call (a refused attempt, then a placed call),
+    // and a failover of one of the order's numbers.
+    for i in 0..maskline_tests::world::SUSPECT_AFTER {
+        let failed = provider_request(
+            ProviderKind::Twilio,
+            "status",
+            &format!("CA-f{i}"),
+            &driver,
+            &driver_dials,
+            &[("CallStatus", "failed")],
+        );
+        call_events::handler::handle(&events, failed).await;
+    }
+    let fake = FakeTwilio::start();
+    let dialer: Arc<dyn CallDialer> = Arc::new(TwilioCalls::new(fake.api()));
+    let click = world.click_to_call(vec![("static", dialer)], ClickToCallMode::Always);
+    fake.fail_next(1);
+    for _ in 0..2 {
+        let request = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/v1/orders/ORD-1/click-to-call")
+            .body(lambda_http::Body::from(r#"{"from":"driver"}"#))
+            .unwrap();
+        click_to_call::handler::handle(&click, request).await;
+    }
+    assert_eq!(fake.calls().len(), 1, "the second click-to-call is placed");
+    let sick = maskline::domain::VirtualNumber::parse(&customer_dials, None).unwrap();
+    world.failover(false).mark_unhealthy(&sick).await.unwrap();
     release(&world, &[order_ended("OrderDelivered", "ORD-1")]).await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -89,6 +121,16 @@ async fn no_real_number_reaches_the_logs() {
         logs.contains("connecting call"),
         "log capture did not work:\n{logs}"
     );
+    for expected in [
+        "number suspect",
+        "click-to-call placed",
+        "session moved off an unhealthy number",
+    ] {
+        assert!(
+            logs.contains(expected),
+            "{expected:?} was not logged:\n{logs}"
+        );
+    }
     assert!(
         logs.contains("+91******0001"),
         "numbers should appear masked:\n{logs}"
