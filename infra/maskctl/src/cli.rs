@@ -1,13 +1,18 @@
 //! The command line, as clap types. Parsing of identifiers happens here so that a typo is a usage
 //! error before any AWS call; numbers are parsed later because they need `DEFAULT_COUNTRY`.
 
-use std::path::PathBuf;
+mod env;
+mod number;
+mod pool;
 
 use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, Parser, Subcommand};
 use maskline::domain::number::DefaultCountry;
 use maskline::domain::{OrderId, Region};
 use maskline::providers::ProviderKind;
+
+pub use number::NumberCommand;
+pub use pool::{ListArgs, PoolCommand, RefillArgs, RulesArgs, SetTargetArgs, Standby};
 
 #[derive(Debug, Parser)]
 #[command(name = "maskctl", version, about = "Operate a Maskline deployment")]
@@ -24,6 +29,9 @@ pub enum Command {
     /// The pool of virtual numbers.
     #[command(subcommand)]
     Pool(PoolCommand),
+    /// One virtual number: take it out of service, or back in.
+    #[command(subcommand)]
+    Number(NumberCommand),
     /// Order sessions.
     #[command(subcommand)]
     Session(SessionCommand),
@@ -84,40 +92,13 @@ pub struct NumberFormat {
     pub default_country: Option<DefaultCountry>,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum PoolCommand {
-    /// Import numbers from a CSV file with header `number,region,operator,provider`.
-    Import {
-        file: PathBuf,
-        #[command(flatten)]
-        format: NumberFormat,
-        #[command(flatten)]
-        target: Target,
-    },
-    /// Add one number to the pool.
-    Add {
-        number: String,
-        #[arg(long)]
-        region: String,
-        #[arg(long)]
-        operator: String,
-        #[arg(long, default_value = "static")]
-        provider: String,
-        #[command(flatten)]
-        format: NumberFormat,
-        #[command(flatten)]
-        target: Target,
-    },
-    /// List the pool with health and live bindings.
-    List {
-        #[arg(long, value_parser = parse_region)]
-        region: Option<Region>,
-        /// Print a JSON array instead of a table.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        target: Target,
-    },
+/// `BACKUP_NUMBERS`, as the functions read it: whether each side also holds a backup number.
+#[derive(Debug, Args)]
+pub struct Backups {
+    /// Sessions hold a backup number per side, on another operator (`BACKUP_NUMBERS=on|off` sets
+    /// the default; off unless set).
+    #[arg(long, env = "BACKUP_NUMBERS", value_parser = env::on_off)]
+    pub backups: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,5 +137,78 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    fn parse(args: &str) -> Result<Command, clap::Error> {
+        let words = std::iter::once("maskctl").chain(args.split_whitespace());
+        Cli::try_parse_from(words).map(|cli| cli.command)
+    }
+
+    #[test]
+    fn a_target_defaults_to_the_static_provider_and_normalises_its_names() {
+        let Command::Pool(PoolCommand::Target(args)) =
+            parse("pool target BLR --operator Airtel --min 4 --table t").unwrap()
+        else {
+            panic!("not pool target");
+        };
+        assert_eq!(
+            (args.region.as_str(), args.operator.as_str(), args.min),
+            ("blr", "airtel", 4)
+        );
+        assert_eq!(args.provider.as_str(), "static");
+        assert_eq!(args.search, None);
+    }
+
+    #[test]
+    fn a_target_names_a_known_number_source() {
+        let ok = parse("pool target blr --operator jio --min 2 --provider twilio --search AreaCode=80 --table t");
+        assert!(ok.is_ok(), "{ok:?}");
+        let err = parse("pool target blr --operator jio --min 2 --provider exotel --table t")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("static") && err.contains("twilio"), "{err}");
+        assert!(parse("pool target blr --operator jio --min -1 --table t").is_err());
+    }
+
+    #[test]
+    fn standby_and_backups_are_flags() {
+        let Command::Pool(PoolCommand::Import { standby, .. }) =
+            parse("pool import pool.csv --standby --table t").unwrap()
+        else {
+            panic!("not pool import");
+        };
+        assert!(standby.standby);
+        let Command::Number(NumberCommand::MarkUnhealthy {
+            vn,
+            backups,
+            event_bus,
+            ..
+        }) = parse("number mark-unhealthy +918041000003 --backups --event-bus orders --table t")
+            .unwrap()
+        else {
+            panic!("not number mark-unhealthy");
+        };
+        assert_eq!(
+            (vn.as_str(), event_bus.as_str()),
+            ("+918041000003", "orders")
+        );
+        assert!(backups.backups);
+    }
+
+    #[test]
+    fn refill_rules_are_checked_like_the_functions_check_them() {
+        let Command::Pool(PoolCommand::Refill(args)) =
+            parse("pool refill --region blr --policy exclusive --headroom 5 --cool-off-seconds 600 --table t")
+                .unwrap()
+        else {
+            panic!("not pool refill");
+        };
+        assert_eq!(
+            args.rules.policy,
+            maskline::domain::AllocationPolicy::Exclusive
+        );
+        assert_eq!((args.rules.headroom, args.rules.cool_off_seconds), (5, 600));
+        assert!(parse("pool refill --policy greedy --table t").is_err());
+        assert!(parse("pool refill --cool-off-seconds 90000 --table t").is_err());
     }
 }

@@ -2,24 +2,41 @@
 
 mod call;
 mod cli;
+mod columns;
 mod entry;
+mod number;
 mod pool;
 mod pool_import;
+mod pool_summary;
+mod pool_target;
+mod refill;
 mod session;
 mod table;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use aws_sdk_dynamodb::Client;
 use clap::Parser;
 use maskline::adapters::aws_config;
 use maskline::adapters::dynamodb::DynamoStore;
+use maskline::domain::pool::PoolState;
 
-use cli::{Cli, Command, PoolCommand, SessionCommand, TableCommand};
+use cli::{Cli, Command, ListArgs, NumberCommand, PoolCommand, SessionCommand, TableCommand};
 use entry::RawEntry;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The library's own log lines (each session failover moves, each refill decision) on request
+    // only (`RUST_LOG=maskline=info`): what they report, the commands already print or return.
+    // Stderr, so stdout stays the command's answer.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -34,7 +51,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Call(args) = cli.command {
         return call::run(args).await;
     }
-    let client = Client::new(&aws_config().await);
+    let aws = aws_config().await;
+    let client = Client::new(&aws);
     let store = |table: String| DynamoStore::new(client.clone(), table);
     match cli.command {
         Command::Table(TableCommand::Create { target }) => {
@@ -42,14 +60,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Pool(PoolCommand::Import {
             file,
+            standby,
             format,
             target,
-        }) => pool_import::run(&store(target.table), &file, format.default_country).await,
+        }) => {
+            let state = state_of(standby);
+            pool_import::run(&store(target.table), &file, state, format.default_country).await
+        }
         Command::Pool(PoolCommand::Add {
             number,
             region,
             operator,
             provider,
+            standby,
             format,
             target,
         }) => {
@@ -59,19 +82,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 operator: &operator,
                 provider: &provider,
             };
-            pool::add(&store(target.table), raw, format.default_country).await
+            let state = state_of(standby);
+            pool::add(&store(target.table), raw, state, format.default_country).await
         }
-        Command::Pool(PoolCommand::List {
+        Command::Pool(PoolCommand::List(ListArgs {
             region,
             json,
             target,
-        }) => pool::list(&store(target.table), region.as_ref(), json).await,
+        })) => pool::list(&store(target.table), region.as_ref(), json).await,
+        Command::Pool(PoolCommand::Target(args)) => {
+            pool_target::set(&store(args.target.table.clone()), args).await
+        }
+        Command::Pool(PoolCommand::Targets(ListArgs {
+            region,
+            json,
+            target,
+        })) => pool_target::list(&store(target.table), region.as_ref(), json).await,
+        Command::Pool(PoolCommand::Refill(args)) => {
+            refill::run(store(args.target.table.clone()), args).await
+        }
+        Command::Number(NumberCommand::MarkUnhealthy {
+            vn,
+            event_bus,
+            backups,
+            format,
+            target,
+        }) => {
+            let vn = number::parse_vn(&vn, format.default_country)?;
+            let failover = number::failover(&aws, store(target.table), &event_bus, backups.backups);
+            number::mark_unhealthy(&failover, &vn).await
+        }
+        Command::Number(NumberCommand::MarkHealthy { vn, format, target }) => {
+            let vn = number::parse_vn(&vn, format.default_country)?;
+            // Marking healthy moves nothing and publishes nothing: the bus is never used.
+            let failover = number::failover(&aws, store(target.table), "default", false);
+            number::mark_healthy(&failover, &vn).await
+        }
         Command::Session(SessionCommand::Show {
             order,
             json,
             target,
         }) => session::show(&store(target.table), &order, json).await,
         Command::Call(_) => unreachable!("handled above"),
+    }
+}
+
+fn state_of(standby: cli::Standby) -> PoolState {
+    if standby.standby {
+        PoolState::Standby
+    } else {
+        PoolState::Active
     }
 }
 

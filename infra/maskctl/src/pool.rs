@@ -4,26 +4,45 @@ use anyhow::Context;
 use chrono::Utc;
 use maskline::adapters::dynamodb::{DynamoStore, PoolEntryView, PoolInsert};
 use maskline::domain::number::DefaultCountry;
+use maskline::domain::pool::{Health, PoolState};
 use maskline::domain::Region;
 
+use crate::columns;
 use crate::entry::{parse_entry, RawEntry};
+use crate::pool_summary::{render_summary, summarise};
+use crate::pool_target;
 
 pub async fn add(
     store: &DynamoStore,
     raw: RawEntry<'_>,
+    state: PoolState,
     default_country: Option<DefaultCountry>,
 ) -> anyhow::Result<()> {
     let entry = parse_entry(raw, default_country).context("invalid pool entry")?;
     let outcome = store
-        .add_number(&entry)
+        .add_number(&entry, state)
         .await
         .with_context(|| format!("adding {}", entry.vn))?;
     match outcome {
-        PoolInsert::Added => println!(
-            "added {} (region {}, operator {}, provider {})",
-            entry.vn, entry.region, entry.operator, entry.provider
-        ),
-        // Adding never rewrites: a number moves region or provider only by an explicit change.
+        PoolInsert::Added => {
+            println!(
+                "added {} {} (region {}, operator {}, provider {}){}",
+                entry.vn,
+                state_phrase(state),
+                entry.region,
+                entry.operator,
+                entry.provider,
+                match state {
+                    PoolState::Standby => "; refill activates it when a target needs it",
+                    _ => "; it takes sessions now",
+                }
+            );
+            if state == PoolState::Standby {
+                warn_if_never_activated(entry.provider.as_str(), 1);
+            }
+        }
+        // Adding never rewrites: a number moves region, provider or state only by an explicit
+        // change, so `--standby` cannot pull a number out of service by accident.
         PoolInsert::AlreadyPresent => {
             println!("{} is already in the pool; nothing changed", entry.vn)
         }
@@ -31,14 +50,36 @@ pub async fn add(
     Ok(())
 }
 
+pub fn state_phrase(state: PoolState) -> &'static str {
+    match state {
+        PoolState::Standby => "on standby",
+        _ => "active",
+    }
+}
+
+/// Only the `static` source activates standby numbers; a standby number of another provider would
+/// sit there forever.
+pub fn warn_if_never_activated(provider: &str, count: usize) {
+    if provider != maskline::adapters::static_numbers::STATIC_PROVIDER && count > 0 {
+        eprintln!(
+            "warning: {count} standby number(s) of provider {provider}: refill activates standby \
+             numbers of provider static only"
+        );
+    }
+}
+
 pub async fn list(store: &DynamoStore, region: Option<&Region>, json: bool) -> anyhow::Result<()> {
-    let entries = store
+    let mut entries = store
         .list_pool(region, Utc::now())
         .await
         .context("listing the pool")?;
+    entries.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     if json {
         println!("{}", serde_json::to_string_pretty(&entries)?);
-    } else if entries.is_empty() {
+        return Ok(());
+    }
+    let targets = pool_target::read(store, region).await?;
+    if entries.is_empty() {
         eprintln!(
             "the pool is empty{}",
             region.map_or(String::new(), |r| format!(" in region {r}"))
@@ -46,81 +87,107 @@ pub async fn list(store: &DynamoStore, region: Option<&Region>, json: bool) -> a
     } else {
         print!("{}", render_table(&entries));
     }
+    let summary = summarise(&entries, &targets);
+    if !summary.is_empty() {
+        println!();
+        print!("{}", render_summary(&summary));
+    }
     Ok(())
 }
 
-const HEADINGS: [&str; 6] = [
-    "VN",
-    "REGION",
-    "OPERATOR",
-    "PROVIDER",
-    "HEALTH",
-    "LIVE BINDINGS",
-];
+fn sort_key(e: &PoolEntryView) -> (&str, &str, &str) {
+    let n = &e.number;
+    (n.region.as_str(), n.operator.as_str(), n.vn.as_str())
+}
 
-/// Aligned columns, widths taken from the widest cell.
+/// One line per number, by region, operator and VN.
 pub fn render_table(entries: &[PoolEntryView]) -> String {
-    let rows: Vec<[String; 6]> = entries
-        .iter()
+    let mut sorted: Vec<&PoolEntryView> = entries.iter().collect();
+    sorted.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    let rows: Vec<[String; 7]> = sorted
+        .into_iter()
         .map(|e| {
+            let n = &e.number;
             [
-                e.vn.to_string(),
-                e.region.to_string(),
-                e.operator.to_string(),
-                e.provider.to_string(),
-                if e.healthy { "healthy" } else { "unhealthy" }.to_string(),
-                e.live_bindings.map_or("-".to_string(), |n| n.to_string()),
+                n.vn.to_string(),
+                n.region.to_string(),
+                n.operator.to_string(),
+                n.provider.to_string(),
+                n.state.to_string(),
+                health(n.health, n.suspect).to_string(),
+                columns::or_dash(e.live_bindings),
             ]
         })
         .collect();
-    let mut widths = HEADINGS.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
-        }
+    columns::render(
+        [
+            "VN",
+            "REGION",
+            "OPERATOR",
+            "PROVIDER",
+            "STATE",
+            "HEALTH",
+            "LIVE BINDINGS",
+        ],
+        &rows,
+    )
+}
+
+/// A suspect flag matters only while the number is still healthy: once it is marked unhealthy the
+/// suspicion has been acted on.
+fn health(health: Health, suspect: bool) -> &'static str {
+    match (health, suspect) {
+        (Health::Healthy, false) => "healthy",
+        (Health::Healthy, true) => "healthy, suspect",
+        (Health::Unhealthy, _) => "unhealthy",
     }
-    let headings = HEADINGS.map(String::from);
-    let mut out = String::new();
-    for row in std::iter::once(&headings).chain(&rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use chrono::{TimeZone, Utc};
+    use maskline::domain::pool::PoolNumber;
     use maskline::domain::{Operator, Provider, VirtualNumber};
 
     use super::*;
 
-    fn view(vn: &str, healthy: bool, live: Option<usize>) -> PoolEntryView {
+    pub fn view(vn: &str, operator: &str, state: PoolState, live: Option<usize>) -> PoolEntryView {
         PoolEntryView {
-            vn: VirtualNumber::parse(vn, None).unwrap(),
-            region: Region::parse("blr").unwrap(),
-            operator: Operator::parse("airtel").unwrap(),
-            provider: Provider::parse("static").unwrap(),
-            healthy,
+            number: PoolNumber {
+                vn: VirtualNumber::parse(vn, None).unwrap(),
+                region: Region::parse("blr").unwrap(),
+                operator: Operator::parse(operator).unwrap(),
+                provider: Provider::parse("static").unwrap(),
+                health: Health::Healthy,
+                state,
+                suspect: false,
+                provider_ref: None,
+                activated_at: Utc.with_ymd_and_hms(2026, 1, 5, 10, 0, 0).unwrap(),
+            },
             live_bindings: live,
         }
     }
 
     #[test]
-    fn the_table_aligns_its_columns() {
+    fn the_table_aligns_its_columns_and_sorts_by_operator_then_number() {
+        let mut sick = view("+918041000003", "airtel", PoolState::Active, Some(0));
+        sick.number.health = Health::Unhealthy;
+        sick.number.suspect = true;
+        let mut doubtful = view("+918041000002", "airtel", PoolState::Active, Some(2));
+        doubtful.number.suspect = true;
         let table = render_table(&[
-            view("+918041000001", true, Some(2)),
-            view("+14155550100", false, None),
+            view("+918041000011", "jio", PoolState::Standby, None),
+            sick,
+            doubtful,
+            view("+918041000001", "airtel", PoolState::Retiring, Some(0)),
         ]);
         assert_eq!(
             table,
-            "VN             REGION  OPERATOR  PROVIDER  HEALTH     LIVE BINDINGS\n\
-             +918041000001  blr     airtel    static    healthy    2\n\
-             +14155550100   blr     airtel    static    unhealthy  -\n"
+            "VN             REGION  OPERATOR  PROVIDER  STATE     HEALTH            LIVE BINDINGS\n\
+             +918041000001  blr     airtel    static    retiring  healthy           0\n\
+             +918041000002  blr     airtel    static    active    healthy, suspect  2\n\
+             +918041000003  blr     airtel    static    active    unhealthy         0\n\
+             +918041000011  blr     jio       static    standby   healthy           -\n"
         );
     }
 }

@@ -12,9 +12,11 @@ use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use maskline::adapters::dynamodb::{DynamoStore, PoolEntry, PoolInsert};
 use maskline::domain::number::DefaultCountry;
+use maskline::domain::pool::PoolState;
 use maskline::domain::VirtualNumber;
 
 use crate::entry::{parse_entry, RawEntry};
+use crate::pool::{state_phrase, warn_if_never_activated};
 
 pub const COLUMNS: [&str; 4] = ["number", "region", "operator", "provider"];
 
@@ -233,6 +235,7 @@ struct Tally {
 pub async fn run(
     store: &DynamoStore,
     file: &Path,
+    state: PoolState,
     default_country: Option<DefaultCountry>,
 ) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
@@ -250,10 +253,25 @@ pub async fn run(
         }
     };
 
-    let tally = insert_all(store, &entries).await;
+    if state == PoolState::Standby {
+        let mut by_provider: HashMap<&str, usize> = HashMap::new();
+        for entry in &entries {
+            *by_provider.entry(entry.provider.as_str()).or_default() += 1;
+        }
+        for (provider, count) in by_provider {
+            warn_if_never_activated(provider, count);
+        }
+    }
+    let tally = insert_all(store, &entries, state).await;
     println!(
-        "imported {}, already present {}",
-        tally.added, tally.present
+        "imported {} {}, already present {} (unchanged, whatever their state){}",
+        tally.added,
+        state_phrase(state),
+        tally.present,
+        match state {
+            PoolState::Standby => "; refill activates standby numbers as targets need them",
+            _ => "",
+        }
     );
     if !tally.failed.is_empty() {
         for (vn, error) in &tally.failed {
@@ -267,10 +285,10 @@ pub async fn run(
     Ok(())
 }
 
-async fn insert_all(store: &DynamoStore, entries: &[PoolEntry]) -> Tally {
+async fn insert_all(store: &DynamoStore, entries: &[PoolEntry], state: PoolState) -> Tally {
     let bar = progress_bar(entries.len());
     let mut results = stream::iter(entries)
-        .map(|entry| async move { (entry, store.add_number(entry).await) })
+        .map(|entry| async move { (entry, store.add_number(entry, state).await) })
         .buffer_unordered(CONCURRENCY);
     let mut tally = Tally::default();
     while let Some((entry, result)) = results.next().await {

@@ -20,6 +20,9 @@ pub struct SessionView {
     pub driver_id: Option<String>,
     pub customer_dials: Option<String>,
     pub driver_dials: Option<String>,
+    /// Set with `BACKUP_NUMBERS=on`: the side's second number, on another operator.
+    pub customer_backup: Option<String>,
+    pub driver_backup: Option<String>,
     pub assigned_at: Option<DateTime<Utc>>,
     pub live_until: DateTime<Utc>,
     pub released_at: Option<DateTime<Utc>>,
@@ -51,6 +54,14 @@ impl SessionView {
                 .as_ref()
                 .map(|n| n.customer_dials.to_string()),
             driver_dials: session.numbers.as_ref().map(|n| n.driver_dials.to_string()),
+            customer_backup: session
+                .numbers
+                .as_ref()
+                .and_then(|n| n.customer_backup.as_ref().map(ToString::to_string)),
+            driver_backup: session
+                .numbers
+                .as_ref()
+                .and_then(|n| n.driver_backup.as_ref().map(ToString::to_string)),
             assigned_at: session.assigned_at,
             live_until: session.live_until,
             released_at: session.released_at,
@@ -61,7 +72,7 @@ impl SessionView {
     pub fn render(&self) -> String {
         let time = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
         let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-        let fields = [
+        let mut fields = vec![
             ("order", self.order_id.clone()),
             ("state", self.state.to_string()),
             ("region", or_dash(self.region.clone())),
@@ -69,14 +80,23 @@ impl SessionView {
             ("driver id", or_dash(self.driver_id.clone())),
             ("customer dials", or_dash(self.customer_dials.clone())),
             ("driver dials", or_dash(self.driver_dials.clone())),
+        ];
+        // Backups only when the session has them: most deployments run without.
+        if let Some(backup) = &self.customer_backup {
+            fields.push(("customer backup", backup.clone()));
+        }
+        if let Some(backup) = &self.driver_backup {
+            fields.push(("driver backup", backup.clone()));
+        }
+        fields.extend([
             ("assigned at", or_dash(self.assigned_at.map(time))),
             ("live until", time(self.live_until)),
             ("released at", or_dash(self.released_at.map(time))),
             ("version", self.version.to_string()),
-        ];
+        ]);
         fields
             .iter()
-            .map(|(name, value)| format!("{:<15} {value}\n", format!("{name}:")))
+            .map(|(name, value)| format!("{:<16} {value}\n", format!("{name}:")))
             .collect()
     }
 }
@@ -130,10 +150,10 @@ mod tests {
                 state: SessionState::Active,
                 customer_id: Some(ParticipantId::parse("C-1").unwrap()),
                 driver_id: Some(ParticipantId::parse("D-7").unwrap()),
-                numbers: Some(AssignedNumbers {
-                    customer_dials: VirtualNumber::parse("+918041000001", None).unwrap(),
-                    driver_dials: VirtualNumber::parse("+918041000002", None).unwrap(),
-                }),
+                numbers: Some(AssignedNumbers::new(
+                    VirtualNumber::parse("+918041000001", None).unwrap(),
+                    VirtualNumber::parse("+918041000002", None).unwrap(),
+                )),
                 assigned_at: Some(now),
                 live_until: now + Duration::hours(1),
                 released_at: None,
@@ -160,8 +180,31 @@ mod tests {
                 assert!(!out.contains(secret), "{out}");
             }
         }
-        assert!(text.contains("state:          active\n"), "{text}");
-        assert!(text.contains("version:        3\n"), "{text}");
+        assert!(text.contains("state:           active\n"), "{text}");
+        assert!(text.contains("version:         3\n"), "{text}");
+        assert!(!text.contains("backup"), "{text}");
+    }
+
+    #[test]
+    fn backups_show_when_the_session_has_them() {
+        let now = Utc::now();
+        let mut rec = record(now);
+        if let Some(numbers) = rec.session.numbers.as_mut() {
+            numbers.customer_backup = Some(VirtualNumber::parse("+918041000011", None).unwrap());
+            numbers.driver_backup = Some(VirtualNumber::parse("+918041000012", None).unwrap());
+        }
+        let view = SessionView::of(&rec, now);
+        let text = view.render();
+        assert!(
+            text.contains(
+                "driver dials:    +918041000002\n\
+                 customer backup: +918041000011\n\
+                 driver backup:   +918041000012\n\
+                 assigned at:"
+            ),
+            "{text}"
+        );
+        assert_eq!(view.driver_backup.as_deref(), Some("+918041000012"));
     }
 
     #[test]
