@@ -5,11 +5,13 @@
 #   2. DynamoDB Local and moto     on $DYNAMODB_PORT / $MOTO_PORT, or free ports
 #   3. cargo build --bins          once, with progress (log: .local/logs/build.log)
 #   4. table + demo pool           maskctl table create; maskctl pool import infra/local/demo-pool.csv
+#                                  (+ demo-standby.csv on standby, for refill to activate)
 #   5. event bus on moto           bus maskline-local -> rule {"source":["maskline"]} -> SQS queue
 #                                  maskline-local-published (infra/local/moto_setup.py)
 #   6. cargo lambda watch          every function on 127.0.0.1:$LAMBDA_PORT (default 9000), reloaded
 #                                  when the code changes (log: .local/logs/lambda.log)
-#   7. walkthrough                 two orders, one agent; redelivery; delivery; errors; published events
+#   7. walkthrough                 two orders, one agent; redelivery; calls; delivery; errors; a number
+#                                  failing over; a refill; published events
 #
 # Then it keeps serving until Ctrl-C. DEV_EXIT_AFTER_WALKTHROUGH=1 stops after the walkthrough
 # (exit code 0 when every step passed). Everything here is LOCAL ONLY: the table, bus, keys and
@@ -184,7 +186,8 @@ say "built in $((SECONDS - build_started))s"
 maskctl() { cargo run -q --bin maskctl -- "$@"; }
 maskctl table create
 maskctl pool import infra/local/demo-pool.csv
-say "demo pool: $(($(wc -l <infra/local/demo-pool.csv) - 1)) made-up numbers from infra/local/demo-pool.csv (regions blr, del; operators airtel, jio)"
+maskctl pool import --standby infra/local/demo-standby.csv
+say "demo pool: $(($(wc -l <infra/local/demo-pool.csv) - 1)) made-up numbers from infra/local/demo-pool.csv (regions blr, del; operators airtel, jio), $(($(wc -l <infra/local/demo-standby.csv) - 1)) more on standby for refill"
 
 # --- 5. event bus on moto --------------------------------------------------------------------
 python3 infra/local/moto_setup.py create
@@ -203,7 +206,7 @@ functions_ready() {
   local out fn
   out=$(curl -sS --max-time 10 -w '|%{http_code}' "$LAMBDA/lambda-url/order-numbers/v1/orders/DEV-PROBE/numbers" 2>/dev/null) || return 1
   [[ "$out" == *'"unknown order"'*'|404' ]] || return 1
-  for fn in allocate-numbers release-numbers; do
+  for fn in allocate-numbers release-numbers refill-pool; do
     out=$(curl -sS --max-time 10 -X POST -d '{"Records":[]}' "$LAMBDA/2015-03-31/functions/$fn/invocations" 2>/dev/null) || return 1
     [[ "$out" == *'"batchItemFailures":[]'* ]] || return 1
   done
@@ -450,6 +453,38 @@ get_numbers ORD-3
   || fail "f. ORD-3 (the good message of the batch) should be active, got HTTP $HTTP_STATUS $HTTP_BODY"
 step "f. one batch: ORD-3 (del, fine) + ORD-5 (customer phone \"+91 98765\") -> $r; ORD-3 active  ok"
 
+# i. Number health: the provider says one of ORD-2's numbers is in trouble.
+sick=${CUSTOMER_DIALS[ORD-2]}
+out=$(maskctl number mark-unhealthy "$sick" 2>&1) || fail "i. maskctl number mark-unhealthy $sick failed: $out"
+get_numbers ORD-2
+new_customer=$(field "$HTTP_BODY" customer_dials)
+new_driver=$(field "$HTTP_BODY" driver_dials)
+[[ "$HTTP_STATUS" == 200 && -n "$new_customer" && "$new_customer" != "$sick" ]] \
+  || fail "i. after marking $sick unhealthy ORD-2 should have moved off it; got HTTP $HTTP_STATUS $HTTP_BODY"
+call twilio "$CUSTOMER_2" "$new_customer"
+[[ "$CALL_OUTCOME" == connect && "$CALL_RINGS" == "$AGENT_D7" && "$CALL_CALLER_ID" == "$new_driver" ]] \
+  || fail "i. C-2 dialling the new $new_customer should ring D-7 showing $new_driver; got $CALL_OUTCOME $CALL_RINGS $CALL_CALLER_ID"
+call twilio "$CUSTOMER_2" "$sick"
+[[ "$CALL_OUTCOME" == out_of_session ]] || fail "i. the unhealthy $sick still connects C-2"
+CUSTOMER_DIALS[ORD-2]=$new_customer
+DRIVER_DIALS[ORD-2]=$new_driver
+step "i. maskctl number mark-unhealthy $sick: \"$out\"; ORD-2 now $new_customer / $new_driver, C-2 reaches D-7 on it, $sick is out of session, MaskedNumbersChanged published  ok"
+
+# j. Refill: a target for blr/airtel, then an OrderPlaced on the bus -> refill queue -> refill-pool.
+out=$(maskctl pool target blr --operator airtel --min 8 2>&1) || fail "j. maskctl pool target failed: $out"
+python3 infra/local/moto_setup.py put OrderPlaced '{"order_id":"ORD-9","region":"blr"}' \
+  || fail "j. could not put OrderPlaced on the local bus"
+healthy_airtel() {
+  maskctl pool list --region blr --json | python3 -c 'import json, sys
+print(sum(1 for n in json.load(sys.stdin) if n["operator"] == "airtel" and n["state"] == "active" and n["health"] == "healthy"))'
+}
+deadline=$((SECONDS + 60))
+until [[ "$(healthy_airtel)" == 8 ]]; do
+  ((SECONDS < deadline)) || fail "j. blr/airtel did not reach 8 healthy active numbers within 60 s (now $(healthy_airtel); poller log: $LOGDIR/poller.log)"
+  sleep 1
+done
+step "j. target blr/airtel min 8; OrderPlaced (bus -> rule -> queue $EVENT_BUS_NAME-refill -> refill-pool) activated standby numbers: blr/airtel has 8 healthy active numbers  ok"
+
 # g. What Maskline published.
 python3 infra/local/moto_setup.py drain >"$RUN_DIR/published.jsonl" || fail "g. could not read the queue on moto"
 summary=$(python3 - "$RUN_DIR/published.jsonl" "${REAL_PHONES[@]}" <<'PY'
@@ -468,7 +503,7 @@ for line in open(path):
     seen.add(key)
     print(f"{kind:<22} {detail.get('order_id', '-'):<6} {rest}{again}")
     leaks.update(p for p in phones if p in line or p[3:] in line)   # with or without +91
-missing = {"MaskedNumbersAssigned", "MaskedNumbersReleased"} - kinds
+missing = {"MaskedNumbersAssigned", "MaskedNumbersReleased", "MaskedNumbersChanged"} - kinds
 if missing:
     print("MISSING " + ", ".join(sorted(missing)))
 if leaks:
@@ -481,7 +516,7 @@ while IFS= read -r line; do
   case "$line" in MISSING* | LEAK* | "") ;; *) detail "$line" ;; esac
 done <<<"$summary"
 if grep -q '^MISSING ' <<<"$summary"; then
-  fail "g. expected MaskedNumbersAssigned and MaskedNumbersReleased; missing: $(sed -n 's/^MISSING //p' <<<"$summary")"
+  fail "g. expected MaskedNumbersAssigned, MaskedNumbersReleased and MaskedNumbersChanged; missing: $(sed -n 's/^MISSING //p' <<<"$summary")"
 fi
 if grep -q '^LEAK ' <<<"$summary"; then
   fail "g. a real phone number appears in a published event: $(sed -n 's/^LEAK //p' <<<"$summary") (see $RUN_DIR/published.jsonl)"
@@ -491,7 +526,7 @@ for phone in "${REAL_PHONES[@]}"; do
     fail "g. the real phone number $phone appears in the function logs ($LOGDIR/lambda.log)"
   fi
 done
-step "g. MaskedNumbersAssigned and MaskedNumbersReleased are there; none of the ${#REAL_PHONES[@]} real phone numbers appears in any event, nor in the function logs  ok"
+step "g. MaskedNumbersAssigned, MaskedNumbersReleased and MaskedNumbersChanged are there; none of the ${#REAL_PHONES[@]} real phone numbers appears in any event, nor in the function logs  ok"
 
 # after grace. The delivered order's numbers stop working once the grace window has passed.
 python3 - "$expires_at" <<'PY'

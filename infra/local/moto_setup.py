@@ -57,9 +57,10 @@ def names():
     return bus, f"{bus}-published"
 
 
-# (queue suffix, function, the order-platform detail types its rule routes to it)
-ORDER_QUEUES = [("allocate", "allocate-numbers", ["DriverAssigned"]),
-                ("release", "release-numbers", ["OrderDelivered", "OrderCancelled"])]
+# (queue suffix, function, the sources and detail types its rule routes to it), as in template.yaml
+ORDER_QUEUES = [("allocate", "allocate-numbers", ["orders"], ["DriverAssigned"]),
+                ("release", "release-numbers", ["orders"], ["OrderDelivered", "OrderCancelled"]),
+                ("refill", "refill-pool", ["maskline", "orders"], ["PoolExhausted", "OrderPlaced"])]
 
 
 def queue_arn(sqs, queue_url):
@@ -82,12 +83,12 @@ def create():
     queue_url = sqs.create_queue(QueueName=queue)["QueueUrl"]
     route(events, bus, RULE, PATTERN, queue_arn(sqs, queue_url))
     print(f"event bus {bus}: rule {RULE} {PATTERN} -> SQS queue {queue}")
-    for suffix, function, detail_types in ORDER_QUEUES:
+    for suffix, function, sources, detail_types in ORDER_QUEUES:
         dlq_url = sqs.create_queue(QueueName=f"{bus}-{suffix}-dlq")["QueueUrl"]
         redrive = json.dumps({"deadLetterTargetArn": queue_arn(sqs, dlq_url), "maxReceiveCount": "5"})
         url = sqs.create_queue(QueueName=f"{bus}-{suffix}", Attributes={
             "VisibilityTimeout": "5", "RedrivePolicy": redrive})["QueueUrl"]
-        pattern = json.dumps({"source": ["orders"], "detail-type": detail_types})
+        pattern = json.dumps({"source": sources, "detail-type": detail_types})
         route(events, bus, f"{bus}-{suffix}", pattern, queue_arn(sqs, url))
         print(f"event bus {bus}: rule {pattern} -> SQS queue {bus}-{suffix} (DLQ {bus}-{suffix}-dlq)"
               f" -> {function}")
@@ -115,10 +116,10 @@ def poll(lambda_url):
     _, sqs = clients()
     bus, _ = names()
     queues = []
-    for suffix, function, _ in ORDER_QUEUES:
+    for suffix, function, _, _ in ORDER_QUEUES:
         url = sqs.get_queue_url(QueueName=f"{bus}-{suffix}")["QueueUrl"]
         queues.append((url, queue_arn(sqs, url), function))
-    print(f"polling {', '.join(f'{bus}-{s} -> {f}' for s, f, _ in ORDER_QUEUES)}", flush=True)
+    print(f"polling {', '.join(f'{bus}-{s} -> {f}' for s, f, _, _ in ORDER_QUEUES)}", flush=True)
     while True:
         for url, arn, function in queues:
             messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,

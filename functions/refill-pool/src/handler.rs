@@ -3,7 +3,8 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use maskline::adapters::sqs_batch::{process_batch, MessageFailure};
 use maskline::domain::events::refill_trigger_region;
-use maskline::services::Refill;
+use maskline::metrics;
+use maskline::services::{Refill, RegionRefill};
 use serde_json::{json, Value};
 use tracing::info;
 
@@ -24,6 +25,9 @@ pub async fn handle(refill: &Refill, event: Value) -> Result<Value, RefillFailed
     }
     if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
         let done = refill.run_all().await?;
+        for region in &done {
+            emit_metrics(region);
+        }
         info!(regions = done.len(), "scheduled refill done");
         return Ok(json!({ "regions": done }));
     }
@@ -39,7 +43,15 @@ async fn refill_from(refill: &Refill, body: &str) -> Result<(), MessageFailure> 
         .run_region(&region)
         .await
         .map_err(MessageFailure::transient)?;
+    emit_metrics(&done);
     let acquired: u32 = done.operators.iter().map(|o| o.acquired).sum();
     info!(%region, acquired, "refill on demand done");
     Ok(())
+}
+
+/// Pool figures as CloudWatch EMF lines on stdout, where Lambda hands them to CloudWatch Logs.
+fn emit_metrics(done: &RegionRefill) {
+    for line in done.metric_lines() {
+        metrics::emit(&line);
+    }
 }

@@ -41,6 +41,14 @@ pub async fn mark_unhealthy(failover: &Failover, vn: &VirtualNumber) -> anyhow::
         .await
         .map_err(|e| explain(e, vn, "unhealthy"))?;
     println!("{}", unhealthy_summary(vn, &report));
+    if !report.unannounced.is_empty() {
+        let orders: Vec<String> = report.unannounced.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "warning: MaskedNumbersChanged could not be published for {}; their apps see the new \
+             numbers only through GET /v1/orders/{{id}}/numbers",
+            orders.join(", ")
+        );
+    }
     // The number is marked either way, but sessions still riding it are a job half done: fail, so
     // a script notices.
     if !report.stranded.is_empty() {
@@ -129,7 +137,7 @@ mod tests {
     fn the_unhealthy_summary_counts_sessions() {
         let report = FailoverReport {
             moved: orders(12),
-            stranded: vec![],
+            ..FailoverReport::default()
         };
         assert_eq!(
             unhealthy_summary(&vn(), &report),
@@ -138,6 +146,7 @@ mod tests {
         let one = FailoverReport {
             moved: orders(1),
             stranded: orders(2),
+            ..FailoverReport::default()
         };
         assert_eq!(
             unhealthy_summary(&vn(), &one),

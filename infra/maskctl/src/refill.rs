@@ -158,10 +158,14 @@ mod tests {
             RegionRefill {
                 region: Region::parse("blr").unwrap(),
                 operators: vec![operator("airtel", 6, 0, 4), surplus, busy, twilio],
+                figures: Default::default(),
+                measured_at: chrono::Utc::now(),
             },
             RegionRefill {
                 region: Region::parse("del").unwrap(),
                 operators: vec![],
+                figures: Default::default(),
+                measured_at: chrono::Utc::now(),
             },
         ];
         assert_eq!(

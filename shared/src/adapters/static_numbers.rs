@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::pool::{PoolNumber, PoolState};
+use crate::domain::pool::{Health, PoolNumber, PoolState};
 use crate::domain::Provider;
 use crate::ports::{
     AcquiredNumber, NumberProvider, NumberProviderError, NumberRequest, SharedPoolStore,
@@ -41,8 +41,10 @@ impl NumberProvider for StaticNumbers {
         Ok(numbers
             .into_iter()
             .filter(|n| {
+                // An operator's unhealthy mark survives standby: such a number is not offered.
                 n.operator == request.operator
                     && n.state == PoolState::Standby
+                    && n.health == Health::Healthy
                     && n.provider.as_str() == STATIC_PROVIDER
             })
             .take(request.count as usize)

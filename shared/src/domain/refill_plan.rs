@@ -53,7 +53,7 @@ pub struct OperatorPlan {
 }
 
 /// Figures per (region, operator) for dashboards.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OperatorFigures {
     /// Numbers in the pool that are not on standby.
     pub pool_size: u32,

@@ -12,7 +12,7 @@ use crate::domain::{Operator, OrderId, Region, VirtualNumber};
 pub enum Activation {
     /// The number joined the pool (or left standby) and takes sessions now.
     Activated,
-    /// It was already active (another refill got there first): nothing changed.
+    /// It was already active (another refill got there first), or is unhealthy: nothing changed.
     AlreadyActive,
 }
 

@@ -3,7 +3,7 @@
 //! per session, with the apps told through `MaskedNumbersChanged`.
 
 use futures::stream::{self, StreamExt};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::candidates::{learn_from, load_candidates};
 use super::retry::MAX_ATTEMPTS;
@@ -12,10 +12,10 @@ use crate::domain::choice::choose_numbers;
 use crate::domain::events::PublishedEvent;
 use crate::domain::pool::{Health, PoolNumber};
 use crate::domain::session::SessionStatus;
-use crate::domain::{OrderId, Side, VirtualNumber};
+use crate::domain::{AllocationPolicy, OrderId, Side, VirtualNumber};
 use crate::ports::{
-    PublishError, SessionRecord, SharedClock, SharedPoolStore, SharedPublisher, SharedStore,
-    StoreError, WriteError,
+    SessionRecord, SharedClock, SharedPoolStore, SharedPublisher, SharedStore, StoreError,
+    WriteError,
 };
 
 /// Sessions moved concurrently; each is its own transaction, so this only bounds the fan-out.
@@ -33,8 +33,6 @@ pub enum FailoverError {
     Contended(OrderId),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Publish(#[from] PublishError),
 }
 
 /// What a failover did.
@@ -44,12 +42,15 @@ pub struct FailoverReport {
     pub moved: Vec<OrderId>,
     /// Orders left on the number because the region had nothing usable to move them to.
     pub stranded: Vec<OrderId>,
+    /// Moved orders whose `MaskedNumbersChanged` could not be published (see the log): their apps
+    /// learn the new numbers from `GET /v1/orders/{id}/numbers` only.
+    pub unannounced: Vec<OrderId>,
 }
 
 enum Move {
-    Moved,
+    Moved { announced: bool },
     NotAffected,
-    Stranded,
+    Stranded(AllocationPolicy),
 }
 
 pub struct Failover {
@@ -96,6 +97,7 @@ impl Failover {
         number: &PoolNumber,
     ) -> Result<FailoverReport, FailoverError> {
         let mut report = FailoverReport::default();
+        let mut stranded_policy = AllocationPolicy::default();
         for _ in 0..SWEEPS {
             let orders: Vec<OrderId> = self
                 .pool
@@ -117,8 +119,16 @@ impl Failover {
                 .await;
             for (order, outcome) in outcomes {
                 match outcome? {
-                    Move::Moved => report.moved.push(order),
-                    Move::Stranded => report.stranded.push(order),
+                    Move::Moved { announced } => {
+                        if !announced {
+                            report.unannounced.push(order.clone());
+                        }
+                        report.moved.push(order)
+                    }
+                    Move::Stranded(policy) => {
+                        stranded_policy = policy;
+                        report.stranded.push(order)
+                    }
                     Move::NotAffected => {}
                 }
             }
@@ -127,7 +137,7 @@ impl Failover {
             let signal = PublishedEvent::PoolExhausted {
                 region: number.region.clone(),
                 order_id: report.stranded[0].clone(),
-                policy: Default::default(),
+                policy: stranded_policy,
             };
             if let Err(e) = self.publisher.publish(&signal).await {
                 warn!(error = %e, "could not publish PoolExhausted after a stranded failover");
@@ -177,7 +187,7 @@ impl Failover {
             );
             let Some(replacement) = chosen else {
                 warn!(%order_id, %vn, "no healthy number left in the region to move the session to");
-                return Ok(Move::Stranded);
+                return Ok(Move::Stranded(record.policy));
             };
             let after = SessionRecord {
                 session: crate::domain::Session {
@@ -190,16 +200,24 @@ impl Failover {
             match self.store.write_session(&write, now).await {
                 Ok(()) => {
                     let session = &write.record.session;
-                    self.publisher
+                    let announced = self
+                        .publisher
                         .publish(&PublishedEvent::MaskedNumbersChanged {
                             order_id: order_id.clone(),
                             numbers: session.numbers.clone().expect("chosen above"),
                             replaced: vn.clone(),
                             expires_at: session.live_until,
                         })
-                        .await?;
+                        .await;
+                    // The move is done and must not be undone; a lost announcement is reported
+                    // rather than failing the failover (which would not find this order again).
+                    if let Err(e) = &announced {
+                        error!(%order_id, error = %e, "session moved but MaskedNumbersChanged was not published");
+                    }
                     info!(%order_id, replaced = %vn, attempt, "session moved off an unhealthy number");
-                    return Ok(Move::Moved);
+                    return Ok(Move::Moved {
+                        announced: announced.is_ok(),
+                    });
                 }
                 Err(WriteError::Rejected(rejected)) => {
                     learn_from(candidates, rejected, attempt).await

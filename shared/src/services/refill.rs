@@ -5,16 +5,18 @@
 //! tick and a `PoolExhausted` burst never both buy the same shortfall. Safe to repeat: every run
 //! re-reads the pool and acts only on the difference.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 use tracing::{error, info, warn};
 
 use crate::domain::pool::{Health, PoolNumber, PoolState};
-use crate::domain::refill_plan::{operator_figures, plan_region, OperatorPlan, RefillRules};
+use crate::domain::refill_plan::{
+    operator_figures, plan_region, OperatorFigures, OperatorPlan, RefillRules,
+};
 use crate::domain::{Operator, Provider, Region};
 use crate::metrics;
 use crate::ports::{
@@ -47,6 +49,22 @@ pub struct OperatorRefill {
 pub struct RegionRefill {
     pub region: Region,
     pub operators: Vec<OperatorRefill>,
+    /// The pool per operator after the run, for dashboards (see [`RegionRefill::metric_lines`]).
+    pub figures: BTreeMap<Operator, OperatorFigures>,
+    #[serde(skip)]
+    pub measured_at: DateTime<Utc>,
+}
+
+impl RegionRefill {
+    /// The figures as CloudWatch EMF lines; the function prints them, a CLI need not.
+    pub fn metric_lines(&self) -> Vec<String> {
+        self.figures
+            .iter()
+            .map(|(operator, figures)| {
+                metrics::pool_figures_line(&self.region, operator, figures, self.measured_at)
+            })
+            .collect()
+    }
 }
 
 pub struct Refill {
@@ -78,10 +96,12 @@ impl Refill {
         for plan in plans {
             operators.push(self.run_operator(region, &plan, &numbers).await?);
         }
-        self.publish_figures(region).await?;
+        let (figures, measured_at) = self.figures_of(region).await?;
         Ok(RegionRefill {
             region: region.clone(),
             operators,
+            figures,
+            measured_at,
         })
     }
 
@@ -268,16 +288,13 @@ impl Refill {
         Ok(())
     }
 
-    /// Pool figures per operator after the run, as EMF metrics.
-    async fn publish_figures(&self, region: &Region) -> Result<(), StoreError> {
+    /// Pool figures per operator after the run.
+    async fn figures_of(
+        &self,
+        region: &Region,
+    ) -> Result<(BTreeMap<Operator, OperatorFigures>, DateTime<Utc>), StoreError> {
         let numbers = self.pool.numbers_of_region(region).await?;
         let usage = self.usage_of(&numbers).await?;
-        let now = self.clock.now();
-        for (operator, figures) in operator_figures(&numbers, &usage) {
-            metrics::emit(&metrics::pool_figures_line(
-                region, &operator, &figures, now,
-            ));
-        }
-        Ok(())
+        Ok((operator_figures(&numbers, &usage), self.clock.now()))
     }
 }

@@ -248,7 +248,12 @@ async fn exhaustion_signals_refill_and_the_retried_allocation_succeeds() {
     allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
     allocate_ok(&world, &[driver_assigned("ORD-2", "blr", 2, 1)]).await;
     let order_three = driver_assigned("ORD-3", "blr", 3, 1);
-    let failed = allocate(&world, AllocationPolicy::Shared, std::slice::from_ref(&order_three)).await;
+    let failed = allocate(
+        &world,
+        AllocationPolicy::Shared,
+        std::slice::from_ref(&order_three),
+    )
+    .await;
     assert_eq!(failed.len(), 1, "the message goes back to the queue");
 
     // The PoolExhausted event, as the refill queue delivers it, triggers a refill.
@@ -296,4 +301,36 @@ async fn refill_triggers_that_name_no_region_fail_alone() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn an_unhealthy_standby_number_is_never_activated() {
+    let world = World::new().await;
+    world
+        .add_numbers("blr", "airtel", 1, 4, PoolState::Standby)
+        .await;
+    world
+        .store
+        .set_health(&vn(1), maskline::domain::pool::Health::Unhealthy)
+        .await
+        .unwrap();
+    world
+        .store
+        .set_target(&target("airtel", "static", 4))
+        .await
+        .unwrap();
+    let done = world.refill(rules(), vec![]).run_all().await.unwrap();
+    assert_eq!(done[0].operators[0].acquired, 3);
+    let sick = world.store.pool_number(&vn(1)).await.unwrap().unwrap();
+    assert_eq!(
+        (sick.state, sick.health),
+        (
+            PoolState::Standby,
+            maskline::domain::pool::Health::Unhealthy
+        )
+    );
+    // The run's figures are returned for the function to emit as metrics.
+    let lines = done[0].metric_lines();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].contains("\"HealthyNumbers\":3"), "{}", lines[0]);
 }

@@ -124,5 +124,33 @@ fn every_queue_mapping_reports_partial_batch_failures() {
             }
         }
     }
-    assert_eq!(sqs_events, 2, "allocate and release are fed by SQS");
+    assert_eq!(sqs_events, 3, "allocate, release and refill are fed by SQS");
+}
+
+#[test]
+fn every_function_crate_is_deployed_and_refill_runs_on_a_schedule() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let template: Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut binaries = Vec::new();
+    let mut schedules = 0;
+    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+        if let Some(binary) = resource["Metadata"]["BuildProperties"]["Binary"].as_str() {
+            binaries.push(binary.to_string());
+            if let Some(events) = resource["Properties"]["Events"].as_mapping() {
+                schedules += events
+                    .values()
+                    .filter(|e| e["Type"] == "Schedule" && binary == "refill-pool")
+                    .count();
+            }
+        }
+    }
+    let functions = concat!(env!("CARGO_MANIFEST_DIR"), "/../functions");
+    let mut crates: Vec<String> = std::fs::read_dir(functions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    binaries.sort();
+    crates.sort();
+    assert_eq!(binaries, crates, "one deployed function per crate in functions/");
+    assert_eq!(schedules, 1, "refill-pool runs on a schedule");
 }

@@ -259,9 +259,14 @@ impl PoolStore for DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR #state = :standby")
+            // A standby number someone marked unhealthy stays out.
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#state = :standby AND #health = :healthy)",
+            )
             .expression_attribute_names("#state", attr::POOL_STATE)
+            .expression_attribute_names("#health", attr::HEALTH)
             .expression_attribute_values(":standby", s(PoolState::Standby.as_str()))
+            .expression_attribute_values(":healthy", s(Health::Healthy.as_str()))
             .send()
             .await;
         match result {
