@@ -151,6 +151,9 @@ fn every_function_crate_is_deployed_and_refill_runs_on_a_schedule() {
         .collect();
     binaries.sort();
     crates.sort();
-    assert_eq!(binaries, crates, "one deployed function per crate in functions/");
+    assert_eq!(
+        binaries, crates,
+        "one deployed function per crate in functions/"
+    );
     assert_eq!(schedules, 1, "refill-pool runs on a schedule");
 }
