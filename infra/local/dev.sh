@@ -455,7 +455,8 @@ step "f. one batch: ORD-3 (del, fine) + ORD-5 (customer phone \"+91 98765\") -> 
 
 # i. Number health: the provider says one of ORD-2's numbers is in trouble.
 sick=${CUSTOMER_DIALS[ORD-2]}
-out=$(maskctl number mark-unhealthy "$sick" 2>&1) || fail "i. maskctl number mark-unhealthy $sick failed: $out"
+out=$(maskctl number mark-unhealthy "$sick" 2>"$RUN_DIR/mark-unhealthy.log") \
+  || fail "i. maskctl number mark-unhealthy $sick failed: $out $(cat "$RUN_DIR/mark-unhealthy.log")"
 get_numbers ORD-2
 new_customer=$(field "$HTTP_BODY" customer_dials)
 new_driver=$(field "$HTTP_BODY" driver_dials)
@@ -471,11 +472,11 @@ DRIVER_DIALS[ORD-2]=$new_driver
 step "i. maskctl number mark-unhealthy $sick: \"$out\"; ORD-2 now $new_customer / $new_driver, C-2 reaches D-7 on it, $sick is out of session, MaskedNumbersChanged published  ok"
 
 # j. Refill: a target for blr/airtel, then an OrderPlaced on the bus -> refill queue -> refill-pool.
-out=$(maskctl pool target blr --operator airtel --min 8 2>&1) || fail "j. maskctl pool target failed: $out"
+out=$(maskctl pool target blr --operator airtel --min 8 2>&1 >/dev/null) || fail "j. maskctl pool target failed: $out"
 python3 infra/local/moto_setup.py put OrderPlaced '{"order_id":"ORD-9","region":"blr"}' \
   || fail "j. could not put OrderPlaced on the local bus"
 healthy_airtel() {
-  maskctl pool list --region blr --json | python3 -c 'import json, sys
+  maskctl pool list --region blr --json 2>/dev/null | python3 -c 'import json, sys
 print(sum(1 for n in json.load(sys.stdin) if n["operator"] == "airtel" and n["state"] == "active" and n["health"] == "healthy"))'
 }
 deadline=$((SECONDS + 60))
