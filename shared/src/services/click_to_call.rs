@@ -8,7 +8,8 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use crate::config::ClickToCallMode;
-use crate::domain::session::SessionStatus;
+use crate::domain::pool::Health;
+use crate::domain::session::{AssignedNumbers, SessionStatus};
 use crate::domain::{OrderId, Provider, Side, VirtualNumber};
 use crate::ports::{
     BridgeCall, CallDialer, CallRecord, DialError, SharedCallLog, SharedClock, SharedPoolStore,
@@ -144,14 +145,12 @@ impl ClickToCall {
     /// The side's primary VN when healthy, else its backup when that is.
     async fn healthy_number_of(
         &self,
-        numbers: &crate::domain::session::AssignedNumbers,
+        numbers: &AssignedNumbers,
         side: Side,
     ) -> Result<VirtualNumber, ClickToCallError> {
         for vn in numbers.all_of(side) {
             match self.pool.pool_number(vn).await? {
-                Some(n) if n.health == crate::domain::pool::Health::Healthy => {
-                    return Ok(vn.clone())
-                }
+                Some(n) if n.health == Health::Healthy => return Ok(vn.clone()),
                 _ => warn!(%vn, "skipping an unhealthy number for click-to-call"),
             }
         }

@@ -10,9 +10,10 @@ use super::retry::MAX_ATTEMPTS;
 use super::session_plan::transition;
 use crate::domain::choice::choose_numbers;
 use crate::domain::events::PublishedEvent;
+use crate::domain::policy::Candidates;
 use crate::domain::pool::{Health, PoolNumber};
 use crate::domain::session::SessionStatus;
-use crate::domain::{AllocationPolicy, OrderId, Side, VirtualNumber};
+use crate::domain::{AllocationPolicy, OrderId, Session, Side, VirtualNumber};
 use crate::ports::{
     SessionRecord, SharedClock, SharedPoolStore, SharedPublisher, SharedStore, StoreError,
     WriteError,
@@ -173,7 +174,7 @@ impl Failover {
                 let mut loaded =
                     load_candidates(self.store.as_ref(), region, order_id, parties, now)
                         .await?
-                        .unwrap_or_else(|| crate::domain::policy::Candidates::new(Vec::new()));
+                        .unwrap_or_else(|| Candidates::new(Vec::new()));
                 loaded.rule_out_everywhere(vn.clone());
                 known_candidates = Some(loaded);
             }
@@ -190,7 +191,7 @@ impl Failover {
                 return Ok(Move::Stranded(record.policy));
             };
             let after = SessionRecord {
-                session: crate::domain::Session {
+                session: Session {
                     numbers: Some(replacement),
                     ..record.session.clone()
                 },

@@ -15,9 +15,9 @@ use tracing::{error, info, warn};
 
 use crate::domain::pool::{Health, PoolNumber, PoolState};
 use crate::domain::refill_plan::{
-    operator_figures, plan_region, OperatorFigures, OperatorPlan, RefillRules,
+    operator_figures, plan_region, OperatorFigures, OperatorPlan, RefillRules, VnUsage,
 };
-use crate::domain::{Operator, Provider, Region};
+use crate::domain::{Operator, Provider, Region, VirtualNumber};
 use crate::metrics;
 use crate::ports::{
     Activation, NumberProvider, NumberRequest, SharedClock, SharedPoolStore, StoreError,
@@ -108,10 +108,7 @@ impl Refill {
     async fn usage_of(
         &self,
         numbers: &[PoolNumber],
-    ) -> Result<
-        HashMap<crate::domain::VirtualNumber, crate::domain::refill_plan::VnUsage>,
-        StoreError,
-    > {
+    ) -> Result<HashMap<VirtualNumber, VnUsage>, StoreError> {
         let now = self.clock.now();
         stream::iter(numbers.iter().filter(|n| n.state != PoolState::Standby))
             .map(|n| async move { Ok((n.vn.clone(), self.pool.usage(&n.vn, now).await?)) })

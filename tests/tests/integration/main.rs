@@ -15,6 +15,7 @@ mod provider_apis;
 mod published_events;
 mod reassignment;
 mod refill;
+mod regions;
 mod release_race;
 mod sample_events;
 mod signatures;

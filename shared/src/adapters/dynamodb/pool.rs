@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, Select, TransactWriteItem};
 use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::items::{get_s, get_time_ms, millis, n, opt_s, parse_with, s, Item};
 use super::layout::{self, attr, GSI1, GSI1_PK};
@@ -148,17 +149,22 @@ impl DynamoStore {
             Some(r) => vec![r.clone()],
             None => self.regions().await?,
         };
-        let mut entries = Vec::new();
+        let mut numbers = Vec::new();
         for region in &regions {
-            for number in self.pool_of_region(region).await? {
+            numbers.extend(self.pool_of_region(region).await?);
+        }
+        // One count query per number, several in flight: a large pool lists in seconds.
+        stream::iter(numbers)
+            .map(|number| async move {
                 let live = self.live_binding_count(&number.vn, now).await?;
-                entries.push(PoolEntryView {
+                Ok(PoolEntryView {
                     number,
                     live_bindings: Some(live),
-                });
-            }
-        }
-        Ok(entries)
+                })
+            })
+            .buffered(16)
+            .try_collect()
+            .await
     }
 
     async fn live_binding_count(
