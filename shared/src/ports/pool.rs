@@ -12,8 +12,9 @@ use crate::domain::{Operator, OrderId, Region, VirtualNumber};
 pub enum Activation {
     /// The number joined the pool (or left standby) and takes sessions now.
     Activated,
-    /// It was already active (another refill got there first), or is unhealthy: nothing changed.
-    AlreadyActive,
+    /// Already active (another refill got there first), or an unhealthy standby number: nothing
+    /// changed.
+    Unchanged,
 }
 
 #[async_trait]

@@ -239,7 +239,7 @@ impl Refill {
             };
             match self.pool.activate(&joined).await {
                 Ok(Activation::Activated) => outcome.acquired += 1,
-                Ok(Activation::AlreadyActive) => {}
+                Ok(Activation::Unchanged) => {}
                 Err(e) => {
                     // Not recorded means never used: return it rather than pay for it.
                     if let Err(back) = provider.give_back(&joined).await {

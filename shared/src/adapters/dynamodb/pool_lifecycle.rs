@@ -271,7 +271,7 @@ impl PoolStore for DynamoStore {
             .await;
         match result {
             Ok(_) => {}
-            Err(e) if condition_failed(&e) => return Ok(Activation::AlreadyActive),
+            Err(e) if condition_failed(&e) => return Ok(Activation::Unchanged),
             Err(e) => return Err(unavailable(e)),
         }
         self.client
