@@ -109,6 +109,10 @@ pub struct SessionWrite {
     pub delete_locks: Vec<VirtualNumber>,
     /// VNs this write newly binds: each must still be healthy and active when the write lands.
     pub newly_claimed: Vec<VirtualNumber>,
+    /// A failover moving the session off this VN: the write also leaves a note in the VN's
+    /// partition that the move is not yet announced, so a lost `MaskedNumbersChanged` is re-sent
+    /// by the next failover run of that VN instead of being lost.
+    pub moved_off: Option<VirtualNumber>,
 }
 
 /// Why a [`SessionWrite`] was refused. Nothing was written.

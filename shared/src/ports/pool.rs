@@ -43,6 +43,12 @@ pub trait PoolStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Vec<OrderId>, StoreError>;
 
+    /// Orders a failover moved off the VN whose `MaskedNumbersChanged` has not gone out yet.
+    async fn unannounced_moves(&self, vn: &VirtualNumber) -> Result<Vec<OrderId>, StoreError>;
+
+    /// Notes that the move of `order` off `vn` was announced.
+    async fn move_announced(&self, vn: &VirtualNumber, order: &OrderId) -> Result<(), StoreError>;
+
     /// Takes the refill lease of (region, operator) for `holder` until `until`, unless someone
     /// else holds a lease that is still running. Two refills at once thus never buy twice.
     async fn take_refill_lease(

@@ -15,8 +15,8 @@ use crate::domain::pool::{Health, PoolNumber};
 use crate::domain::session::SessionStatus;
 use crate::domain::{AllocationPolicy, OrderId, Session, Side, VirtualNumber};
 use crate::ports::{
-    SessionRecord, SharedClock, SharedPoolStore, SharedPublisher, SharedStore, StoreError,
-    WriteError,
+    SessionRecord, SessionWrite, SharedClock, SharedPoolStore, SharedPublisher, SharedStore,
+    StoreError, WriteError,
 };
 
 /// Sessions moved concurrently; each is its own transaction, so this only bounds the fan-out.
@@ -43,9 +43,11 @@ pub struct FailoverReport {
     pub moved: Vec<OrderId>,
     /// Orders left on the number because the region had nothing usable to move them to.
     pub stranded: Vec<OrderId>,
-    /// Moved orders whose `MaskedNumbersChanged` could not be published (see the log): their apps
-    /// learn the new numbers from `GET /v1/orders/{id}/numbers` only.
+    /// Moved orders whose `MaskedNumbersChanged` could not be published (see the log). The move
+    /// is noted in the VN's partition, and the next failover run of the VN announces it.
     pub unannounced: Vec<OrderId>,
+    /// Orders an earlier run moved without announcing, announced by this run.
+    pub announced_late: Vec<OrderId>,
 }
 
 enum Move {
@@ -98,6 +100,7 @@ impl Failover {
         number: &PoolNumber,
     ) -> Result<FailoverReport, FailoverError> {
         let mut report = FailoverReport::default();
+        self.announce_earlier_moves(&number.vn, &mut report).await?;
         let mut stranded_policy = AllocationPolicy::default();
         for _ in 0..SWEEPS {
             let orders: Vec<OrderId> = self
@@ -197,28 +200,15 @@ impl Failover {
                 },
                 ..record.clone()
             };
-            let write = transition(Some(&record), after);
+            let write = SessionWrite {
+                moved_off: Some(vn.clone()),
+                ..transition(Some(&record), after)
+            };
             match self.store.write_session(&write, now).await {
                 Ok(()) => {
-                    let session = &write.record.session;
-                    let announced = self
-                        .publisher
-                        .publish(&PublishedEvent::MaskedNumbersChanged {
-                            order_id: order_id.clone(),
-                            numbers: session.numbers.clone().expect("chosen above"),
-                            replaced: vn.clone(),
-                            expires_at: session.live_until,
-                        })
-                        .await;
-                    // The move is done and must not be undone; a lost announcement is reported
-                    // rather than failing the failover (which would not find this order again).
-                    if let Err(e) = &announced {
-                        error!(%order_id, error = %e, "session moved but MaskedNumbersChanged was not published");
-                    }
                     info!(%order_id, replaced = %vn, attempt, "session moved off an unhealthy number");
-                    return Ok(Move::Moved {
-                        announced: announced.is_ok(),
-                    });
+                    let announced = self.announce(&write.record.session, vn).await?;
+                    return Ok(Move::Moved { announced });
                 }
                 Err(WriteError::Rejected(rejected)) => {
                     learn_from(candidates, rejected, attempt).await
@@ -227,5 +217,52 @@ impl Failover {
             }
         }
         Err(FailoverError::Contended(order_id.clone()))
+    }
+
+    /// Publishes `MaskedNumbersChanged` and clears the move's note. A failed publish leaves the
+    /// note (the move itself is done and must not be undone) for the next run to retry.
+    async fn announce(&self, session: &Session, vn: &VirtualNumber) -> Result<bool, FailoverError> {
+        let Some(numbers) = &session.numbers else {
+            return Ok(true);
+        };
+        let published = self
+            .publisher
+            .publish(&PublishedEvent::MaskedNumbersChanged {
+                order_id: session.order_id.clone(),
+                numbers: numbers.clone(),
+                replaced: vn.clone(),
+                expires_at: session.live_until,
+            })
+            .await;
+        match published {
+            Ok(()) => {
+                self.pool.move_announced(vn, &session.order_id).await?;
+                Ok(true)
+            }
+            Err(e) => {
+                error!(order_id = %session.order_id, error = %e,
+                       "session moved but MaskedNumbersChanged was not published; the next failover run of this number retries");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Re-sends the announcements an earlier run could not publish, with the numbers in force now.
+    async fn announce_earlier_moves(
+        &self,
+        vn: &VirtualNumber,
+        report: &mut FailoverReport,
+    ) -> Result<(), FailoverError> {
+        for order_id in self.pool.unannounced_moves(vn).await? {
+            match self.store.load_session(&order_id).await? {
+                Some(record) if self.announce(&record.session, vn).await? => {
+                    report.announced_late.push(order_id)
+                }
+                Some(_) => report.unannounced.push(order_id),
+                // The session is gone: nothing left to announce.
+                None => self.pool.move_announced(vn, &order_id).await?,
+            }
+        }
+        Ok(())
     }
 }

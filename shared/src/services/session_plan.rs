@@ -100,5 +100,6 @@ pub fn transition(before: Option<&SessionRecord>, after: SessionRecord) -> Sessi
         put_locks,
         delete_locks,
         newly_claimed,
+        moved_off: None,
     }
 }

@@ -292,3 +292,81 @@ async fn the_number_health_webhook_is_authenticated_and_moves_sessions() {
     assert_eq!((code, &body["health"]), (200, &Value::from("healthy")));
     assert_consistent(&world).await;
 }
+
+/// Fails the first `failures` MaskedNumbersChanged, as a bus outage would.
+struct FlakyPublisher {
+    inner: maskline::ports::SharedPublisher,
+    failures: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl maskline::ports::EventPublisher for FlakyPublisher {
+    async fn publish(
+        &self,
+        event: &maskline::domain::events::PublishedEvent,
+    ) -> Result<(), maskline::ports::PublishError> {
+        use std::sync::atomic::Ordering;
+        let fail = event.detail_type() == "MaskedNumbersChanged"
+            && self
+                .failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        if fail {
+            return Err(maskline::ports::PublishError {
+                detail_type: event.detail_type(),
+                source: anyhow::anyhow!("the bus is down"),
+            });
+        }
+        self.inner.publish(event).await
+    }
+}
+
+#[tokio::test]
+async fn a_move_whose_announcement_was_lost_is_announced_by_the_next_run() {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 4).await;
+    allocate(
+        &world,
+        AllocationPolicy::Shared,
+        &[driver_assigned("ORD-1", "blr", 1, 1)],
+    )
+    .await;
+    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
+    let sick = maskline::domain::VirtualNumber::parse(&customer_dials, None).unwrap();
+
+    let healthy = world.failover(false);
+    let flaky = maskline::services::Failover {
+        publisher: std::sync::Arc::new(FlakyPublisher {
+            inner: healthy.publisher.clone(),
+            failures: 1.into(),
+        }),
+        ..world.failover(false)
+    };
+    let first = flaky.mark_unhealthy(&sick).await.unwrap();
+    assert_eq!(first.moved.len(), 1);
+    assert_eq!(
+        first.unannounced.len(),
+        1,
+        "the lost announcement is reported"
+    );
+    let (moved_to, _) = numbers_of(&world, "ORD-1").await;
+    assert_ne!(moved_to, customer_dials, "the move itself stands");
+    assert!(world
+        .events
+        .read_of_type("MaskedNumbersChanged", 0)
+        .await
+        .is_empty());
+
+    let second = healthy.mark_unhealthy(&sick).await.unwrap();
+    assert!(second.moved.is_empty());
+    assert_eq!(second.announced_late.len(), 1);
+    let changed = world.events.read_of_type("MaskedNumbersChanged", 1).await;
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].detail["customer_dials"], moved_to.as_str());
+    assert_eq!(changed[0].detail["replaced"], customer_dials.as_str());
+
+    // Announced: a third run has nothing left to say.
+    let third = healthy.mark_unhealthy(&sick).await.unwrap();
+    assert!(third.announced_late.is_empty() && third.unannounced.is_empty());
+    assert!(world.items_with_sk("MOVED#").await.is_empty());
+}

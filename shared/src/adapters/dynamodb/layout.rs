@@ -5,6 +5,7 @@
 //! | pool number   | `VN#<vn>`         | `META`            | region, operator, provider, health; GSI1 by region   |
 //! | binding       | `VN#<vn>`         | `BIND#<callerkey>`| order_id, caller_side, callee (sealed), caller_id, live_until; GSI2 by caller |
 //! | exclusive lock| `VN#<vn>`         | `LOCK`            | order_id, side, live_until                           |
+//! | unannounced move | `VN#<vn>`      | `MOVED#<order>`   | a failover moved the order off the VN; gone once announced |
 //! | session       | `ORDER#<order>`   | `SESSION`         | state, version, participants (ids, keys, sealed), numbers, live_until |
 //! | call record   | `ORDER#<order>`   | `CALL#<provider>#<call id>#<status>` | caller_side, dialled VN, duration, reported_at, announced |
 //! | region        | `REGIONS`         | `<region>`        | lets operators list regions without a Scan           |
@@ -37,6 +38,7 @@ pub const SESSION: &str = "SESSION";
 pub const REGIONS: &str = "REGIONS";
 pub const BIND_PREFIX: &str = "BIND#";
 pub const CALL_PREFIX: &str = "CALL#";
+pub const MOVED_PREFIX: &str = "MOVED#";
 
 pub mod attr {
     pub const VN: &str = "vn";
@@ -89,6 +91,8 @@ pub mod attr {
 pub const BINDING_RETENTION_SECONDS: i64 = 24 * 3600;
 /// Call logs are kept for a month.
 pub const CALL_LOG_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+/// An unannounced failover move is kept a week for a re-run to announce.
+pub const MOVED_RETENTION_SECONDS: i64 = 7 * 24 * 3600;
 /// Sessions (and tombstones, which must outlive any late DriverAssigned) linger a week.
 pub const SESSION_RETENTION_SECONDS: i64 = 7 * 24 * 3600;
 
@@ -102,6 +106,10 @@ pub fn binding_sk(caller: &CallerKey) -> String {
 
 pub fn caller_gsi_pk(caller: &CallerKey) -> String {
     format!("CALLER#{}", caller.as_str())
+}
+
+pub fn moved_sk(order: &OrderId) -> String {
+    format!("{MOVED_PREFIX}{order}")
 }
 
 pub fn order_pk(order: &OrderId) -> String {

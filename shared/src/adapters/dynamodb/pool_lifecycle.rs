@@ -193,6 +193,34 @@ impl PoolStore for DynamoStore {
         Ok(orders)
     }
 
+    async fn unannounced_moves(&self, vn: &VirtualNumber) -> Result<Vec<OrderId>, StoreError> {
+        let items = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :moved)")
+                .expression_attribute_values(":pk", s(layout::vn_pk(vn)))
+                .expression_attribute_values(":moved", s(layout::MOVED_PREFIX))
+                .consistent_read(true),
+        )
+        .await?;
+        items
+            .iter()
+            .map(|item| parse_with(item, attr::ORDER_ID, OrderId::parse))
+            .collect()
+    }
+
+    async fn move_announced(&self, vn: &VirtualNumber, order: &OrderId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(layout::vn_pk(vn), layout::moved_sk(order))))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn take_refill_lease(
         &self,
         region: &Region,

@@ -25,6 +25,8 @@ enum Guarded {
     Lock(usize),
     Allocatable(usize),
     Removal,
+    /// Unconditional: never the reason a transaction is refused.
+    Note,
 }
 
 impl DynamoStore {
@@ -116,6 +118,17 @@ impl DynamoStore {
             ));
         }
 
+        if let Some(vn) = &write.moved_off {
+            let mut note = key(layout::vn_pk(vn), layout::moved_sk(&session.order_id));
+            note.insert(attr::ORDER_ID.into(), order.clone());
+            note.insert(
+                layout::TTL.into(),
+                n(now.timestamp() + layout::MOVED_RETENTION_SECONDS),
+            );
+            let put_note = Put::builder().table_name(&self.table).set_item(Some(note));
+            transaction.push((Guarded::Note, put(put_note)));
+        }
+
         let (guards, items): (Vec<_>, Vec<_>) = transaction.into_iter().unzip();
         let result = self
             .client
@@ -169,7 +182,9 @@ fn rejection(
         match reason.code() {
             Some("ConditionalCheckFailed") => {
                 return WriteError::Rejected(match guard {
-                    Guarded::Session | Guarded::Removal => WriteRejected::SessionChanged,
+                    Guarded::Session | Guarded::Removal | Guarded::Note => {
+                        WriteRejected::SessionChanged
+                    }
                     Guarded::Binding(i) => WriteRejected::BindingTaken {
                         side: write.put_bindings[*i].caller_side,
                         vn: write.put_bindings[*i].vn.clone(),
