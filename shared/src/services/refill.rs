@@ -94,7 +94,7 @@ impl Refill {
         let plans = plan_region(&self.rules, &targets, &numbers, &usage, now);
         let mut operators = Vec::with_capacity(plans.len());
         for plan in plans {
-            operators.push(self.run_operator(region, &plan, &numbers).await?);
+            operators.push(self.run_operator(region, &plan).await?);
         }
         let (figures, measured_at) = self.figures_of(region).await?;
         Ok(RegionRefill {
@@ -117,11 +117,12 @@ impl Refill {
             .await
     }
 
+    /// `plan` only decides whether there is work (and reports what was wanted); the work itself
+    /// is planned again under the lease.
     async fn run_operator(
         &self,
         region: &Region,
         plan: &OperatorPlan,
-        numbers: &[PoolNumber],
     ) -> Result<OperatorRefill, StoreError> {
         let operator = &plan.target.operator;
         let mut outcome = OperatorRefill {
@@ -160,7 +161,7 @@ impl Refill {
             return Ok(outcome);
         }
         let result = self
-            .refill_under_lease(region, plan, numbers, provider.as_ref(), &mut outcome)
+            .refill_under_lease(region, operator, provider.as_ref(), &mut outcome)
             .await;
         let settle = self.clock.now() + Duration::seconds(SETTLE_SECONDS);
         self.pool
@@ -175,20 +176,21 @@ impl Refill {
     async fn refill_under_lease(
         &self,
         region: &Region,
-        plan: &OperatorPlan,
-        numbers: &[PoolNumber],
+        operator: &Operator,
         provider: &dyn NumberProvider,
         outcome: &mut OperatorRefill,
     ) -> Result<(), StoreError> {
-        // Re-read under the lease: a refill that just finished may have covered the shortfall.
-        let fresh = self.pool.numbers_of_region(region).await?;
-        let healthy_now = fresh
-            .iter()
-            .filter(|n| n.operator == plan.target.operator && n.allocatable())
-            .count() as u32;
-        let deficit = plan.wanted.saturating_sub(healthy_now);
-        if deficit > 0 {
-            self.acquire(region, plan, deficit, provider, outcome)
+        // Plan again under the lease: the plan that asked for the lease may predate a refill that
+        // just finished, and acting on it could buy or give back the same numbers twice.
+        let targets = self.pool.targets(region).await?;
+        let numbers = self.pool.numbers_of_region(region).await?;
+        let usage = self.usage_of(&numbers).await?;
+        let plans = plan_region(&self.rules, &targets, &numbers, &usage, self.clock.now());
+        let Some(plan) = plans.into_iter().find(|p| &p.target.operator == operator) else {
+            return Ok(()); // the target was removed meanwhile
+        };
+        if plan.deficit > 0 {
+            self.acquire(region, &plan, plan.deficit, provider, outcome)
                 .await?;
         }
         for vn in &plan.give_back {

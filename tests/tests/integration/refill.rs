@@ -334,3 +334,28 @@ async fn an_unhealthy_standby_number_is_never_activated() {
     assert_eq!(lines.len(), 1);
     assert!(lines[0].contains("\"HealthyNumbers\":3"), "{}", lines[0]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_refills_at_once_never_give_back_below_target() {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 10).await;
+    world
+        .store
+        .set_target(&target("airtel", "static", 3))
+        .await
+        .unwrap();
+    world.clock.advance(Duration::hours(2));
+    let first = world.refill(rules(), vec![]);
+    let second = world.refill(rules(), vec![]);
+    let blr = Region::parse("blr").unwrap();
+    let (a, b) = tokio::join!(first.run_region(&blr), second.run_region(&blr));
+    let given_back = a.unwrap().operators[0].given_back + b.unwrap().operators[0].given_back;
+    assert_eq!(given_back, 7);
+    assert_eq!(active_by_operator(&world).await["airtel"], 3);
+    let standby = numbers(&world)
+        .await
+        .iter()
+        .filter(|n| n.state == PoolState::Standby)
+        .count();
+    assert_eq!(standby, 7, "static numbers go back to standby, not away");
+}
