@@ -24,7 +24,12 @@ async fn main() -> Result<(), Error> {
     // Only providers with API credentials can place calls; the others answer 501.
     let mut dialers: HashMap<Provider, Arc<dyn CallDialer>> = HashMap::new();
     if let Some(api) = TwilioApi::from_env() {
-        dialers.insert(Provider::parse("twilio")?, Arc::new(TwilioCalls::new(api?)));
+        let mut calls = TwilioCalls::new(api?);
+        // With a public base URL, Twilio reports each bridge call to call-events.
+        if let Some(base) = &webhooks.public_base_url {
+            calls = calls.reporting_to(base);
+        }
+        dialers.insert(Provider::parse("twilio")?, Arc::new(calls));
     }
     if let Some(api) = ExotelApi::from_env() {
         dialers.insert(Provider::parse("exotel")?, Arc::new(ExotelCalls::new(api?)));

@@ -11,7 +11,7 @@ pub mod secret_token;
 pub mod simulate;
 pub mod twilio;
 pub mod vonage;
-mod xml;
+pub(crate) mod xml;
 
 use std::fmt;
 use std::str::FromStr;

@@ -6,9 +6,11 @@ use tracing::{error, info, warn};
 use super::number_health::track_call_outcome;
 use super::resolve_call::{bad_request, refused};
 use crate::domain::events::PublishedEvent;
+use crate::domain::number::mask;
 use crate::domain::{OrderId, VirtualNumber, E164};
 use crate::ports::{
-    CallRecord, Recorded, SharedCallLog, SharedClock, SharedPoolStore, SharedPublisher, SharedStore,
+    CallRecord, Recorded, SharedCallLog, SharedClock, SharedPoolStore, SharedPublisher,
+    SharedStore, StoreError, StoredBinding,
 };
 use crate::privacy::NumberVault;
 use crate::providers::{self, authenticate, ProviderKind, WebhookReply, WebhookRequest};
@@ -57,18 +59,17 @@ impl CallEvents {
             return acknowledged(false);
         };
         // The binding identifies the order even shortly after it expired (TTL keeps it a day).
-        let binding = match self
-            .store
-            .binding(&dialled, &self.vault.caller_key(&caller))
-            .await
-        {
-            Ok(Some(binding)) => binding,
+        let binding = match self.attribute(&dialled, &caller, &report.call.to).await {
+            Ok(Some(found)) => found,
             Ok(None) => {
+                // Masked: for a call we did not place, `To` may be someone's own phone.
+                let dialled = mask(dialled.as_str());
                 info!(%provider, call_id = %report.call.call_id, %dialled, "status for a call outside any session; not recorded");
                 return acknowledged(false);
             }
             Err(e) => return unavailable(provider, e),
         };
+        let (binding, dialled) = binding;
         let record = CallRecord {
             order_id: binding.order_id,
             provider,
@@ -113,11 +114,35 @@ impl CallEvents {
         acknowledged(true)
     }
 
-    /// The call log of an order; `None` when the order is unknown.
-    pub async fn log(
+    /// The binding a reported call used, and the VN it went through. An inbound call dialled the
+    /// VN (`to`) from the party's phone (`from`); a click-to-call leg is the reverse, placed from
+    /// the VN to the party who asked for it, whose binding on that VN names the order.
+    async fn attribute(
         &self,
-        order_id: &OrderId,
-    ) -> Result<Option<Vec<CallRecord>>, crate::ports::StoreError> {
+        dialled: &VirtualNumber,
+        caller: &E164,
+        raw_to: &str,
+    ) -> Result<Option<(StoredBinding, VirtualNumber)>, StoreError> {
+        let key = self.vault.caller_key(caller);
+        if let Some(binding) = self.store.binding(dialled, &key).await? {
+            return Ok(Some((binding, dialled.clone())));
+        }
+        let country = self.config.default_country;
+        let (Ok(from_vn), Ok(callee)) = (
+            VirtualNumber::parse(caller.expose(), None),
+            E164::parse(raw_to, country),
+        ) else {
+            return Ok(None);
+        };
+        let binding = self
+            .store
+            .binding(&from_vn, &self.vault.caller_key(&callee))
+            .await?;
+        Ok(binding.map(|b| (b, from_vn)))
+    }
+
+    /// The call log of an order; `None` when the order is unknown.
+    pub async fn log(&self, order_id: &OrderId) -> Result<Option<Vec<CallRecord>>, StoreError> {
         if self.store.load_session(order_id).await?.is_none() {
             return Ok(None);
         }

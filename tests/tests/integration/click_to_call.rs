@@ -9,13 +9,13 @@ use maskline::adapters::provider_api::{ExotelCalls, TwilioCalls};
 use maskline::config::ClickToCallMode;
 use maskline::domain::pool::Health;
 use maskline::domain::VirtualNumber;
-use maskline::ports::{CallDialer, PoolStore};
+use maskline::ports::{CallDialer, CallLog, PoolStore};
 use maskline::providers::ProviderKind;
 use maskline::services::ClickToCall;
 use maskline_tests::fake_exotel::FakeExotel;
 use maskline_tests::fake_twilio::FakeTwilio;
 use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone};
-use maskline_tests::webhooks::{body_text, config};
+use maskline_tests::webhooks::{body_text, config, PUBLIC_BASE};
 use maskline_tests::world::SESSION_MAX_SECONDS;
 use maskline_tests::World;
 use serde_json::Value;
@@ -45,7 +45,8 @@ async fn click(service: &ClickToCall, order: &str, from: &str) -> (u16, Value) {
 }
 
 fn twilio(fake: &FakeTwilio) -> (&'static str, Arc<dyn CallDialer>) {
-    ("twilio", Arc::new(TwilioCalls::new(fake.api())))
+    let calls = TwilioCalls::new(fake.api()).reporting_to(PUBLIC_BASE);
+    ("twilio", Arc::new(calls))
 }
 
 #[tokio::test]
@@ -101,10 +102,50 @@ async fn after_repeated_failures_twilio_rings_the_agent_then_the_customer() {
         twiml.contains(&format!("<Number>{customer}</Number>")),
         "{twiml}"
     );
+    assert_eq!(
+        placed["StatusCallback"],
+        format!("{PUBLIC_BASE}/webhooks/twilio/status")
+    );
     // The answer to the app never carries a real number.
     for real in [&driver, &customer] {
         assert!(!body.to_string().contains(real.trim_start_matches('+')));
     }
+
+    // Twilio reports the bridge call (placed from the VN to the agent): it joins the call log
+    // as the agent's call, and a connected call ends the agent's run of failures.
+    let sid = body["call_id"].as_str().unwrap();
+    let done = [
+        ("CallStatus", "completed"),
+        ("CallDuration", "30"),
+        ("Direction", "outbound-api"),
+    ];
+    let (code, reply) = status(
+        &events,
+        ProviderKind::Twilio,
+        sid,
+        &driver_dials,
+        &driver,
+        &done,
+    )
+    .await;
+    assert_eq!(
+        (code, &reply["recorded"]),
+        (200, &Value::Bool(true)),
+        "{reply}"
+    );
+    let log = world
+        .store
+        .call_log(&maskline::domain::OrderId::parse("ORD-1").unwrap())
+        .await
+        .unwrap();
+    let bridged = log.iter().find(|c| c.call_id == sid).expect("logged");
+    assert_eq!(bridged.caller_side, maskline::domain::Side::Driver);
+    assert_eq!(bridged.dialled.as_str(), driver_dials);
+    let (code, _) = click(&service, "ORD-1", "driver").await;
+    assert_eq!(
+        code, 409,
+        "the agent got through: click-to-call closes again"
+    );
 }
 
 #[tokio::test]

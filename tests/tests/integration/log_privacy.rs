@@ -112,6 +112,17 @@ async fn no_real_number_reaches_the_logs() {
         click_to_call::handler::handle(&click, request).await;
     }
     assert_eq!(fake.calls().len(), 1, "the second click-to-call is placed");
+    // A status about a call from one of our VNs to someone outside any session: their number is
+    // the "dialled" one, and must not be logged.
+    let unrelated = provider_request(
+        ProviderKind::Twilio,
+        "status",
+        "CA-out",
+        &customer_dials,
+        &stranger,
+        &[("CallStatus", "completed"), ("Direction", "outbound-api")],
+    );
+    call_events::handler::handle(&events, unrelated).await;
     let sick = maskline::domain::VirtualNumber::parse(&customer_dials, None).unwrap();
     world.failover(false).mark_unhealthy(&sick).await.unwrap();
     release(&world, &[order_ended("OrderDelivered", "ORD-1")]).await;

@@ -11,11 +11,15 @@ use tracing::info;
 use super::http::{ApiClient, ApiFailure};
 use super::twilio_api::{self, TwilioApi, PROVIDER};
 use crate::ports::dialer::{BridgeCall, CallDialer, DialError, PlacedCall};
+use crate::providers::xml::escape;
 
 #[derive(Debug, Clone)]
 pub struct TwilioCalls {
     api: TwilioApi,
     client: ApiClient,
+    /// Maskline's public base URL: when set, Twilio reports the call's outcome to
+    /// `{base}/webhooks/twilio/status`, so click-to-call calls join the order's call log.
+    webhook_base: Option<String>,
 }
 
 /// `{"sid":"CA…","status":"queued", …}`
@@ -29,7 +33,14 @@ impl TwilioCalls {
         TwilioCalls {
             client: api.client(),
             api,
+            webhook_base: None,
         }
+    }
+
+    /// Asks Twilio to report each call's final status to Maskline's status webhook.
+    pub fn reporting_to(mut self, webhook_base: impl Into<String>) -> TwilioCalls {
+        self.webhook_base = Some(webhook_base.into().trim_end_matches('/').to_string());
+        self
     }
 }
 
@@ -45,23 +56,18 @@ fn bridge_twiml(call: &BridgeCall) -> String {
     )
 }
 
-/// Escapes an attribute or text value. Numbers are only `+` and digits, so this is a safety net;
-/// `crate::providers::xml` has the same function but is private to the webhook formats.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
-
 /// The Calls form: ring `first` from `first_sees`, then run the bridge TwiML.
-fn call_form(call: &BridgeCall) -> Vec<(&'static str, String)> {
-    vec![
+fn call_form(call: &BridgeCall, webhook_base: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut form = vec![
         ("To", call.first.expose().to_string()),
         ("From", call.first_sees.as_str().to_string()),
         ("Twiml", bridge_twiml(call)),
-    ]
+    ];
+    if let Some(base) = webhook_base {
+        form.push(("StatusCallback", format!("{base}/webhooks/twilio/status")));
+        form.push(("StatusCallbackMethod", "POST".to_string()));
+    }
+    form
 }
 
 #[async_trait]
@@ -69,7 +75,10 @@ impl CallDialer for TwilioCalls {
     async fn bridge(&self, call: &BridgeCall) -> Result<PlacedCall, DialError> {
         let reply = self
             .client
-            .post_form(&self.api.account_url("Calls.json"), &call_form(call))
+            .post_form(
+                &self.api.account_url("Calls.json"),
+                &call_form(call, self.webhook_base.as_deref()),
+            )
             .await
             .map_err(|f| f.into_dial_error(PROVIDER))?;
         if !reply.is_success() {
@@ -111,15 +120,19 @@ mod tests {
     }
 
     #[test]
-    fn escape_covers_markup() {
-        assert_eq!(escape(r#"a<b>&"c'"#), "a&lt;b&gt;&amp;&quot;c&apos;");
-    }
-
-    #[test]
     fn form_rings_first_from_their_vn() {
-        let form = call_form(&call());
+        let form = call_form(&call(), None);
         assert_eq!(form[0], ("To", "+919876500001".to_string()));
         assert_eq!(form[1], ("From", "+918041000001".to_string()));
         assert_eq!(form[2].0, "Twiml");
+        assert_eq!(form.len(), 3);
+        let reported = call_form(&call(), Some("https://api.example.com"));
+        assert_eq!(
+            reported[3],
+            (
+                "StatusCallback",
+                "https://api.example.com/webhooks/twilio/status".to_string()
+            )
+        );
     }
 }
