@@ -2,7 +2,7 @@
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
-use maskline::adapters::http::{into_response, webhook_request};
+use maskline::adapters::http::{into_response, order_route, webhook_request};
 use maskline::domain::events::rfc3339;
 use maskline::domain::OrderId;
 use maskline::ports::CallRecord;
@@ -38,7 +38,7 @@ pub async fn handle(callbacks: &Callbacks, request: Request) -> Response<Body> {
         }
         _ => {}
     }
-    if let Some(order) = calls_route(&path) {
+    if let Some(order) = order_route(&path, "calls") {
         if request.method() != Method::GET {
             return into_response(WebhookReply::json(
                 405,
@@ -48,13 +48,6 @@ pub async fn handle(callbacks: &Callbacks, request: Request) -> Response<Body> {
         return into_response(call_log(events, order).await);
     }
     into_response(WebhookReply::json(404, json!({"error": "no such route"})))
-}
-
-fn calls_route(path: &str) -> Option<&str> {
-    path.trim_end_matches('/')
-        .strip_prefix("/v1/orders/")?
-        .strip_suffix("/calls")
-        .filter(|id| !id.is_empty() && !id.contains('/'))
 }
 
 async fn call_log(events: &CallEvents, raw_order: &str) -> WebhookReply {
@@ -88,16 +81,4 @@ fn call_json(call: &CallRecord) -> Value {
         "duration_seconds": call.duration_seconds,
         "reported_at": rfc3339(call.reported_at),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::calls_route;
-
-    #[test]
-    fn extracts_the_order_from_the_calls_route() {
-        assert_eq!(calls_route("/v1/orders/ORD-1/calls"), Some("ORD-1"));
-        assert_eq!(calls_route("/v1/orders//calls"), None);
-        assert_eq!(calls_route("/v1/orders/ORD-1/numbers"), None);
-    }
 }

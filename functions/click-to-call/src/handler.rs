@@ -2,13 +2,14 @@
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
+use maskline::adapters::http::{json_response, order_route};
 use maskline::domain::{OrderId, Side};
 use maskline::services::{ClickToCall, ClickToCallError};
 use serde_json::{json, Value};
 use tracing::{error, warn};
 
 pub async fn handle(click_to_call: &ClickToCall, request: Request) -> Response<Body> {
-    let Some(raw_order) = order_in_path(request.uri().path()) else {
+    let Some(raw_order) = order_route(request.uri().path(), "click-to-call") else {
         return reply(StatusCode::NOT_FOUND, json!({"error": "no such route"}));
     };
     if request.method() != Method::POST {
@@ -64,20 +65,8 @@ fn requesting_side(body: &Body) -> Option<Side> {
     Side::parse(value.get("from")?.as_str()?)
 }
 
-/// `/v1/orders/{order_id}/click-to-call` -> `order_id`.
-fn order_in_path(path: &str) -> Option<&str> {
-    path.trim_end_matches('/')
-        .strip_prefix("/v1/orders/")?
-        .strip_suffix("/click-to-call")
-        .filter(|id| !id.is_empty() && !id.contains('/'))
-}
-
 fn reply(status: StatusCode, body: Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .expect("static response parts are valid")
+    json_response(status.as_u16(), body)
 }
 
 #[cfg(test)]
@@ -85,12 +74,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_the_route_and_the_side() {
-        assert_eq!(
-            order_in_path("/v1/orders/ORD-1/click-to-call"),
-            Some("ORD-1")
-        );
-        assert_eq!(order_in_path("/v1/orders/ORD-1/numbers"), None);
+    fn reads_the_side() {
         assert_eq!(
             requesting_side(&Body::from(r#"{"from":"driver"}"#)),
             Some(Side::Driver)

@@ -59,10 +59,50 @@ pub fn webhook_request(request: &Request, public_base_url: Option<&str>) -> Opti
     })
 }
 
+/// `/v1/orders/{order_id}/{action}` -> `order_id` (percent-decoding is left to the id parser,
+/// which refuses `%`).
+pub fn order_route<'a>(path: &'a str, action: &str) -> Option<&'a str> {
+    path.trim_end_matches('/')
+        .strip_prefix("/v1/orders/")?
+        .strip_suffix(action)?
+        .strip_suffix('/')
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// A JSON answer for the apps' routes.
+pub fn json_response(status: u16, body: serde_json::Value) -> Response<Body> {
+    into_response(WebhookReply::json(status, body))
+}
+
 pub fn into_response(reply: WebhookReply) -> Response<Body> {
     Response::builder()
         .status(reply.status)
         .header("content-type", reply.content_type)
         .body(Body::from(reply.body))
         .expect("status and content type are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::order_route;
+
+    #[test]
+    fn order_routes_name_one_order() {
+        assert_eq!(
+            order_route("/v1/orders/ORD-1/numbers", "numbers"),
+            Some("ORD-1")
+        );
+        assert_eq!(
+            order_route("/v1/orders/ORD-1/numbers/", "numbers"),
+            Some("ORD-1")
+        );
+        assert_eq!(order_route("/v1/orders/ORD-1/calls", "numbers"), None);
+        assert_eq!(order_route("/v1/orders//numbers", "numbers"), None);
+        assert_eq!(order_route("/v1/orders/a/b/numbers", "numbers"), None);
+        assert_eq!(order_route("/v1/orders/ORD-1xnumbers", "numbers"), None);
+        assert_eq!(
+            order_route("/v1/orders/ORD-1/click-to-call", "click-to-call"),
+            Some("ORD-1")
+        );
+    }
 }
