@@ -14,7 +14,7 @@ use maskline::domain::{AllocationPolicy, Operator, Provider, Region};
 use maskline::ports::PoolStore;
 use maskline::privacy::CallerKey;
 use maskline::services::Allocator;
-use maskline_tests::fixtures::{driver_assigned, sqs_event, vn};
+use maskline_tests::fixtures::{driver_assigned, pool_target, sqs_event, vn};
 use maskline_tests::World;
 
 fn summary(label: &str, mut samples: Vec<Duration>) {
@@ -118,13 +118,7 @@ fn refill_plan() {
         .collect();
     let targets: Vec<PoolTarget> = ["airtel", "jio"]
         .iter()
-        .map(|op| PoolTarget {
-            region: region.clone(),
-            operator: Operator::parse(op).unwrap(),
-            provider: Provider::parse("static").unwrap(),
-            min: 100,
-            search: None,
-        })
+        .map(|op| pool_target("blr", op, "static", 100))
         .collect();
     let rules = RefillRules {
         policy: AllocationPolicy::Shared,
@@ -148,13 +142,7 @@ async fn refill_activation() {
         .await;
     world
         .store
-        .set_target(&PoolTarget {
-            region: Region::parse("blr").unwrap(),
-            operator: Operator::parse("airtel").unwrap(),
-            provider: Provider::parse("static").unwrap(),
-            min: 100,
-            search: None,
-        })
+        .set_target(&pool_target("blr", "airtel", "static", 100))
         .await
         .unwrap();
     let refill = world.refill(

@@ -73,6 +73,22 @@ pub fn order_ended(kind: &str, order: &str) -> String {
     .to_string()
 }
 
+/// A pool target: keep `min` healthy numbers of `operator` in `region`, from `provider`.
+pub fn pool_target(
+    region: &str,
+    operator: &str,
+    provider: &str,
+    min: u32,
+) -> maskline::domain::pool::PoolTarget {
+    maskline::domain::pool::PoolTarget {
+        region: maskline::domain::Region::parse(region).unwrap(),
+        operator: maskline::domain::Operator::parse(operator).unwrap(),
+        provider: maskline::domain::Provider::parse(provider).unwrap(),
+        min,
+        search: None,
+    }
+}
+
 /// An SQS event carrying `bodies`, message ids `m0`, `m1`, …
 pub fn sqs_event(bodies: &[String]) -> SqsEvent {
     let records: Vec<_> = bodies

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use crate::config::ClickToCallMode;
-use crate::domain::pool::Health;
+use crate::domain::pool::{Health, PoolNumber};
 use crate::domain::session::{AssignedNumbers, SessionStatus};
 use crate::domain::{OrderId, Provider, Side, VirtualNumber};
 use crate::ports::{
@@ -87,13 +87,9 @@ impl ClickToCall {
 
         // The requester sees the number they would dial to reach the other party, and the other
         // party sees the number they would dial back: the apps' contacts stay right.
-        let caller_sees = self.healthy_number_of(numbers, from).await?;
-        let callee_sees = self.healthy_number_of(numbers, from.other()).await?;
-        let number = self
-            .pool
-            .pool_number(&caller_sees)
-            .await?
-            .ok_or(ClickToCallError::NoHealthyNumber)?;
+        let number = self.healthy_number_of(numbers, from).await?;
+        let caller_sees = number.vn.clone();
+        let callee_sees = self.healthy_number_of(numbers, from.other()).await?.vn;
         let dialer = self
             .dialers
             .get(&number.provider)
@@ -142,15 +138,16 @@ impl ClickToCall {
         Ok(())
     }
 
-    /// The side's primary VN when healthy, else its backup when that is.
+    /// The side's primary VN when healthy, else its backup when that is (with its pool entry,
+    /// which also names the provider that can place the call).
     async fn healthy_number_of(
         &self,
         numbers: &AssignedNumbers,
         side: Side,
-    ) -> Result<VirtualNumber, ClickToCallError> {
+    ) -> Result<PoolNumber, ClickToCallError> {
         for vn in numbers.all_of(side) {
             match self.pool.pool_number(vn).await? {
-                Some(n) if n.health == Health::Healthy => return Ok(vn.clone()),
+                Some(n) if n.health == Health::Healthy => return Ok(n),
                 _ => warn!(%vn, "skipping an unhealthy number for click-to-call"),
             }
         }

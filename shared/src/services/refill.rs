@@ -96,12 +96,19 @@ impl Refill {
         for plan in plans {
             operators.push(self.run_operator(region, &plan).await?);
         }
-        let (figures, measured_at) = self.figures_of(region).await?;
+        // Most runs change nothing: the figures then come from what was already read.
+        let changed = operators.iter().any(|o| o.acquired > 0 || o.given_back > 0);
+        let figures = if changed {
+            let numbers = self.pool.numbers_of_region(region).await?;
+            operator_figures(&numbers, &self.usage_of(&numbers).await?)
+        } else {
+            operator_figures(&numbers, &usage)
+        };
         Ok(RegionRefill {
             region: region.clone(),
             operators,
             figures,
-            measured_at,
+            measured_at: self.clock.now(),
         })
     }
 
@@ -285,15 +292,5 @@ impl Refill {
             }
         }
         Ok(())
-    }
-
-    /// Pool figures per operator after the run.
-    async fn figures_of(
-        &self,
-        region: &Region,
-    ) -> Result<(BTreeMap<Operator, OperatorFigures>, DateTime<Utc>), StoreError> {
-        let numbers = self.pool.numbers_of_region(region).await?;
-        let usage = self.usage_of(&numbers).await?;
-        Ok((operator_figures(&numbers, &usage), self.clock.now()))
     }
 }

@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use crate::backups::operators_of;
 use crate::support::{
-    add_provider_numbers, allocate, allocate_with_backups, callbacks, connects_to, numbers_of,
-    order_numbers, route,
+    add_provider_numbers, allocate, allocate_ok, allocate_with_backups, callbacks, connects_to,
+    numbers_of, order_numbers, route,
 };
 use maskline::domain::AllocationPolicy;
 
@@ -207,12 +207,7 @@ async fn a_failed_primary_is_replaced_by_its_backup() {
 async fn with_nowhere_to_go_a_session_stays_and_refill_is_asked_for() {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 2).await;
-    allocate(
-        &world,
-        AllocationPolicy::Shared,
-        &[driver_assigned("ORD-1", "blr", 1, 1)],
-    )
-    .await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
     let report = world.failover(false).mark_unhealthy(&vn(1)).await.unwrap();
     assert_eq!(report.stranded.len(), 1);
     assert!(report.moved.is_empty());
@@ -224,20 +219,25 @@ async fn with_nowhere_to_go_a_session_stays_and_refill_is_asked_for() {
     assert_eq!(exhausted[0].detail["region"], "blr");
 }
 
-async fn health_report(
-    world: &World,
-    provider: ProviderKind,
-    number: &str,
-    status: &str,
-) -> (u16, Value) {
-    let request = provider_request(
+/// A number-health report, signed as `provider` signs its webhooks.
+fn health_request(provider: ProviderKind, number: &str, status: &str) -> lambda_http::Request {
+    provider_request(
         provider,
         "number-health",
         "HR-1",
         "+14155550100",
         number,
         &[("number", number), ("status", status)],
-    );
+    )
+}
+
+async fn health_report(
+    world: &World,
+    provider: ProviderKind,
+    number: &str,
+    status: &str,
+) -> (u16, Value) {
+    let request = health_request(provider, number, status);
     let response = call_events::handler::handle(&callbacks(world, config()), request).await;
     let code = response.status().as_u16();
     (
@@ -250,23 +250,11 @@ async fn health_report(
 async fn the_number_health_webhook_is_authenticated_and_moves_sessions() {
     let world = World::new().await;
     add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
-    allocate(
-        &world,
-        AllocationPolicy::Shared,
-        &[driver_assigned("ORD-1", "blr", 1, 1)],
-    )
-    .await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
     let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
 
     // Forged: refused before anything is read or changed.
-    let mut forged = provider_request(
-        ProviderKind::Twilio,
-        "number-health",
-        "HR-1",
-        "+14155550100",
-        &customer_dials,
-        &[("number", &customer_dials), ("status", "unhealthy")],
-    );
+    let mut forged = health_request(ProviderKind::Twilio, &customer_dials, "unhealthy");
     forged
         .headers_mut()
         .insert("x-twilio-signature", "Zm9yZ2Vk".parse().unwrap());
@@ -325,12 +313,7 @@ impl maskline::ports::EventPublisher for FlakyPublisher {
 async fn a_move_whose_announcement_was_lost_is_announced_by_the_next_run() {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 4).await;
-    allocate(
-        &world,
-        AllocationPolicy::Shared,
-        &[driver_assigned("ORD-1", "blr", 1, 1)],
-    )
-    .await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
     let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
     let sick = maskline::domain::VirtualNumber::parse(&customer_dials, None).unwrap();
 

@@ -9,10 +9,10 @@ use chrono::Duration;
 use maskline::adapters::provider_api::TwilioNumbers;
 use maskline::domain::pool::{PoolNumber, PoolState, PoolTarget};
 use maskline::domain::refill_plan::RefillRules;
-use maskline::domain::{AllocationPolicy, Operator, Provider, Region};
+use maskline::domain::{AllocationPolicy, Region};
 use maskline::ports::{NumberProvider, PoolStore};
 use maskline_tests::fake_twilio::FakeTwilio;
-use maskline_tests::fixtures::{driver_assigned, sqs_event, vn};
+use maskline_tests::fixtures::{driver_assigned, pool_target, sqs_event, vn};
 use maskline_tests::invariants::assert_consistent;
 use maskline_tests::World;
 use serde_json::Value;
@@ -29,13 +29,7 @@ fn rules() -> RefillRules {
 }
 
 fn target(operator: &str, provider: &str, min: u32) -> PoolTarget {
-    PoolTarget {
-        region: Region::parse("blr").unwrap(),
-        operator: Operator::parse(operator).unwrap(),
-        provider: Provider::parse(provider).unwrap(),
-        min,
-        search: None,
-    }
+    pool_target("blr", operator, provider, min)
 }
 
 async fn numbers(world: &World) -> Vec<PoolNumber> {

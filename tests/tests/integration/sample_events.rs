@@ -106,11 +106,11 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
 
     use maskline::adapters::provider_api::TwilioCalls;
     use maskline::config::ClickToCallMode;
-    use maskline::domain::pool::{PoolState, PoolTarget};
+    use maskline::domain::pool::PoolState;
     use maskline::domain::refill_plan::RefillRules;
-    use maskline::domain::{Operator, Provider, Region};
     use maskline::ports::{CallDialer, PoolStore};
     use maskline_tests::fake_twilio::FakeTwilio;
+    use maskline_tests::fixtures::pool_target;
     use maskline_tests::webhooks::body_text;
 
     let world = World::new().await;
@@ -129,13 +129,7 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
         .await;
     world
         .store
-        .set_target(&PoolTarget {
-            region: Region::parse("blr").unwrap(),
-            operator: Operator::parse("jio").unwrap(),
-            provider: Provider::parse("static").unwrap(),
-            min: 2,
-            search: None,
-        })
+        .set_target(&pool_target("blr", "jio", "static", 2))
         .await
         .unwrap();
     let refill = world.refill(

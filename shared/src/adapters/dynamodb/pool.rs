@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, Select, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
@@ -12,7 +12,7 @@ use super::session_write::describe;
 use super::{query_all, DynamoStore};
 use crate::domain::pool::{Health, PoolNumber, PoolState};
 use crate::domain::{Operator, Provider, Region, VirtualNumber};
-use crate::ports::StoreError;
+use crate::ports::{PoolStore, StoreError};
 
 /// A number to add to the pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,41 +156,15 @@ impl DynamoStore {
         // One count query per number, several in flight: a large pool lists in seconds.
         stream::iter(numbers)
             .map(|number| async move {
-                let live = self.live_binding_count(&number.vn, now).await?;
+                let usage = PoolStore::usage(self, &number.vn, now).await?;
                 Ok(PoolEntryView {
                     number,
-                    live_bindings: Some(live),
+                    live_bindings: Some(usage.live_callers.len()),
                 })
             })
             .buffered(16)
             .try_collect()
             .await
-    }
-
-    async fn live_binding_count(
-        &self,
-        vn: &VirtualNumber,
-        now: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
-        let mut count = 0;
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :bind)")
-            .filter_expression("live_until > :now")
-            .expression_attribute_values(":pk", s(layout::vn_pk(vn)))
-            .expression_attribute_values(":bind", s(layout::BIND_PREFIX))
-            .expression_attribute_values(":now", n(millis(now)))
-            .select(Select::Count)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            count += page
-                .map_err(|e| StoreError::Unavailable(describe(e)))?
-                .count as usize;
-        }
-        Ok(count)
     }
 }
 
