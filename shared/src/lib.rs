@@ -12,4 +12,5 @@ pub mod ports;
 pub mod privacy;
 pub mod providers;
 pub mod services;
+pub mod startup;
 pub mod webhook_config;

@@ -4,6 +4,7 @@
 //! 2. Failover: moving every live session off one VN (50 and 200 sessions).
 //! 3. Refill: the pure plan over a large region, and activating standby numbers.
 
+use maskline::adapters::sqs_batch::Redelivery;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,7 @@ async fn allocate(allocator: &Allocator, order: &str, customer: u32, driver: u32
     let response = allocate_numbers::handler::handle(
         allocator,
         Some("IN".parse().unwrap()),
+        &Redelivery::default(),
         sqs_event(&[driver_assigned(order, "blr", customer, driver)]),
     )
     .await;

@@ -4,6 +4,7 @@
 //! 2. The whole handler on the happy path, including its one GetItem against DynamoDB Local
 //!    (a local JVM on loopback: real AWS adds network time, DynamoDB Local adds its own overhead).
 
+use maskline::adapters::sqs_batch::Redelivery;
 use std::time::{Duration, Instant};
 
 use maskline::domain::AllocationPolicy;
@@ -46,6 +47,7 @@ async fn main() {
     let response = allocate_numbers::handler::handle(
         &allocator,
         Some("IN".parse().unwrap()),
+        &Redelivery::default(),
         sqs_event(&[driver_assigned("ORD-1", "blr", 1, 1)]),
     )
     .await;

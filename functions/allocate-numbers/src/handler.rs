@@ -1,18 +1,19 @@
 //! Maps each SQS message to the allocation use case and its outcome to the batch response.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use maskline::adapters::sqs_batch::{process_batch, MessageFailure};
+use maskline::adapters::sqs_batch::{process_batch, MessageFailure, Redelivery};
 use maskline::domain::events::OrderEvent;
 use maskline::domain::number::DefaultCountry;
-use maskline::services::{AllocationOutcome, Allocator};
+use maskline::services::{AllocationError, AllocationOutcome, Allocator};
 use tracing::info;
 
 pub async fn handle(
     allocator: &Allocator,
     default_country: Option<DefaultCountry>,
+    redelivery: &Redelivery,
     event: SqsEvent,
 ) -> SqsBatchResponse {
-    process_batch(&event, async |body| {
+    process_batch(&event, redelivery, async |body| {
         assign(allocator, default_country, body).await
     })
     .await
@@ -37,6 +38,8 @@ async fn assign(
             info!(order_id = %assigned.order_id, outcome = outcome_name(&outcome), "DriverAssigned handled");
             Ok(())
         }
+        // Refill is buying numbers: retry with growing delays rather than spend the receives.
+        Err(e @ AllocationError::PoolExhausted { .. }) => Err(MessageFailure::waiting(e)),
         Err(e) if e.is_retryable() => Err(MessageFailure::transient(e)),
         Err(e) => Err(MessageFailure::permanent(e)),
     }

@@ -2,15 +2,17 @@ use std::sync::Arc;
 
 use allocate_numbers::handler;
 use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
+use maskline::adapters::sqs_batch::Redelivery;
 use maskline::adapters::{aws_config, dynamodb::DynamoStore, eventbridge::EventBridgePublisher};
 use maskline::config::Config;
 use maskline::ports::SystemClock;
 use maskline::services::Allocator;
+use maskline::startup::or_exit;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = Config::from_env()?;
+    let config = or_exit(Config::from_env());
     let aws = aws_config().await;
     let allocator = Allocator {
         store: Arc::new(DynamoStore::new(
@@ -27,9 +29,12 @@ async fn main() -> Result<(), Error> {
         backups: config.backups,
         session_max: config.session_max,
     };
+    let redelivery = &Redelivery::from_env(aws_sdk_sqs::Client::new(&aws));
     let allocator = &allocator;
     run(service_fn(|event: LambdaEvent<_>| async move {
-        Ok::<_, Error>(handler::handle(allocator, config.default_country, event.payload).await)
+        Ok::<_, Error>(
+            handler::handle(allocator, config.default_country, redelivery, event.payload).await,
+        )
     }))
     .await
 }

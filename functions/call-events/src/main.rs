@@ -6,13 +6,14 @@ use maskline::adapters::{aws_config, dynamodb::DynamoStore, eventbridge::EventBr
 use maskline::config::Config;
 use maskline::ports::SystemClock;
 use maskline::services::{CallEvents, Failover, NumberHealth};
+use maskline::startup::or_exit;
 use maskline::webhook_config::WebhookConfig;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = Config::from_env()?;
-    let webhooks = WebhookConfig::from_env()?;
+    let config = or_exit(Config::from_env());
+    let webhooks = or_exit(WebhookConfig::from_env());
     let aws = aws_config().await;
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),

@@ -5,12 +5,13 @@ use maskline::adapters::{aws_config, dynamodb::DynamoStore};
 use maskline::config::Config;
 use maskline::ports::SystemClock;
 use maskline::services::OrderNumbers;
+use maskline::startup::or_exit;
 use order_numbers::handler;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = Config::from_env()?;
+    let config = or_exit(Config::from_env());
     let aws = aws_config().await;
     let numbers = OrderNumbers {
         store: Arc::new(DynamoStore::new(

@@ -1,13 +1,20 @@
 //! Maps each SQS message to the release use case and its outcome to the batch response.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use maskline::adapters::sqs_batch::{process_batch, MessageFailure};
+use maskline::adapters::sqs_batch::{process_batch, MessageFailure, Redelivery};
 use maskline::domain::events::OrderEvent;
 use maskline::services::{ReleaseOutcome, Releaser};
 use tracing::info;
 
-pub async fn handle(releaser: &Releaser, event: SqsEvent) -> SqsBatchResponse {
-    process_batch(&event, async |body| release(releaser, body).await).await
+pub async fn handle(
+    releaser: &Releaser,
+    redelivery: &Redelivery,
+    event: SqsEvent,
+) -> SqsBatchResponse {
+    process_batch(&event, redelivery, async |body| {
+        release(releaser, body).await
+    })
+    .await
 }
 
 async fn release(releaser: &Releaser, body: &str) -> Result<(), MessageFailure> {

@@ -5,14 +5,15 @@ use maskline::adapters::{aws_config, dynamodb::DynamoStore};
 use maskline::config::Config;
 use maskline::ports::SystemClock;
 use maskline::services::{CallRouter, ResolveCall};
+use maskline::startup::or_exit;
 use maskline::webhook_config::WebhookConfig;
 use resolve_call::handler;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = Config::from_env()?;
-    let webhooks = WebhookConfig::from_env()?;
+    let config = or_exit(Config::from_env());
+    let webhooks = or_exit(WebhookConfig::from_env());
     let aws = aws_config().await;
     let clock = Arc::new(SystemClock);
     let resolver = ResolveCall {

@@ -21,7 +21,7 @@ pub use click_to_call::{ClickToCall, ClickToCallError, ClickToCallPlaced};
 pub use failover::{Failover, FailoverError, FailoverReport};
 pub use number_health::NumberHealth;
 pub use order_numbers::{OrderNumbers, OrderNumbersView};
-pub use refill::{Refill, RegionRefill};
+pub use refill::{Refill, RegionRefill, REFILL_LEASE_SECONDS};
 pub use release::{ReleaseError, ReleaseOutcome, Releaser};
 pub use resolve_call::ResolveCall;
 pub use route_call::{CallRouter, Route, RouteError};

@@ -23,9 +23,9 @@ use crate::ports::{
     Activation, NumberProvider, NumberRequest, SharedClock, SharedPoolStore, StoreError,
 };
 
-/// Longer than a refill can run (the function's timeout), so a crashed holder's lease lapses
-/// soon after, and a live holder is never overtaken.
-const LEASE: i64 = 120;
+/// Longer than a refill can run (refill-pool's timeout in `template.yaml`, which a test holds
+/// below this), so a crashed holder's lease lapses soon after, and a live holder is never overtaken.
+pub const REFILL_LEASE_SECONDS: i64 = 360;
 /// How long a finished refill keeps the lease, so the pool index shows what it activated.
 const SETTLE_SECONDS: i64 = 3;
 const PARALLEL_READS: usize = 16;
@@ -159,7 +159,7 @@ impl Refill {
                 operator,
                 &holder,
                 now,
-                now + Duration::seconds(LEASE),
+                now + Duration::seconds(REFILL_LEASE_SECONDS),
             )
             .await?
         {

@@ -17,7 +17,7 @@ const OFFERED: [&str; 3] = ["+14155550101", "+14155550102", "+14155550103"];
 const WEBHOOKS: &str = "https://calls.example.com";
 
 fn numbers(fake: &FakeTwilio) -> TwilioNumbers {
-    TwilioNumbers::new(fake.api(), "US", Some(WEBHOOKS.to_string()))
+    TwilioNumbers::new(fake.api(), "US", WEBHOOKS)
 }
 
 fn request(count: u32, search: Option<&str>) -> NumberRequest {
@@ -205,7 +205,7 @@ async fn twilio_wrong_token_is_refused_and_buys_nothing() {
         ..fake.api()
     };
 
-    let err = TwilioNumbers::new(api, "US", None)
+    let err = TwilioNumbers::new(api, "US", WEBHOOKS)
         .acquire(&request(1, None))
         .await
         .unwrap_err();

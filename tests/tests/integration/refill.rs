@@ -2,6 +2,7 @@
 //! numbers or by buying from Twilio — gives back idle surplus after the cool-off, and never buys
 //! twice for one shortfall.
 
+use maskline::adapters::sqs_batch::Redelivery;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -52,7 +53,11 @@ async fn active_by_operator(world: &World) -> HashMap<String, usize> {
 }
 
 fn twilio(fake: &FakeTwilio) -> Arc<dyn NumberProvider> {
-    Arc::new(TwilioNumbers::new(fake.api(), "IN", None))
+    Arc::new(TwilioNumbers::new(
+        fake.api(),
+        "IN",
+        "https://calls.example.com",
+    ))
 }
 
 fn offer(fake: &FakeTwilio, first: u32, count: u32) {
@@ -256,6 +261,7 @@ async fn exhaustion_signals_refill_and_the_retried_allocation_succeeds() {
     let refill = world.refill(rules(), vec![]);
     let response = refill_pool::handler::handle(
         &refill,
+        &Redelivery::default(),
         serde_json::to_value(sqs_event(&[signal[0].raw.clone()])).unwrap(),
     )
     .await
@@ -278,23 +284,29 @@ async fn refill_triggers_that_name_no_region_fail_alone() {
                                   "detail": {"order_id": "ORD-9", "region": "blr"}})
     .to_string();
     let event = sqs_event(&["not json".to_string(), good]);
-    let response = refill_pool::handler::handle(&refill, serde_json::to_value(event).unwrap())
-        .await
-        .unwrap();
+    let response = refill_pool::handler::handle(
+        &refill,
+        &Redelivery::default(),
+        serde_json::to_value(event).unwrap(),
+    )
+    .await
+    .unwrap();
     let failures = response["batchItemFailures"].as_array().unwrap();
     assert_eq!(failures.len(), 1);
 
     let scheduled = serde_json::json!({"detail-type": "Scheduled Event", "source": "aws.events",
                                        "detail": {}});
-    let response = refill_pool::handler::handle(&refill, scheduled)
+    let response = refill_pool::handler::handle(&refill, &Redelivery::default(), scheduled)
         .await
         .unwrap();
     assert!(response["regions"].is_array());
-    assert!(
-        refill_pool::handler::handle(&refill, serde_json::json!({"x": 1}))
-            .await
-            .is_err()
-    );
+    assert!(refill_pool::handler::handle(
+        &refill,
+        &Redelivery::default(),
+        serde_json::json!({"x": 1})
+    )
+    .await
+    .is_err());
 }
 
 #[tokio::test]

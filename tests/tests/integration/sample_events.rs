@@ -1,6 +1,7 @@
 //! The files in `events/` (what `cargo lambda invoke --data-file` sends) work with their handlers.
 
 use lambda_http::Body;
+use maskline::adapters::sqs_batch::Redelivery;
 use maskline::domain::AllocationPolicy;
 use maskline_tests::World;
 
@@ -20,6 +21,7 @@ async fn each_sample_event_drives_its_function() {
     let response = allocate_numbers::handler::handle(
         &world.allocator(AllocationPolicy::Shared),
         india(),
+        &Redelivery::default(),
         assigned,
     )
     .await;
@@ -37,7 +39,9 @@ async fn each_sample_event_drives_its_function() {
 
     for file in ["order-delivered.json", "order-cancelled.json"] {
         let ended = serde_json::from_str(&read(file)).unwrap();
-        let response = release_numbers::handler::handle(&world.releaser(), ended).await;
+        let response =
+            release_numbers::handler::handle(&world.releaser(), &Redelivery::default(), ended)
+                .await;
         assert!(response.batch_item_failures.is_empty(), "{file}");
     }
     let (_, view) = crate::support::order_numbers(&world, "ORD-1").await;
@@ -73,6 +77,7 @@ async fn each_webhook_sample_is_accepted_and_connects_the_customer() {
         let response = allocate_numbers::handler::handle(
             &world.allocator(AllocationPolicy::Shared),
             india(),
+            &Redelivery::default(),
             event,
         )
         .await;
@@ -120,6 +125,7 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
     let response = allocate_numbers::handler::handle(
         &world.allocator(AllocationPolicy::Shared),
         india(),
+        &Redelivery::default(),
         assigned,
     )
     .await;
@@ -142,12 +148,12 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
         vec![],
     );
     let scheduled = serde_json::from_str(&read("refill-pool-scheduled.json")).unwrap();
-    let done = refill_pool::handler::handle(&refill, scheduled)
+    let done = refill_pool::handler::handle(&refill, &Redelivery::default(), scheduled)
         .await
         .unwrap();
     assert_eq!(done["regions"][0]["operators"][0]["acquired"], 2, "{done}");
     let triggers = serde_json::from_str(&read("refill-pool-triggers.json")).unwrap();
-    let done = refill_pool::handler::handle(&refill, triggers)
+    let done = refill_pool::handler::handle(&refill, &Redelivery::default(), triggers)
         .await
         .unwrap();
     assert_eq!(done["batchItemFailures"], serde_json::json!([]));

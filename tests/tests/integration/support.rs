@@ -3,6 +3,7 @@
 use aws_lambda_events::event::sqs::SqsBatchResponse;
 use lambda_http::{Body, Request};
 use maskline::adapters::dynamodb::PoolEntry;
+use maskline::adapters::sqs_batch::Redelivery;
 use maskline::domain::number::DefaultCountry;
 use maskline::domain::pool::PoolState;
 use maskline::domain::AllocationPolicy;
@@ -20,7 +21,13 @@ pub fn india() -> Option<DefaultCountry> {
 /// Runs allocate-numbers on one batch; returns the ids of the failed messages.
 pub async fn allocate(world: &World, policy: AllocationPolicy, bodies: &[String]) -> Vec<String> {
     let allocator = world.allocator(policy);
-    let response = allocate_numbers::handler::handle(&allocator, india(), sqs_event(bodies)).await;
+    let response = allocate_numbers::handler::handle(
+        &allocator,
+        india(),
+        &Redelivery::default(),
+        sqs_event(bodies),
+    )
+    .await;
     failed_ids(response)
 }
 
@@ -33,7 +40,9 @@ pub async fn allocate_ok(world: &World, bodies: &[String]) {
 /// Runs release-numbers on one batch; returns the ids of the failed messages.
 pub async fn release(world: &World, bodies: &[String]) -> Vec<String> {
     let releaser = world.releaser();
-    let response = release_numbers::handler::handle(&releaser, sqs_event(bodies)).await;
+    let response =
+        release_numbers::handler::handle(&releaser, &Redelivery::default(), sqs_event(bodies))
+            .await;
     failed_ids(response)
 }
 
@@ -109,7 +118,13 @@ pub fn callbacks(world: &World, config: WebhookConfig) -> call_events::handler::
 /// Runs allocate-numbers with backups on (`BACKUP_NUMBERS=on`); returns the failed message ids.
 pub async fn allocate_with_backups(world: &World, bodies: &[String]) -> Vec<String> {
     let allocator = world.allocator_with_backups(AllocationPolicy::Shared);
-    let response = allocate_numbers::handler::handle(&allocator, india(), sqs_event(bodies)).await;
+    let response = allocate_numbers::handler::handle(
+        &allocator,
+        india(),
+        &Redelivery::default(),
+        sqs_event(bodies),
+    )
+    .await;
     failed_ids(response)
 }
 

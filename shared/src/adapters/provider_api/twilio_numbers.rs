@@ -9,8 +9,9 @@ use serde::Deserialize;
 use tracing::{info, warn};
 
 use super::http::{ApiClient, ApiFailure};
-use super::settings::is_path_safe;
+use super::settings::{self, is_path_safe};
 use super::twilio_api::{self, TwilioApi, NUMBER_NOT_AVAILABLE, PROVIDER};
+use crate::config::ConfigError;
 use crate::domain::pool::PoolNumber;
 use crate::domain::{Provider, VirtualNumber};
 use crate::ports::number_provider::{
@@ -27,9 +28,9 @@ pub struct TwilioNumbers {
     client: ApiClient,
     /// ISO 3166 alpha-2 (`IN`, `US`): Twilio searches one country at a time.
     country: String,
-    /// The public URL prefix of Maskline's webhooks (`https://calls.example.com`). Without it the
-    /// numbers are bought unconfigured and someone must point them at Maskline by hand.
-    webhook_base: Option<String>,
+    /// The public URL prefix of Maskline's webhooks (`https://calls.example.com`). Required: a
+    /// number bought without it would be paid for and ring nowhere.
+    webhook_base: String,
 }
 
 /// `{"available_phone_numbers":[{"phone_number":"+1…", …}], …}`
@@ -52,16 +53,38 @@ struct Purchased {
 }
 
 impl TwilioNumbers {
+    /// Twilio as a number source when `TWILIO_ACCOUNT_SID` is configured (`None` otherwise):
+    /// numbers of `TWILIO_NUMBER_COUNTRY` (else `DEFAULT_COUNTRY`, else US), pointed at
+    /// `PUBLIC_WEBHOOK_BASE_URL`, which must then be set.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Option<Result<TwilioNumbers, ConfigError>> {
+        let api = TwilioApi::from_lookup(&lookup)?;
+        Some(api.and_then(|api| {
+            let base = settings::configured(&lookup, "PUBLIC_WEBHOOK_BASE_URL").ok_or(
+                ConfigError::Invalid {
+                    name: "PUBLIC_WEBHOOK_BASE_URL",
+                    reason: "must be set to buy Twilio numbers: without it they would ring nowhere"
+                        .into(),
+                },
+            )?;
+            let country = settings::configured(&lookup, "TWILIO_NUMBER_COUNTRY")
+                .or_else(|| settings::configured(&lookup, "DEFAULT_COUNTRY"))
+                .unwrap_or_else(|| "US".into());
+            Ok(TwilioNumbers::new(api, country, base))
+        }))
+    }
+
     pub fn new(
         api: TwilioApi,
         country: impl Into<String>,
-        webhook_base: Option<String>,
+        webhook_base: impl Into<String>,
     ) -> TwilioNumbers {
         TwilioNumbers {
             client: api.client(),
             api,
             country: country.into().trim().to_ascii_uppercase(),
-            webhook_base: webhook_base.map(|b| b.trim().trim_end_matches('/').to_string()),
+            webhook_base: webhook_base.into().trim().trim_end_matches('/').to_string(),
         }
     }
 
@@ -112,7 +135,7 @@ impl TwilioNumbers {
         let url = self.api.account_url("IncomingPhoneNumbers.json");
         let reply = self
             .client
-            .post_form(&url, &purchase_form(vn, self.webhook_base.as_deref()))
+            .post_form(&url, &purchase_form(vn, &self.webhook_base))
             .await?;
         if !reply.is_success() {
             if reply.status == 400 && twilio_api::error_code(&reply) == Some(NUMBER_NOT_AVAILABLE) {
@@ -189,15 +212,17 @@ fn filter_pairs(filter: Option<&str>) -> Result<Vec<(String, String)>, String> {
 }
 
 /// The IncomingPhoneNumbers form: the number, and where its calls and call statuses go.
-fn purchase_form(vn: &VirtualNumber, webhook_base: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut form = vec![("PhoneNumber", vn.as_str().to_string())];
-    if let Some(base) = webhook_base {
-        form.push(("VoiceUrl", format!("{base}/webhooks/twilio/voice")));
-        form.push(("VoiceMethod", "POST".to_string()));
-        form.push(("StatusCallback", format!("{base}/webhooks/twilio/status")));
-        form.push(("StatusCallbackMethod", "POST".to_string()));
-    }
-    form
+fn purchase_form(vn: &VirtualNumber, webhook_base: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("PhoneNumber", vn.as_str().to_string()),
+        ("VoiceUrl", format!("{webhook_base}/webhooks/twilio/voice")),
+        ("VoiceMethod", "POST".to_string()),
+        (
+            "StatusCallback",
+            format!("{webhook_base}/webhooks/twilio/status"),
+        ),
+        ("StatusCallbackMethod", "POST".to_string()),
+    ]
 }
 
 #[async_trait]
@@ -347,7 +372,7 @@ mod tests {
 
     #[test]
     fn purchases_point_the_number_at_our_webhooks() {
-        let form = purchase_form(&vn("+14155550101"), Some("https://calls.example.com"));
+        let form = purchase_form(&vn("+14155550101"), "https://calls.example.com");
         assert_eq!(
             form,
             [
@@ -364,7 +389,30 @@ mod tests {
                 ("StatusCallbackMethod", "POST".to_string()),
             ]
         );
-        assert_eq!(purchase_form(&vn("+14155550101"), None).len(), 1);
+    }
+
+    #[test]
+    fn twilio_numbers_are_not_bought_without_a_webhook_url() {
+        let settings = |base: Option<&'static str>| {
+            move |name: &str| match name {
+                "TWILIO_ACCOUNT_SID" => Some("AC1".to_string()),
+                "TWILIO_AUTH_TOKEN" => Some("tok".to_string()),
+                "DEFAULT_COUNTRY" => Some("IN".to_string()),
+                "PUBLIC_WEBHOOK_BASE_URL" => base.map(String::from),
+                _ => None,
+            }
+        };
+        let err = TwilioNumbers::from_lookup(settings(None))
+            .unwrap()
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("PUBLIC_WEBHOOK_BASE_URL"), "{err}");
+        let numbers = TwilioNumbers::from_lookup(settings(Some("https://a.example.com")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(numbers.country, "IN");
+        assert_eq!(numbers.webhook_base, "https://a.example.com");
+        assert!(TwilioNumbers::from_lookup(|_: &str| None).is_none());
     }
 
     #[test]
@@ -372,13 +420,10 @@ mod tests {
         let numbers = TwilioNumbers::new(
             TwilioApi::new("AC1", "tok"),
             " in ",
-            Some("https://calls.example.com/".into()),
+            " https://calls.example.com/",
         );
         assert_eq!(numbers.country, "IN");
-        assert_eq!(
-            numbers.webhook_base.as_deref(),
-            Some("https://calls.example.com")
-        );
+        assert_eq!(numbers.webhook_base, "https://calls.example.com");
         assert_eq!(numbers.provider().as_str(), "twilio");
         assert!(!numbers.keeps_given_back_numbers());
     }

@@ -1,0 +1,420 @@
+//! The template as CloudFormation receives it: `template.yaml` run through the real SAM transform
+//! (aws-sam-translator, as `sam deploy`'s changeset does; `infra/local/sam_transform.py`). A
+//! template the deploy would reject fails here, and each production guard rail is read from
+//! what would actually be deployed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use maskline::adapters::provider_api::{ExotelApi, TwilioApi};
+use maskline::adapters::sqs_batch::retry_span_seconds;
+use maskline::config::Config;
+use maskline::services::REFILL_LEASE_SECONDS;
+use maskline::webhook_config::WebhookConfig;
+use serde_json::{json, Value};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn venv_python() -> PathBuf {
+    let python = repo().join(".local/venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run infra/local/install.sh (make test does) to install aws-sam-translator",
+        python.display()
+    );
+    python
+}
+
+/// `template.yaml` after the SAM transform, once per test run.
+fn transformed() -> &'static Value {
+    static TRANSFORMED: OnceLock<Value> = OnceLock::new();
+    TRANSFORMED.get_or_init(|| {
+        let output = Command::new(venv_python())
+            .arg(repo().join("infra/local/sam_transform.py"))
+            .arg(repo().join("template.yaml"))
+            .output()
+            .expect("running infra/local/sam_transform.py");
+        assert!(
+            output.status.success(),
+            "the SAM transform rejects template.yaml, so `sam deploy` would fail:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("the transform prints JSON")
+    })
+}
+
+/// `template.yaml` as written (SAM resources), as JSON values.
+fn sam_template() -> Value {
+    let text = std::fs::read_to_string(repo().join("template.yaml")).unwrap();
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    serde_json::to_value(yaml).unwrap()
+}
+
+fn resource(name: &str) -> &'static Value {
+    let found = &transformed()["Resources"][name];
+    assert!(
+        found.is_object(),
+        "no resource {name} in the transformed template"
+    );
+    found
+}
+
+fn resources_of_type(kind: &str) -> Vec<(&'static String, &'static Value)> {
+    transformed()["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+fn parameter_default(name: &str) -> Value {
+    transformed()["Parameters"][name]["Default"].clone()
+}
+
+fn number(v: &Value) -> i64 {
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("expected a number, got {v}"))
+}
+
+fn get_att(resource: &str, attribute: &str) -> Value {
+    json!({ "Fn::GetAtt": [resource, attribute] })
+}
+
+#[test]
+fn the_sam_transform_accepts_the_template() {
+    let kinds: BTreeSet<&str> = transformed()["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|r| r["Type"].as_str().unwrap())
+        .collect();
+    assert!(
+        !kinds.iter().any(|k| k.starts_with("AWS::Serverless::")),
+        "{kinds:?}"
+    );
+    assert_eq!(resources_of_type("AWS::Lambda::Function").len(), 7);
+    assert_eq!(resources_of_type("AWS::ApiGatewayV2::Api").len(), 1);
+}
+
+#[test]
+fn webhooks_are_open_and_the_apps_routes_are_iam_signed() {
+    let body = &resource("Api")["Properties"]["Body"];
+    assert_eq!(
+        body["components"]["securitySchemes"]["AWS_IAM"]["x-amazon-apigateway-authtype"],
+        "awsSigv4"
+    );
+    let mut routes = 0;
+    for (path, methods) in body["paths"].as_object().unwrap() {
+        for (method, operation) in methods.as_object().unwrap() {
+            routes += 1;
+            let schemes: Vec<&str> = operation["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|s| s.as_object().unwrap().keys().map(String::as_str))
+                .collect();
+            if path.starts_with("/webhooks/") {
+                // Providers cannot SigV4-sign: their own signatures are checked in code.
+                assert!(
+                    schemes.iter().all(|s| *s == "NONE"),
+                    "{method} {path}: {schemes:?}"
+                );
+            } else {
+                assert!(path.starts_with("/v1/"), "{path}");
+                assert_eq!(schemes, ["AWS_IAM"], "{method} {path} must be IAM-signed");
+            }
+        }
+    }
+    assert_eq!(routes, 12, "9 webhook routes and 3 of the apps'");
+}
+
+/// `sam deploy --guided` stops at "<function> has no authentication. Is this okay? [y/N]" (and
+/// its default answer aborts) for any HttpApi event with no `Auth` whose API has no `Auth`
+/// either: SAM CLI's own check (`samcli/commands/deploy/auth_utils.py`), repeated here.
+#[test]
+fn sam_deploy_guided_asks_no_authentication_question() {
+    let template = sam_template();
+    let resources = template["Resources"].as_object().unwrap();
+    for (name, function) in resources {
+        if function["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let Some(events) = function["Properties"]["Events"].as_object() else {
+            continue;
+        };
+        for (event_name, event) in events {
+            if event["Type"] != "HttpApi" {
+                continue;
+            }
+            let api = event["Properties"]["ApiId"]["Ref"].as_str().unwrap_or("");
+            let has_auth = event["Properties"]["Auth"].is_object()
+                || resources
+                    .get(api)
+                    .is_some_and(|a| a["Properties"]["Auth"].is_object());
+            assert!(
+                has_auth,
+                "{name}.{event_name}: sam deploy --guided would ask"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_table_survives_stack_deletion_and_replacement() {
+    let table = resource("NumbersTable");
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    assert_eq!(table["UpdateReplacePolicy"], "Retain");
+    assert_eq!(table["Properties"]["DeletionProtectionEnabled"], true);
+}
+
+#[test]
+fn the_call_path_keeps_concurrency_of_its_own() {
+    let reserved = &resource("ResolveCallFunction")["Properties"]["ReservedConcurrentExecutions"];
+    assert_eq!(
+        reserved,
+        &json!({ "Fn::If": ["ReservesCallPathConcurrency",
+                            { "Ref": "CallPathReservedConcurrency" },
+                            { "Ref": "AWS::NoValue" }] })
+    );
+    assert!(number(&parameter_default("CallPathReservedConcurrency")) > 0);
+
+    // Queue triggers are capped, so a burst of order events cannot take the account's pool.
+    let mappings = resources_of_type("AWS::Lambda::EventSourceMapping");
+    assert_eq!(mappings.len(), 3);
+    for (name, mapping) in mappings {
+        assert_eq!(
+            mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"],
+            json!({ "Ref": "QueueMaxConcurrency" }),
+            "{name}"
+        );
+    }
+    assert!(number(&parameter_default("QueueMaxConcurrency")) >= 2);
+
+    // And the HTTP API throttles before a flood reaches any function.
+    let stage = &resources_of_type("AWS::ApiGatewayV2::Stage")[0].1["Properties"];
+    assert!(stage["DefaultRouteSettings"]["ThrottlingRateLimit"].is_object());
+    assert!(stage["DefaultRouteSettings"]["ThrottlingBurstLimit"].is_object());
+}
+
+#[test]
+fn refill_has_time_for_purchases_and_coalesces_its_triggers() {
+    let function = &resource("RefillPoolFunction")["Properties"];
+    let timeout = number(&function["Timeout"]);
+    assert!(timeout >= 300, "a batch of provider purchases: {timeout}s");
+    assert!(
+        timeout < REFILL_LEASE_SECONDS,
+        "a live refill must never outlast its lease"
+    );
+    let queue = &resource("RefillQueue")["Properties"];
+    assert!(number(&queue["VisibilityTimeout"]) >= 6 * timeout);
+
+    let trigger = &resource("RefillPoolFunctionTriggers")["Properties"];
+    assert!(number(&trigger["MaximumBatchingWindowInSeconds"]) >= 30);
+    assert!(number(&trigger["BatchSize"]) >= 100);
+
+    // A failed scheduled run goes somewhere someone is told about.
+    let invoke = &resource("RefillPoolFunctionEventInvokeConfig")["Properties"];
+    let destination = &invoke["DestinationConfig"]["OnFailure"]["Destination"];
+    assert_eq!(destination, &get_att("RefillFailedRunsQueue", "Arn"));
+    let errors_alarm = resources_of_type("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .any(|(_, alarm)| {
+            let p = &alarm["Properties"];
+            p["Namespace"] == "AWS/Lambda"
+                && p["MetricName"] == "Errors"
+                && p["Dimensions"][0]["Value"] == json!({ "Ref": "RefillPoolFunction" })
+        });
+    assert!(errors_alarm, "an alarm on refill-pool's Errors");
+}
+
+#[test]
+fn refill_never_buys_numbers_that_ring_nowhere() {
+    let base = &resource("RefillPoolFunction")["Properties"]["Environment"]["Variables"]
+        ["PUBLIC_WEBHOOK_BASE_URL"];
+    let choice = base["Fn::If"].as_array().expect("falls back when unset");
+    assert_eq!(choice[0], "HasPublicWebhookBaseUrl");
+    assert_eq!(choice[1], json!({ "Ref": "PublicWebhookBaseUrl" }));
+    assert_eq!(
+        choice[2],
+        json!({ "Fn::Sub": "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}" })
+    );
+}
+
+#[test]
+fn an_exhausted_pool_is_retried_long_enough_for_refill() {
+    let queue = &resource("AllocateQueue")["Properties"];
+    let receives = number(&queue["RedrivePolicy"]["maxReceiveCount"]) as u32;
+    assert!(
+        retry_span_seconds(receives) >= 3600,
+        "DriverAssigned is retried for {}s only",
+        retry_span_seconds(receives)
+    );
+    // The function delays each retry (and parks poison at once) on its own queues.
+    let function = &resource("AllocateNumbersFunction")["Properties"];
+    let env = &function["Environment"]["Variables"];
+    assert_eq!(env["QUEUE_URL"], json!({ "Ref": "AllocateQueue" }));
+    assert_eq!(
+        env["DEAD_LETTER_QUEUE_URL"],
+        json!({ "Ref": "AllocateDeadLetterQueue" })
+    );
+    let statements = &resource("AllocateNumbersFunctionRole")["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"];
+    let allows = |action: &str, target: Value| {
+        statements
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["Action"] == action && s["Resource"] == target)
+    };
+    assert!(allows(
+        "sqs:ChangeMessageVisibility",
+        get_att("AllocateQueue", "Arn")
+    ));
+    assert!(allows(
+        "sqs:SendMessage",
+        get_att("AllocateDeadLetterQueue", "Arn")
+    ));
+}
+
+#[test]
+fn every_dead_letter_queue_alarms_again_on_each_new_message() {
+    let mut dead_letter_queues: BTreeSet<String> = resources_of_type("AWS::SQS::Queue")
+        .into_iter()
+        .filter_map(|(_, q)| {
+            q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    dead_letter_queues.insert("RefillFailedRunsQueue".into());
+    assert_eq!(dead_letter_queues.len(), 4);
+
+    let alarms = resources_of_type("AWS::CloudWatch::Alarm");
+    for queue in &dead_letter_queues {
+        let queue_name = get_att(queue, "QueueName");
+        let alarm = alarms
+            .iter()
+            .find(|(_, a)| {
+                a["Properties"]["Metrics"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|m| m["MetricStat"]["Metric"]["Dimensions"][0]["Value"] == queue_name)
+            })
+            .unwrap_or_else(|| panic!("no alarm on {queue}"));
+        let metrics = alarm.1["Properties"]["Metrics"].as_array().unwrap();
+        let names: BTreeSet<&str> = metrics
+            .iter()
+            .filter_map(|m| m["MetricStat"]["Metric"]["MetricName"].as_str())
+            .collect();
+        // "Messages visible >= 1" fires once and stays in alarm while the first dead letter sits
+        // there: later ones would never notify. Messages sent, and growth of the count, do.
+        assert!(names.contains("NumberOfMessagesSent"), "{queue}: {names:?}");
+        let expression = metrics
+            .iter()
+            .find(|m| m["ReturnData"] == true)
+            .and_then(|m| m["Expression"].as_str())
+            .unwrap_or_default();
+        assert!(expression.contains("DIFF("), "{queue}: {expression}");
+        assert!(alarm.1["Properties"]["AlarmActions"].is_array());
+    }
+}
+
+#[test]
+fn every_function_logs_to_a_group_with_retention() {
+    for (name, function) in resources_of_type("AWS::Lambda::Function") {
+        let group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has no log group of the stack's"));
+        let group = resource(group);
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup");
+        assert_eq!(
+            group["Properties"]["RetentionInDays"],
+            json!({ "Ref": "LogRetentionDays" }),
+            "{name}"
+        );
+    }
+    assert!(number(&parameter_default("LogRetentionDays")) > 0);
+}
+
+/// Every `{{resolve:secretsmanager:${<Param>}:SecretString:<KEY>}}` the template holds, as
+/// (secret name by the parameter's default, key).
+fn secrets_the_template_reads() -> BTreeSet<(String, String)> {
+    let template = sam_template();
+    let mut found = BTreeSet::new();
+    let text = template.to_string();
+    for piece in text.split("{{resolve:secretsmanager:${").skip(1) {
+        let (parameter, rest) = piece.split_once("}:SecretString:").unwrap();
+        let key = rest.split("}}").next().unwrap();
+        let name = template["Parameters"][parameter]["Default"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{parameter} has no default"));
+        found.insert((name.to_string(), key.to_string()));
+    }
+    found
+}
+
+/// What `infra/deploy/create-secrets.sh --print` would create, with no provider configured.
+fn secrets_the_deploy_creates() -> BTreeMap<String, BTreeMap<String, String>> {
+    let output = Command::new("bash")
+        .arg(repo().join("infra/deploy/create-secrets.sh"))
+        .arg("--print")
+        .env_remove("TWILIO_ACCOUNT_SID")
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .env_remove("WEBHOOK_PATH_TOKEN")
+        .output()
+        .expect("running create-secrets.sh");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (name, value) = line.split_once('\t').unwrap();
+            (name.to_string(), serde_json::from_str(value).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn the_deploy_steps_create_every_secret_the_template_reads_with_values_the_code_accepts() {
+    let created = secrets_the_deploy_creates();
+    let wanted = secrets_the_template_reads();
+    assert!(wanted.len() >= 10, "{wanted:?}");
+    for (name, key) in &wanted {
+        assert!(
+            created.get(name).is_some_and(|s| s.contains_key(key)),
+            "the deploy steps do not create {key} in {name}"
+        );
+    }
+
+    // The placeholders and generated keys pass the functions' own start-up checks.
+    let settings: BTreeMap<String, String> = created
+        .values()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .chain([("TABLE_NAME".to_string(), "maskline".to_string())])
+        .collect();
+    let lookup = |name: &str| settings.get(name).cloned();
+    Config::from_lookup(lookup).expect("number keys pass the start-up checks");
+    let webhooks = WebhookConfig::from_lookup(lookup).unwrap();
+    assert!(
+        webhooks.secrets.twilio_auth_token.is_none(),
+        "\"-\" = unused"
+    );
+    assert!(
+        webhooks.secrets.path_token.is_some(),
+        "a path token is generated"
+    );
+    assert!(TwilioApi::from_lookup(lookup).is_none());
+    assert!(ExotelApi::from_lookup(lookup).is_none());
+}
