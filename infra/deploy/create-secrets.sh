@@ -9,7 +9,8 @@
 #   TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN PLIVO_AUTH_TOKEN VONAGE_SIGNATURE_SECRET
 #   EXOTEL_ACCOUNT_SID EXOTEL_API_KEY EXOTEL_API_TOKEN
 # Generated here (never typed): NUMBER_HASH_KEY and NUMBER_ENCRYPTION_KEY (32 random bytes each,
-# base64), and WEBHOOK_PATH_TOKEN (the ?token= of the Exotel and Vonage URLs) unless given.
+# base64), and EXOTEL_WEBHOOK_TOKEN / VONAGE_WEBHOOK_TOKEN (the ?token= of each provider's URLs,
+# one per provider so a token seen in one console opens nothing of the other's) unless given.
 # SECRET_PREFIX (default "maskline") must match the stack's *SecretName parameters.
 set -euo pipefail
 
@@ -33,7 +34,8 @@ def given(name):
 def random_key():
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
-webhook_token = os.environ.get("WEBHOOK_PATH_TOKEN", "").strip() or secrets.token_urlsafe(32)
+def token(name):
+    return os.environ.get(name, "").strip() or secrets.token_urlsafe(32)
 hash_key, encryption_key = random_key(), random_key()
 assert hash_key != encryption_key
 out = {
@@ -41,7 +43,8 @@ out = {
         "TWILIO_AUTH_TOKEN": given("TWILIO_AUTH_TOKEN"),
         "PLIVO_AUTH_TOKEN": given("PLIVO_AUTH_TOKEN"),
         "VONAGE_SIGNATURE_SECRET": given("VONAGE_SIGNATURE_SECRET"),
-        "WEBHOOK_PATH_TOKEN": webhook_token,
+        "EXOTEL_WEBHOOK_TOKEN": token("EXOTEL_WEBHOOK_TOKEN"),
+        "VONAGE_WEBHOOK_TOKEN": token("VONAGE_WEBHOOK_TOKEN"),
     },
     f"{prefix}/provider-apis": {
         "TWILIO_ACCOUNT_SID": given("TWILIO_ACCOUNT_SID"),

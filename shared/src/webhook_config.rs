@@ -14,8 +14,11 @@ pub struct WebhookSecrets {
     pub twilio_auth_token: Option<String>,
     pub plivo_auth_token: Option<String>,
     pub vonage_signature_secret: Option<String>,
-    /// The `token` query parameter Exotel and Vonage URLs carry.
-    pub path_token: Option<String>,
+    /// The `token` query parameter of Exotel's URLs (`EXOTEL_WEBHOOK_TOKEN`).
+    pub exotel_token: Option<String>,
+    /// The `token` query parameter of Vonage's URLs (`VONAGE_WEBHOOK_TOKEN`). Separate from
+    /// Exotel's, so a token leaked from one provider's console or logs opens nothing of the other's.
+    pub vonage_token: Option<String>,
 }
 
 impl std::fmt::Debug for WebhookSecrets {
@@ -28,7 +31,8 @@ impl std::fmt::Debug for WebhookSecrets {
                 "vonage_signature_secret",
                 &set(&self.vonage_signature_secret),
             )
-            .field("path_token", &set(&self.path_token))
+            .field("exotel_token", &set(&self.exotel_token))
+            .field("vonage_token", &set(&self.vonage_token))
             .finish()
     }
 }
@@ -97,7 +101,9 @@ impl WebhookConfig {
                 twilio_auth_token: get("TWILIO_AUTH_TOKEN"),
                 plivo_auth_token: get("PLIVO_AUTH_TOKEN"),
                 vonage_signature_secret: get("VONAGE_SIGNATURE_SECRET"),
-                path_token: get("WEBHOOK_PATH_TOKEN"),
+                // `WEBHOOK_PATH_TOKEN` is the older shared name, still read as a fallback.
+                exotel_token: get("EXOTEL_WEBHOOK_TOKEN").or_else(|| get("WEBHOOK_PATH_TOKEN")),
+                vonage_token: get("VONAGE_WEBHOOK_TOKEN").or_else(|| get("WEBHOOK_PATH_TOKEN")),
             },
             public_base_url: get("PUBLIC_WEBHOOK_BASE_URL")
                 .map(|u| u.trim().trim_end_matches('/').to_string()),
@@ -129,6 +135,18 @@ mod tests {
         assert!(!printed.contains("very-secret"));
         assert!(printed.contains("twilio_auth_token: \"set\""));
         assert_eq!(config.answer.max_call_seconds, 3600);
+    }
+
+    #[test]
+    fn each_path_token_has_its_own_name_and_the_shared_one_is_a_fallback() {
+        let config = WebhookConfig::from_lookup(|name| match name {
+            "EXOTEL_WEBHOOK_TOKEN" => Some("exotel-only".to_string()),
+            "WEBHOOK_PATH_TOKEN" => Some("shared".to_string()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.secrets.exotel_token.as_deref(), Some("exotel-only"));
+        assert_eq!(config.secrets.vonage_token.as_deref(), Some("shared"));
     }
 
     #[test]

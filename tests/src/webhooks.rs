@@ -11,7 +11,8 @@ pub const PUBLIC_BASE: &str = "https://maskline.example.com";
 pub const TWILIO_TOKEN: &str = "twilio-test-auth-token";
 pub const PLIVO_TOKEN: &str = "plivo-test-auth-token";
 pub const VONAGE_SECRET: &str = "vonage-test-signature-secret";
-pub const PATH_TOKEN: &str = "path-token-for-tests";
+pub const EXOTEL_TOKEN: &str = "exotel-path-token-for-tests";
+pub const VONAGE_TOKEN: &str = "vonage-path-token-for-tests";
 
 /// Webhook settings with every provider configured.
 pub fn config() -> WebhookConfig {
@@ -20,7 +21,8 @@ pub fn config() -> WebhookConfig {
             twilio_auth_token: Some(TWILIO_TOKEN.into()),
             plivo_auth_token: Some(PLIVO_TOKEN.into()),
             vonage_signature_secret: Some(VONAGE_SECRET.into()),
-            path_token: Some(PATH_TOKEN.into()),
+            exotel_token: Some(EXOTEL_TOKEN.into()),
+            vonage_token: Some(VONAGE_TOKEN.into()),
         },
         public_base_url: Some(PUBLIC_BASE.into()),
         answer: AnswerOptions::default(),

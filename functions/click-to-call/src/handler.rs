@@ -49,8 +49,11 @@ fn failure(order_id: &OrderId, e: ClickToCallError) -> Response<Body> {
     } else {
         warn!(%order_id, error = %e, "click-to-call refused");
     }
+    // The provider's own words stay in the log (scrubbed of numbers there): they can name the
+    // other party's number, which the app asking must never see.
     let message = match e {
         ClickToCallError::Store(_) => "temporarily unavailable".to_string(),
+        ClickToCallError::Dial(_) => "the provider could not place the call".to_string(),
         other => other.to_string(),
     };
     reply(status, json!({"error": message, "order_id": order_id}))

@@ -1,7 +1,7 @@
 //! Routes a provider's voice webhook to the resolution use case.
 
 use lambda_http::{Body, Request, Response};
-use maskline::adapters::http::{into_response, webhook_request};
+use maskline::adapters::http::{into_response, refuse_oversized, webhook_request};
 use maskline::providers::{voice_methods, webhook_route, WebhookReply};
 use maskline::services::ResolveCall;
 use serde_json::json;
@@ -10,6 +10,9 @@ pub async fn handle(resolver: &ResolveCall, request: Request) -> Response<Body> 
     let Some((provider, "voice")) = webhook_route(request.uri().path()) else {
         return into_response(WebhookReply::json(404, json!({"error": "no such webhook"})));
     };
+    if let Some(too_large) = refuse_oversized(&request) {
+        return into_response(too_large);
+    }
     let public_base = resolver.config.public_base_url.as_deref();
     let webhook = match webhook_request(&request, public_base) {
         Some(w) if voice_methods(provider).contains(&w.method) => w,

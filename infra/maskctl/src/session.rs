@@ -162,6 +162,7 @@ mod tests {
             customer: Some(participant("C-1", SECRETS[0], SECRETS[1])),
             driver: Some(participant("D-7", SECRETS[2], SECRETS[3])),
             version: 3,
+            providers: Default::default(),
         }
     }
 

@@ -5,6 +5,31 @@ use lambda_http::{Body, Request, Response};
 
 use crate::providers::{HttpMethod, WebhookReply, WebhookRequest};
 
+/// The largest webhook body accepted. Providers send a few hundred bytes; anything near this is
+/// not a provider, and parsing it whole before the signature check is what it would cost us.
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 64 * 1024;
+/// The most parameters (query and form together) a webhook may carry.
+pub const MAX_WEBHOOK_PARAMETERS: usize = 200;
+
+/// 413 for a webhook too large to be a provider's, decided from its length and a count of
+/// separators, before anything is parsed or verified.
+pub fn refuse_oversized(request: &Request) -> Option<WebhookReply> {
+    let body: &[u8] = match request.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    let query = request.uri().query().unwrap_or_default().as_bytes();
+    let separators = |bytes: &[u8]| bytes.iter().filter(|b| **b == b'&').count();
+    let parameters = separators(query) + separators(body) + 2;
+    (body.len() > MAX_WEBHOOK_BODY_BYTES || parameters > MAX_WEBHOOK_PARAMETERS).then(|| {
+        WebhookReply::json(
+            413,
+            serde_json::json!({"error": "request too large for a provider webhook"}),
+        )
+    })
+}
+
 /// Rebuilds the URL the provider requested, which is what Twilio and Plivo sign:
 /// `PUBLIC_WEBHOOK_BASE_URL` + path + raw query when configured (behind a proxy, a custom domain
 /// or `cargo lambda watch`), else scheme and host from `X-Forwarded-Proto` / `Host`.

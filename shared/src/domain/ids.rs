@@ -5,14 +5,19 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::number::E164;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     #[error("{kind} is missing or empty")]
     Empty { kind: &'static str },
     #[error("{kind} is longer than {max} characters")]
     TooLong { kind: &'static str, max: usize },
-    #[error("{kind} may only contain letters, digits and - _ . : (got {value:?})")]
-    BadCharacter { kind: &'static str, value: String },
+    // Never the value itself: a rejected value may well be a phone number sent by mistake.
+    #[error("{kind} may only contain letters, digits and - _ . :")]
+    BadCharacter { kind: &'static str },
+    #[error("{kind} looks like a phone number; send the platform's id, not the number")]
+    LooksLikePhoneNumber { kind: &'static str },
 }
 
 fn check(kind: &'static str, raw: &str, max: usize) -> Result<String, IdError> {
@@ -27,18 +32,28 @@ fn check(kind: &'static str, raw: &str, max: usize) -> Result<String, IdError> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
     {
-        // Echoing the value is safe: identifiers are order/region codes, and a value that looks like
-        // a phone number would have passed the character check and never reach here.
-        return Err(IdError::BadCharacter {
-            kind,
-            value: value.chars().take(40).collect(),
-        });
+        return Err(IdError::BadCharacter { kind });
     }
     Ok(value.to_string())
 }
 
+/// Whether `value` reads as a valid phone number, with its `+` or without: a participant id that
+/// does would put the number itself into table keys and logs.
+fn is_phone_number(value: &str) -> bool {
+    let international = if value.starts_with('+') {
+        value.to_string()
+    } else {
+        format!("+{value}")
+    };
+    E164::parse(&international, None).is_ok()
+}
+
 macro_rules! identifier {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $normalise:expr) => {
+        identifier!($(#[$doc])* $name, $kind, $max, $normalise, refuse_phone_numbers = false);
+    };
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $normalise:expr,
+     refuse_phone_numbers = $refuse:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -47,7 +62,11 @@ macro_rules! identifier {
         impl $name {
             pub fn parse(raw: &str) -> Result<Self, IdError> {
                 let normalise: fn(String) -> String = $normalise;
-                check($kind, raw, $max).map(normalise).map($name)
+                let value = check($kind, raw, $max).map(normalise)?;
+                if $refuse && is_phone_number(&value) {
+                    return Err(IdError::LooksLikePhoneNumber { kind: $kind });
+                }
+                Ok($name(value))
             }
 
             pub fn as_str(&self) -> &str {
@@ -82,7 +101,7 @@ identifier!(
 );
 identifier!(
     /// The order platform's id for a customer or agent (`C-1`, `D-7`).
-    ParticipantId, "participant id", 128, |s| s
+    ParticipantId, "participant id", 128, |s| s, refuse_phone_numbers = true
 );
 identifier!(
     /// A pool region (`blr`); case-insensitive, stored in lower case.
@@ -119,6 +138,25 @@ mod tests {
             Region::parse(&"x".repeat(33)),
             Err(IdError::TooLong { .. })
         ));
+    }
+
+    #[test]
+    fn a_phone_number_is_no_participant_id_and_is_never_echoed() {
+        for number in ["919876500001", "14155550101"] {
+            let err = ParticipantId::parse(number).unwrap_err();
+            assert!(
+                matches!(err, IdError::LooksLikePhoneNumber { .. }),
+                "{number}"
+            );
+        }
+        for number in ["+919876500001", "919876500001", "+91 98765 00001"] {
+            let err = ParticipantId::parse(number).unwrap_err().to_string();
+            assert!(!err.contains("98765"), "{err}");
+        }
+        // Platform ids, numeric ones included, still pass.
+        for id in ["C-1", "D-7", "12345678", "u_4815162342"] {
+            assert!(ParticipantId::parse(id).is_ok(), "{id}");
+        }
     }
 
     #[test]

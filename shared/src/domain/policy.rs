@@ -9,7 +9,7 @@
 //! The store enforces the rule with conditional writes; this module decides which candidates to
 //! try and which bindings an assignment needs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -17,7 +17,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::session::{AssignedNumbers, Side};
-use super::{Operator, VirtualNumber};
+use super::{Operator, Provider, VirtualNumber};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AllocationPolicy {
@@ -100,6 +100,9 @@ pub fn bindings_for(numbers: &AssignedNumbers) -> Vec<BindingPlan> {
 #[derive(Debug, Clone)]
 pub struct Candidates {
     pool: Vec<(VirtualNumber, Operator)>,
+    /// The provider of every number of the region (allocatable or not), so a session's kept
+    /// numbers are known too.
+    providers: HashMap<VirtualNumber, Provider>,
     taken_for: HashMap<Side, HashSet<VirtualNumber>>,
     taken_everywhere: HashSet<VirtualNumber>,
 }
@@ -108,9 +111,26 @@ impl Candidates {
     pub fn new(pool: Vec<(VirtualNumber, Operator)>) -> Self {
         Candidates {
             pool,
+            providers: HashMap::new(),
             taken_for: HashMap::new(),
             taken_everywhere: HashSet::new(),
         }
+    }
+
+    pub fn with_providers(mut self, providers: HashMap<VirtualNumber, Provider>) -> Self {
+        self.providers = providers;
+        self
+    }
+
+    /// The providers of `numbers` that are known.
+    pub fn providers_of<'a>(
+        &self,
+        numbers: impl IntoIterator<Item = &'a VirtualNumber>,
+    ) -> BTreeMap<VirtualNumber, Provider> {
+        numbers
+            .into_iter()
+            .filter_map(|vn| Some((vn.clone(), self.providers.get(vn)?.clone())))
+            .collect()
     }
 
     pub fn contains(&self, vn: &VirtualNumber) -> bool {

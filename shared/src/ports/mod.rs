@@ -1,6 +1,7 @@
 //! The traits the services depend on. Adapters implement them on AWS; the services never see an
 //! AWS type, and the table layout never leaks out of the DynamoDB adapter.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -8,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::events::PublishedEvent;
 use crate::domain::{
-    AllocationPolicy, OrderId, ParticipantId, Region, Session, Side, VirtualNumber,
+    AllocationPolicy, OrderId, ParticipantId, Provider, Region, Session, Side, VirtualNumber,
 };
 use crate::privacy::{CallerKey, SealedNumber};
 use crate::providers::{CallStatus, ProviderKind};
@@ -39,6 +40,9 @@ pub struct SessionRecord {
     pub driver: Option<StoredParticipant>,
     /// Bumped by every write: the optimistic-concurrency guard for the session item.
     pub version: u64,
+    /// The provider of each of the session's VNs, copied onto every binding so a webhook can
+    /// resolve only its own provider's numbers with the same single read.
+    pub providers: BTreeMap<VirtualNumber, Provider>,
 }
 
 /// "When the caller with `caller_key` dials `vn`, connect to `callee` and show `caller_id`."
@@ -50,6 +54,8 @@ pub struct BindingWrite {
     pub caller_key: CallerKey,
     pub callee: SealedNumber,
     pub caller_id: VirtualNumber,
+    /// The provider that owns `vn`; `None` only for sessions written before it was recorded.
+    pub provider: Option<Provider>,
 }
 
 impl BindingWrite {
@@ -85,6 +91,7 @@ pub struct StoredBinding {
     pub callee: SealedNumber,
     pub caller_id: VirtualNumber,
     pub live_until: DateTime<Utc>,
+    pub provider: Option<Provider>,
 }
 
 /// An exclusive-policy hold of a whole VN by one session (owned and timed like a binding).

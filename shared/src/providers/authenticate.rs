@@ -27,16 +27,21 @@ pub fn authenticate(
             &needed(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN")?,
         ),
         // Exotel signs nothing: the secret token (plus IP allow-listing) is all there is.
-        ProviderKind::Exotel => {
-            secret_token::verify(request, &needed(&secrets.path_token, "WEBHOOK_PATH_TOKEN")?)
-        }
+        ProviderKind::Exotel => secret_token::verify(
+            request,
+            &needed(&secrets.exotel_token, "EXOTEL_WEBHOOK_TOKEN")?,
+        ),
+        // The token always; with a signature secret configured, Vonage's signed JWT too: a
+        // request that simply leaves the Authorization header out is refused, not let through.
         ProviderKind::Vonage => {
-            secret_token::verify(request, &needed(&secrets.path_token, "WEBHOOK_PATH_TOKEN")?)?;
-            if request.header("authorization").is_some() {
-                let secret = needed(&secrets.vonage_signature_secret, "VONAGE_SIGNATURE_SECRET")?;
-                vonage::verify_signed_jwt(request, &secret, now)?;
+            secret_token::verify(
+                request,
+                &needed(&secrets.vonage_token, "VONAGE_WEBHOOK_TOKEN")?,
+            )?;
+            match &secrets.vonage_signature_secret {
+                Some(secret) => vonage::verify_signed_jwt(request, secret, now),
+                None => Ok(()),
             }
-            Ok(())
         }
     }
 }

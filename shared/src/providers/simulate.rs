@@ -156,7 +156,7 @@ pub fn provider_request(
         }
         ProviderKind::Exotel => {
             let (from, to) = (exotel_number(from), exotel_number(to));
-            let token = need(&secrets.path_token, "WEBHOOK_PATH_TOKEN")?;
+            let token = need(&secrets.exotel_token, "EXOTEL_WEBHOOK_TOKEN")?;
             let mut params = vec![
                 ("CallSid", call_id),
                 ("CallFrom", from.as_str()),
@@ -175,7 +175,7 @@ pub fn provider_request(
             })
         }
         ProviderKind::Vonage => {
-            let token = need(&secrets.path_token, "WEBHOOK_PATH_TOKEN")?;
+            let token = need(&secrets.vonage_token, "VONAGE_WEBHOOK_TOKEN")?;
             let path_and_query = format!("{path}?{}", form(&[("token", token.as_str())]));
             let mut fields = serde_json::Map::new();
             fields.insert("uuid".into(), json!(call_id));

@@ -1,8 +1,8 @@
 //! Vonage: answer webhook (GET query or POST JSON), answered with an NCCO.
 //!
-//! The answer URL may be unsigned, so it always carries the secret token; when Vonage does sign
-//! (`Authorization: Bearer <JWT>`, HS256 with the account's signature secret), the JWT must verify
-//! too, be recent, and — when it carries `payload_hash` — match the body's SHA-256.
+//! The answer URL always carries the secret token. With the account's signature secret configured
+//! (signed webhooks on), the request must also carry `Authorization: Bearer <JWT>` (HS256 with that
+//! secret), recent, and with a body, a `payload_hash` matching the body's SHA-256.
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
@@ -24,15 +24,15 @@ struct Claims {
     payload_hash: Option<String>,
 }
 
-/// Verifies the `Authorization: Bearer` JWT when present. Returns whether one was present.
+/// Verifies the `Authorization: Bearer` JWT, which must be there.
 pub fn verify_signed_jwt(
     request: &WebhookRequest,
     signature_secret: &str,
     now: DateTime<Utc>,
-) -> Result<bool, AuthError> {
-    let Some(header) = request.header("authorization") else {
-        return Ok(false);
-    };
+) -> Result<(), AuthError> {
+    let header = request
+        .header("authorization")
+        .ok_or_else(|| AuthError::BadJwt("no signed JWT".into()))?;
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
@@ -51,19 +51,27 @@ pub fn verify_signed_jwt(
     if (now.timestamp() - claims.iat).abs() > MAX_TOKEN_AGE_SECONDS {
         return Err(AuthError::BadJwt("issued too long ago".into()));
     }
-    if let Some(expected) = claims.payload_hash {
-        let actual = hex::encode(Sha256::digest(&request.body));
-        if !bool::from(
-            actual
-                .as_bytes()
-                .ct_eq(expected.to_ascii_lowercase().as_bytes()),
-        ) {
+    // The JWT signs the body only through payload_hash: without it, any body would pass.
+    let expected = match claims.payload_hash {
+        Some(hash) => hash,
+        None if request.body.is_empty() => return Ok(()),
+        None => {
             return Err(AuthError::BadJwt(
-                "payload_hash does not match the body".into(),
-            ));
+                "a request with a body must carry payload_hash".into(),
+            ))
         }
+    };
+    let actual = hex::encode(Sha256::digest(&request.body));
+    if !bool::from(
+        actual
+            .as_bytes()
+            .ct_eq(expected.to_ascii_lowercase().as_bytes()),
+    ) {
+        return Err(AuthError::BadJwt(
+            "payload_hash does not match the body".into(),
+        ));
     }
-    Ok(true)
+    Ok(())
 }
 
 trait KindName {

@@ -95,7 +95,9 @@ impl Allocator {
             let Some(numbers) = chosen else {
                 return Err(self.exhausted(event).await);
             };
+            let providers = candidates.providers_of(numbers.all());
             let after = SessionRecord {
+                providers,
                 session: Session {
                     order_id: event.order_id.clone(),
                     region: Some(event.region.clone()),

@@ -5,6 +5,7 @@ use tracing::{error, info, warn};
 
 use super::number_health::track_call_outcome;
 use super::resolve_call::{bad_request, refused};
+use super::route_call::served_by;
 use crate::domain::events::PublishedEvent;
 use crate::domain::number::mask;
 use crate::domain::{OrderId, VirtualNumber, E164};
@@ -59,7 +60,10 @@ impl CallEvents {
             return acknowledged(false);
         };
         // The binding identifies the order even shortly after it expired (TTL keeps it a day).
-        let binding = match self.attribute(&dialled, &caller, &report.call.to).await {
+        let binding = match self
+            .attribute(provider, &dialled, &caller, &report.call.to)
+            .await
+        {
             Ok(Some(found)) => found,
             Ok(None) => {
                 // Masked: for a call we did not place, `To` may be someone's own phone.
@@ -117,15 +121,18 @@ impl CallEvents {
     /// The binding a reported call used, and the VN it went through. An inbound call dialled the
     /// VN (`to`) from the party's phone (`from`); a click-to-call leg is the reverse, placed from
     /// the VN to the party who asked for it, whose binding on that VN names the order.
+    /// Only a binding of a VN the reporting provider may serve counts (see [`served_by`]): a
+    /// forged report about another provider's number must not flag it suspect.
     async fn attribute(
         &self,
+        provider: ProviderKind,
         dialled: &VirtualNumber,
         caller: &E164,
         raw_to: &str,
     ) -> Result<Option<(StoredBinding, VirtualNumber)>, StoreError> {
         let key = self.vault.caller_key(caller);
         if let Some(binding) = self.store.binding(dialled, &key).await? {
-            return Ok(Some((binding, dialled.clone())));
+            return Ok(served_by(&binding, provider).then(|| (binding, dialled.clone())));
         }
         let country = self.config.default_country;
         let (Ok(from_vn), Ok(callee)) = (
@@ -138,7 +145,9 @@ impl CallEvents {
             .store
             .binding(&from_vn, &self.vault.caller_key(&callee))
             .await?;
-        Ok(binding.map(|b| (b, from_vn)))
+        Ok(binding
+            .filter(|b| served_by(b, provider))
+            .map(|b| (b, from_vn)))
     }
 
     /// The call log of an order; `None` when the order is unknown.

@@ -22,12 +22,16 @@ pub async fn load_candidates(
     let Some(pool) = store.region_pool(region).await? else {
         return Ok(None);
     };
+    let providers = pool
+        .iter()
+        .map(|n| (n.vn.clone(), n.provider.clone()))
+        .collect();
     let allocatable = pool
         .into_iter()
         .filter(|n| n.allocatable())
         .map(|n| (n.vn, n.operator))
         .collect();
-    let mut candidates = Candidates::new(allocatable);
+    let mut candidates = Candidates::new(allocatable).with_providers(providers);
     for (side, key) in parties {
         for live in store.live_numbers_of(key, now).await? {
             if &live.order_id != order_id {

@@ -194,6 +194,7 @@ impl Failover {
                 return Ok(Move::Stranded(record.policy));
             };
             let after = SessionRecord {
+                providers: candidates.providers_of(replacement.all()),
                 session: Session {
                     numbers: Some(replacement),
                     ..record.session.clone()

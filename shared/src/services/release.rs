@@ -123,5 +123,6 @@ fn tombstone(event: &OrderEnded, now: DateTime<Utc>) -> SessionRecord {
         customer: None,
         driver: None,
         version: 0,
+        providers: Default::default(),
     }
 }

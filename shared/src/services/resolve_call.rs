@@ -53,7 +53,7 @@ impl ResolveCall {
                 info!(%provider, call_id = %call.call_id, %dialled, "withheld or unparsable calling number; out of session");
                 Answer::OutOfSession { dialled }
             }
-            Ok(caller) => match self.router.route(&dialled, &caller).await {
+            Ok(caller) => match self.router.route(provider, &dialled, &caller).await {
                 Ok(Route::Connect {
                     order_id,
                     callee,

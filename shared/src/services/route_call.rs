@@ -2,9 +2,12 @@
 //! of the (dialled VN, caller) binding decides everything; the callee's number is decrypted here
 //! and nowhere else.
 
-use crate::domain::{OrderId, VirtualNumber, E164};
-use crate::ports::{SharedClock, SharedStore, StoreError};
+use tracing::warn;
+
+use crate::domain::{OrderId, Provider, VirtualNumber, E164};
+use crate::ports::{SharedClock, SharedStore, StoreError, StoredBinding};
 use crate::privacy::{NumberVault, PrivacyError};
+use crate::providers::ProviderKind;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -33,11 +36,23 @@ pub struct CallRouter {
 }
 
 impl CallRouter {
-    pub async fn route(&self, dialled: &VirtualNumber, caller: &E164) -> Result<Route, RouteError> {
+    /// Where `caller` dialling `dialled` through `webhook`'s answer URL goes.
+    pub async fn route(
+        &self,
+        webhook: ProviderKind,
+        dialled: &VirtualNumber,
+        caller: &E164,
+    ) -> Result<Route, RouteError> {
         let key = self.vault.caller_key(caller);
         let Some(binding) = self.store.binding(dialled, &key).await? else {
             return Ok(Route::OutOfSession);
         };
+        if !served_by(&binding, webhook) {
+            // A request to one provider's URL naming another provider's number is forged (or
+            // misrouted): the provider would never send it. It learns nothing.
+            warn!(%webhook, %dialled, "dialled number belongs to another provider; out of session");
+            return Ok(Route::OutOfSession);
+        }
         // Expiry is judged here, not by TTL, which may leave an expired item for days.
         if binding.live_until <= self.clock.now() {
             return Ok(Route::OutOfSession);
@@ -47,5 +62,17 @@ impl CallRouter {
             callee: self.vault.open(&binding.callee)?,
             caller_id: binding.caller_id,
         })
+    }
+}
+
+/// Whether a binding may be resolved through `webhook`'s URL: a VN rented from one of the webhook
+/// providers only through that provider's. A VN of any other source (`static`: numbers routed by
+/// hand) or a binding written before providers were recorded carries no such promise.
+pub fn served_by(binding: &StoredBinding, webhook: ProviderKind) -> bool {
+    match binding.provider.as_ref().map(Provider::as_str) {
+        Some(owner) => owner
+            .parse::<ProviderKind>()
+            .map_or(true, |owner| owner == webhook),
+        None => true,
     }
 }

@@ -22,6 +22,7 @@ pub fn bindings_of(record: &SessionRecord) -> Vec<BindingWrite> {
                 Side::Driver => (driver, customer),
             };
             BindingWrite {
+                provider: record.providers.get(&plan.vn).cloned(),
                 vn: plan.vn,
                 caller_side: plan.caller,
                 caller_key: caller.key.clone(),

@@ -215,6 +215,8 @@ async fn refusals_are_clear_and_place_no_call() {
     fake.fail_next(1);
     let (code, body) = click(&service, "ORD-1", "driver").await;
     assert_eq!(code, 502, "{body}");
+    // A fixed message: the provider's own text can name the other party's number.
+    assert_eq!(body["error"], "the provider could not place the call");
     assert!(fake.calls().is_empty());
 
     world

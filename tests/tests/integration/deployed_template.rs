@@ -367,7 +367,8 @@ fn secrets_the_deploy_creates() -> BTreeMap<String, BTreeMap<String, String>> {
         .arg("--print")
         .env_remove("TWILIO_ACCOUNT_SID")
         .env_remove("TWILIO_AUTH_TOKEN")
-        .env_remove("WEBHOOK_PATH_TOKEN")
+        .env_remove("EXOTEL_WEBHOOK_TOKEN")
+        .env_remove("VONAGE_WEBHOOK_TOKEN")
         .output()
         .expect("running create-secrets.sh");
     assert!(
@@ -411,10 +412,12 @@ fn the_deploy_steps_create_every_secret_the_template_reads_with_values_the_code_
         webhooks.secrets.twilio_auth_token.is_none(),
         "\"-\" = unused"
     );
+    let (exotel, vonage) = (webhooks.secrets.exotel_token, webhooks.secrets.vonage_token);
     assert!(
-        webhooks.secrets.path_token.is_some(),
-        "a path token is generated"
+        exotel.is_some() && vonage.is_some(),
+        "path tokens are generated"
     );
+    assert_ne!(exotel, vonage, "one token per provider");
     assert!(TwilioApi::from_lookup(lookup).is_none());
     assert!(ExotelApi::from_lookup(lookup).is_none());
 }

@@ -54,8 +54,11 @@ fn local_dev_config(function: &str) -> maskline::webhook_config::WebhookConfig {
     config.secrets = maskline::webhook_config::WebhookSecrets {
         twilio_auth_token: Some("local-twilio-auth-token".into()),
         plivo_auth_token: Some("local-plivo-auth-token".into()),
-        vonage_signature_secret: Some("local-vonage-signature-secret".into()),
-        path_token: Some("local-path-token".into()),
+        // The Vonage sample is an unsigned answer webhook (an account without signed webhooks):
+        // a stored JWT would be too old to verify. `make dev` sends freshly signed ones.
+        vonage_signature_secret: None,
+        exotel_token: Some("local-path-token".into()),
+        vonage_token: Some("local-path-token".into()),
     };
     config.public_base_url = Some(format!("http://127.0.0.1:9000/lambda-url/{function}"));
     config

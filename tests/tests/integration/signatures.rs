@@ -36,7 +36,8 @@ fn secrets(secret: &str) -> WebhookSecrets {
         twilio_auth_token: Some(secret.to_string()),
         plivo_auth_token: Some(secret.to_string()),
         vonage_signature_secret: Some(secret.to_string()),
-        path_token: Some("path-token".to_string()),
+        exotel_token: Some("path-token".to_string()),
+        vonage_token: Some("path-token".to_string()),
     }
 }
 

@@ -8,6 +8,7 @@ use maskline::domain::number::DefaultCountry;
 use maskline::domain::pool::PoolState;
 use maskline::domain::AllocationPolicy;
 use maskline::domain::{Operator, Provider, Region, VirtualNumber};
+use maskline::providers::ProviderKind;
 use maskline::services::Route;
 use maskline::webhook_config::WebhookConfig;
 use maskline_tests::fixtures::{driver_assigned, e164, sqs_event};
@@ -92,7 +93,11 @@ pub async fn numbers_of(world: &World, order: &str) -> (String, String) {
 pub async fn route(world: &World, dialled: &str, caller: &str) -> Route {
     world
         .router()
-        .route(&VirtualNumber::parse(dialled, None).unwrap(), &e164(caller))
+        .route(
+            ProviderKind::Twilio,
+            &VirtualNumber::parse(dialled, None).unwrap(),
+            &e164(caller),
+        )
         .await
         .unwrap()
 }

@@ -7,7 +7,9 @@ use maskline::providers::ProviderKind;
 use maskline::services::ResolveCall;
 use maskline_tests::counting_store::CountingStore;
 use maskline_tests::fixtures::{customer_phone, driver_phone, order_ended};
-use maskline_tests::webhooks::{body_text, config, decode, provider_request, Decoded};
+use maskline_tests::webhooks::{
+    body_text, config, decode, provider_request, Decoded, EXOTEL_TOKEN, VONAGE_TOKEN,
+};
 use maskline_tests::world::GRACE_SECONDS;
 
 use crate::support::{release, world_with_order};
@@ -151,7 +153,8 @@ async fn forged_unsigned_unconfigured_or_malformed_requests_never_touch_the_stor
                 let uri = forged
                     .uri()
                     .to_string()
-                    .replace("token=path-token-for-tests", "token=guess");
+                    .replace(&format!("token={EXOTEL_TOKEN}"), "token=guess")
+                    .replace(&format!("token={VONAGE_TOKEN}"), "token=guess");
                 *forged.uri_mut() = uri.parse().unwrap();
             }
         }

@@ -1,6 +1,6 @@
 //! Conversions between domain records and DynamoDB items.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use super::layout::{self, attr};
 use crate::domain::session::AssignedNumbers;
 use crate::domain::{
-    AllocationPolicy, OrderId, ParticipantId, Region, Session, SessionState, Side, VirtualNumber,
+    AllocationPolicy, OrderId, ParticipantId, Provider, Region, Session, SessionState, Side,
+    VirtualNumber,
 };
 use crate::ports::{
     BindingWrite, NumberLock, SessionRecord, StoreError, StoredBinding, StoredParticipant,
@@ -164,6 +165,14 @@ pub fn session_item(record: &SessionRecord) -> Item {
             item.insert(attr::DRIVER_BACKUP.into(), s(backup.as_str()));
         }
     }
+    if !record.providers.is_empty() {
+        let providers = record
+            .providers
+            .iter()
+            .map(|(vn, provider)| (vn.as_str().to_string(), s(provider.as_str())))
+            .collect();
+        item.insert(attr::PROVIDERS.into(), AttributeValue::M(providers));
+    }
     if let Some(t) = session.assigned_at {
         item.insert(attr::ASSIGNED_AT.into(), s(t.to_rfc3339()));
     }
@@ -210,7 +219,26 @@ pub fn session_from_item(item: &Item) -> Result<SessionRecord, StoreError> {
         customer,
         driver,
         version: get_n(item, attr::VERSION)? as u64,
+        providers: providers_from(item)?,
     })
+}
+
+fn providers_from(item: &Item) -> Result<BTreeMap<VirtualNumber, Provider>, StoreError> {
+    let Some(AttributeValue::M(map)) = item.get(attr::PROVIDERS) else {
+        return Ok(BTreeMap::new());
+    };
+    map.iter()
+        .map(|(vn, provider)| {
+            let vn =
+                VirtualNumber::parse(vn, None).map_err(|_| corrupt(item, "bad VN in providers"))?;
+            let provider = provider
+                .as_s()
+                .ok()
+                .and_then(|p| Provider::parse(p).ok())
+                .ok_or_else(|| corrupt(item, "bad provider in providers"))?;
+            Ok((vn, provider))
+        })
+        .collect()
 }
 
 pub fn binding_item(binding: &BindingWrite, session: &Session) -> Item {
@@ -229,6 +257,9 @@ pub fn binding_item(binding: &BindingWrite, session: &Session) -> Item {
     item.insert(attr::CALLER_SIDE.into(), s(binding.caller_side.as_str()));
     item.insert(attr::CALLEE.into(), s(binding.callee.as_str()));
     item.insert(attr::CALLER_ID.into(), s(binding.caller_id.as_str()));
+    if let Some(provider) = &binding.provider {
+        item.insert(attr::PROVIDER.into(), s(provider.as_str()));
+    }
     item.insert(attr::LIVE_UNTIL.into(), n(millis(session.live_until)));
     item.insert(
         layout::TTL.into(),
@@ -245,6 +276,7 @@ pub fn binding_from_item(item: &Item) -> Result<StoredBinding, StoreError> {
         callee: SealedNumber::from_stored(get_s(item, attr::CALLEE)?.to_string()),
         caller_id: parse_with(item, attr::CALLER_ID, |v| VirtualNumber::parse(v, None))?,
         live_until: get_time_ms(item, attr::LIVE_UNTIL)?,
+        provider: opt_parse_with(item, attr::PROVIDER, Provider::parse)?,
     })
 }
 

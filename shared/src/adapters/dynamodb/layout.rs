@@ -45,6 +45,8 @@ pub mod attr {
     pub const REGION: &str = "region";
     pub const OPERATOR: &str = "operator";
     pub const PROVIDER: &str = "provider";
+    /// On a session: the provider of each of its VNs (a map VN -> provider).
+    pub const PROVIDERS: &str = "providers";
     pub const HEALTH: &str = "health";
     /// active | standby | retiring (see `domain::pool::PoolState`).
     pub const POOL_STATE: &str = "pool_state";

@@ -74,15 +74,23 @@ impl ApiFailure {
 }
 
 /// Masks every run of six or more digits (with its `+`): providers quote the numbers they reject
-/// ("The 'To' number +1415… is not valid"), and their words end up in our errors and logs.
+/// ("The 'To' number +1415… is not valid"), and their words end up in our errors and logs. A run
+/// goes on across the spaces, dashes, dots and parentheses people write numbers with
+/// (`+91 98765 00002`, `(415) 555-0101`), so no grouping lets a number through.
 /// Also caps the length, since a provider message is an explanation, not a document.
 pub fn scrub_numbers(text: &str) -> String {
+    let is_separator = |c: char| matches!(c, ' ' | '-' | '(' | ')' | '.');
     let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
+    // The run so far (digits and the separators between them), and separators after its last
+    // digit, which belong to the run only if another digit follows.
+    let (mut run, mut pending) = (String::new(), String::new());
     let flush = |run: &mut String, out: &mut String| {
-        let digits = run.chars().filter(char::is_ascii_digit).count();
-        if digits >= 6 {
-            out.push_str(&mask(run));
+        let number: String = run
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        if number.chars().filter(char::is_ascii_digit).count() >= 6 {
+            out.push_str(&mask(&number));
         } else {
             out.push_str(run);
         }
@@ -90,13 +98,20 @@ pub fn scrub_numbers(text: &str) -> String {
     };
     for c in text.chars() {
         if c.is_ascii_digit() || (c == '+' && run.is_empty()) {
+            run.push_str(&pending);
+            pending.clear();
             run.push(c);
+        } else if !run.is_empty() && is_separator(c) {
+            pending.push(c);
         } else {
             flush(&mut run, &mut out);
+            out.push_str(&pending);
+            pending.clear();
             out.push(c);
         }
     }
     flush(&mut run, &mut out);
+    out.push_str(&pending);
     out.chars().take(300).collect()
 }
 
@@ -254,6 +269,24 @@ mod tests {
             "call 09*****0001 now"
         );
         assert_eq!(scrub_numbers("1+2=3"), "1+2=3");
+        // Grouped the way people write numbers: still masked, whole.
+        for grouped in [
+            "+91 98765 00002",
+            "+91-98765-00002",
+            "(415) 555-0101",
+            "98765.00002",
+        ] {
+            let scrubbed = scrub_numbers(&format!("Number {grouped} is busy"));
+            assert!(
+                !scrubbed.contains("98765") && !scrubbed.contains("555"),
+                "{scrubbed}"
+            );
+            assert!(
+                scrubbed.starts_with("Number ") && scrubbed.ends_with(" is busy"),
+                "{scrubbed}"
+            );
+        }
+        assert_eq!(scrub_numbers("code 21211: 3 tries"), "code 21211: 3 tries");
         assert_eq!(scrub_numbers(&"x".repeat(500)).len(), 300);
     }
 
