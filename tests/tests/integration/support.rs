@@ -21,9 +21,16 @@ pub fn india() -> Option<DefaultCountry> {
 
 /// Runs allocate-numbers on one batch; returns the ids of the failed messages.
 pub async fn allocate(world: &World, policy: AllocationPolicy, bodies: &[String]) -> Vec<String> {
-    let allocator = world.allocator(policy);
+    allocate_with(&world.allocator(policy), bodies).await
+}
+
+/// Runs `allocator` on one batch, as the SQS trigger would; returns the failed message ids.
+async fn allocate_with(
+    allocator: &maskline::services::Allocator,
+    bodies: &[String],
+) -> Vec<String> {
     let response = allocate_numbers::handler::handle(
-        &allocator,
+        allocator,
         india(),
         &Redelivery::default(),
         sqs_event(bodies),
@@ -122,15 +129,11 @@ pub fn callbacks(world: &World, config: WebhookConfig) -> call_events::handler::
 
 /// Runs allocate-numbers with backups on (`BACKUP_NUMBERS=on`); returns the failed message ids.
 pub async fn allocate_with_backups(world: &World, bodies: &[String]) -> Vec<String> {
-    let allocator = world.allocator_with_backups(AllocationPolicy::Shared);
-    let response = allocate_numbers::handler::handle(
-        &allocator,
-        india(),
-        &Redelivery::default(),
-        sqs_event(bodies),
+    allocate_with(
+        &world.allocator_with_backups(AllocationPolicy::Shared),
+        bodies,
     )
-    .await;
-    failed_ids(response)
+    .await
 }
 
 /// Whether the route rings `callee` showing `caller_id`.
