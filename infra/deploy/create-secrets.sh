@@ -9,7 +9,7 @@
 #   TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN PLIVO_AUTH_TOKEN VONAGE_SIGNATURE_SECRET
 #   EXOTEL_ACCOUNT_SID EXOTEL_API_KEY EXOTEL_API_TOKEN
 # Generated here (never typed): NUMBER_HASH_KEY and NUMBER_ENCRYPTION_KEY (32 random bytes each,
-# base64), and EXOTEL_WEBHOOK_TOKEN / VONAGE_WEBHOOK_TOKEN (the ?token= of each provider's URLs,
+# base64, in two secrets, so only the functions that seal or open a number can read the second), and EXOTEL_WEBHOOK_TOKEN / VONAGE_WEBHOOK_TOKEN (the ?token= of each provider's URLs,
 # one per provider so a token seen in one console opens nothing of the other's) unless given.
 # SECRET_PREFIX (default "maskline") must match the stack's *SecretName parameters.
 set -euo pipefail
@@ -52,10 +52,8 @@ out = {
         "EXOTEL_API_KEY": given("EXOTEL_API_KEY"),
         "EXOTEL_API_TOKEN": given("EXOTEL_API_TOKEN"),
     },
-    f"{prefix}/number-keys": {
-        "NUMBER_HASH_KEY": hash_key,
-        "NUMBER_ENCRYPTION_KEY": encryption_key,
-    },
+    f"{prefix}/number-hash-key": {"NUMBER_HASH_KEY": hash_key},
+    f"{prefix}/number-encryption-key": {"NUMBER_ENCRYPTION_KEY": encryption_key},
 }
 for name, value in out.items():
     print(f"{name}\t{json.dumps(value)}")

@@ -160,6 +160,7 @@ export_local_aws_env() {
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$dport"
   export AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:$mport"
   export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$mport"
+  export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$mport"
   export AWS_ACCESS_KEY_ID=local
   export AWS_SECRET_ACCESS_KEY=local
   export AWS_REGION=us-east-1

@@ -5,7 +5,7 @@ use chrono::Duration;
 
 use crate::domain::number::DefaultCountry;
 use crate::domain::AllocationPolicy;
-use crate::privacy::{NumberVault, PrivacyError};
+use crate::privacy::PrivacyError;
 
 pub const DEFAULT_RELEASE_GRACE_SECONDS: i64 = 1800;
 pub const DEFAULT_SESSION_MAX_SECONDS: i64 = 24 * 3600;
@@ -31,7 +31,6 @@ pub struct Config {
     /// Safety net for a lost OrderDelivered: no binding stays live longer than this.
     pub session_max: Duration,
     pub default_country: Option<DefaultCountry>,
-    pub vault: NumberVault,
     /// `BACKUP_NUMBERS=on`: each side also gets a backup VN on a different operator.
     pub backups: bool,
     /// `SUSPECT_AFTER_FAILED_CALLS`: this many failed calls in a row on a VN flag it suspect.
@@ -102,10 +101,6 @@ impl Config {
                     }
                 })?),
             };
-        let vault = NumberVault::from_base64(
-            &required("NUMBER_HASH_KEY")?,
-            &required("NUMBER_ENCRYPTION_KEY")?,
-        )?;
 
         let on_off = |name: &'static str| -> Result<bool, ConfigError> {
             match get(name).map(|v| v.trim().to_ascii_lowercase()) {
@@ -159,7 +154,6 @@ impl Config {
             release_grace: seconds("RELEASE_GRACE_SECONDS", DEFAULT_RELEASE_GRACE_SECONDS)?,
             session_max: seconds("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)?,
             default_country,
-            vault,
             backups: on_off("BACKUP_NUMBERS")?,
             suspect_after: count("SUSPECT_AFTER_FAILED_CALLS", 5)?.max(1),
             refill: RefillSettings {
@@ -235,14 +229,9 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_secret_is_a_start_up_error() {
-        let without_key: Vec<_> = BASE
-            .iter()
-            .copied()
-            .filter(|(k, _)| *k != "NUMBER_ENCRYPTION_KEY")
-            .collect();
-        let err = Config::from_lookup(env(&without_key)).unwrap_err();
-        assert!(matches!(err, ConfigError::Missing("NUMBER_ENCRYPTION_KEY")));
+    fn a_missing_table_is_a_start_up_error() {
+        let err = Config::from_lookup(env(&[])).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing("TABLE_NAME")));
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub enum PrivacyError {
         "a stored number could not be decrypted (wrong NUMBER_ENCRYPTION_KEY or corrupted item)"
     )]
     Undecryptable,
+    #[error("NUMBER_HASH_KEY and NUMBER_ENCRYPTION_KEY must be different random keys")]
+    SameKeys,
+    #[error("{name} is not set")]
+    MissingKey { name: &'static str },
 }
 
 /// The keyed hash of a real number: safe to put in a table key or compare, reveals nothing.
@@ -63,10 +67,59 @@ impl SealedNumber {
     }
 }
 
-/// Hashing and sealing keys, loaded once at start-up.
+/// The lookup-key half of the vault: what a function needs that finds callers by number but
+/// never reads one (call-events), so it is never given the encryption key.
+#[derive(Clone)]
+pub struct CallerKeys {
+    hash_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for CallerKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallerKeys(<key hidden>)")
+    }
+}
+
+impl CallerKeys {
+    /// From the base64 value of `NUMBER_HASH_KEY`.
+    pub fn from_base64(hash_key: &str) -> Result<Self, PrivacyError> {
+        let hash_key = STANDARD
+            .decode(hash_key.trim())
+            .ok()
+            .filter(|k| k.len() >= 32)
+            .ok_or(PrivacyError::WeakHashKey {
+                name: "NUMBER_HASH_KEY",
+            })?;
+        Ok(CallerKeys { hash_key })
+    }
+
+    /// `NUMBER_HASH_KEY` from the function's settings.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, PrivacyError> {
+        Self::from_base64(&required_key(&lookup, "NUMBER_HASH_KEY")?)
+    }
+
+    pub fn caller_key(&self, number: &E164) -> CallerKey {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hash_key)
+            .expect("HMAC accepts any key length");
+        mac.update(number.expose().as_bytes());
+        CallerKey(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+}
+
+fn required_key(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<String, PrivacyError> {
+    lookup(name)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(PrivacyError::MissingKey { name })
+}
+
+/// Hashing and sealing keys, loaded once at start-up, for the functions that seal or open
+/// numbers (allocate, resolve-call, click-to-call).
 #[derive(Clone)]
 pub struct NumberVault {
-    hash_key: Vec<u8>,
+    keys: CallerKeys,
     cipher: Aes256Gcm,
 }
 
@@ -77,15 +130,17 @@ impl std::fmt::Debug for NumberVault {
 }
 
 impl NumberVault {
+    /// `NUMBER_HASH_KEY` and `NUMBER_ENCRYPTION_KEY` from the function's settings.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, PrivacyError> {
+        Self::from_base64(
+            &required_key(&lookup, "NUMBER_HASH_KEY")?,
+            &required_key(&lookup, "NUMBER_ENCRYPTION_KEY")?,
+        )
+    }
+
     /// Builds the vault from the base64 values of `NUMBER_HASH_KEY` and `NUMBER_ENCRYPTION_KEY`.
     pub fn from_base64(hash_key: &str, encryption_key: &str) -> Result<Self, PrivacyError> {
-        let hash_key = STANDARD
-            .decode(hash_key.trim())
-            .ok()
-            .filter(|k| k.len() >= 32)
-            .ok_or(PrivacyError::WeakHashKey {
-                name: "NUMBER_HASH_KEY",
-            })?;
+        let keys = CallerKeys::from_base64(hash_key)?;
         let encryption_key = STANDARD
             .decode(encryption_key.trim())
             .ok()
@@ -93,19 +148,25 @@ impl NumberVault {
             .ok_or(PrivacyError::BadEncryptionKey {
                 name: "NUMBER_ENCRYPTION_KEY",
             })?;
+        // One secret in two places is one secret: whoever has the lookup key could open numbers.
+        if encryption_key == keys.hash_key {
+            return Err(PrivacyError::SameKeys);
+        }
         let cipher = Aes256Gcm::new_from_slice(&encryption_key).map_err(|_| {
             PrivacyError::BadEncryptionKey {
                 name: "NUMBER_ENCRYPTION_KEY",
             }
         })?;
-        Ok(NumberVault { hash_key, cipher })
+        Ok(NumberVault { keys, cipher })
     }
 
     pub fn caller_key(&self, number: &E164) -> CallerKey {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hash_key)
-            .expect("HMAC accepts any key length");
-        mac.update(number.expose().as_bytes());
-        CallerKey(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        self.keys.caller_key(number)
+    }
+
+    /// The lookup half alone.
+    pub fn caller_keys(&self) -> &CallerKeys {
+        &self.keys
     }
 
     pub fn seal(&self, number: &E164) -> SealedNumber {
@@ -197,6 +258,22 @@ mod tests {
             NumberVault::from_base64(HASH_KEY, "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=")
                 .unwrap();
         assert_eq!(other.open(&sealed), Err(PrivacyError::Undecryptable));
+    }
+
+    #[test]
+    fn the_same_key_for_both_is_refused_and_missing_keys_are_named() {
+        assert_eq!(
+            NumberVault::from_base64(ENC_KEY, ENC_KEY).unwrap_err(),
+            PrivacyError::SameKeys
+        );
+        let only_hash = |name: &str| (name == "NUMBER_HASH_KEY").then(|| HASH_KEY.to_string());
+        assert!(CallerKeys::from_lookup(only_hash).is_ok());
+        assert_eq!(
+            NumberVault::from_lookup(only_hash).unwrap_err(),
+            PrivacyError::MissingKey {
+                name: "NUMBER_ENCRYPTION_KEY"
+            }
+        );
     }
 
     #[test]

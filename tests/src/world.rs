@@ -236,7 +236,7 @@ impl World {
             suspect_after: SUSPECT_AFTER,
             publisher: Arc::new(self.publisher()),
             clock: self.clock.clone(),
-            vault: self.vault.clone(),
+            caller_keys: self.vault.caller_keys().clone(),
             config,
         }
     }

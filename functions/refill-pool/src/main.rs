@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
 use maskline::adapters::provider_api::TwilioNumbers;
+use maskline::adapters::settings::Settings;
 use maskline::adapters::sqs_batch::Redelivery;
 use maskline::adapters::static_numbers::StaticNumbers;
 use maskline::adapters::{aws_config, dynamodb::DynamoStore};
@@ -17,8 +18,9 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = or_exit(Config::from_env());
     let aws = aws_config().await;
+    let settings = or_exit(Settings::load(&aws).await);
+    let config = or_exit(Config::from_lookup(settings.lookup()));
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         &config.table_name,
@@ -26,7 +28,7 @@ async fn main() -> Result<(), Error> {
     let mut sources: Vec<Arc<dyn NumberProvider>> = vec![Arc::new(StaticNumbers {
         pool: store.clone(),
     })];
-    if let Some(twilio) = TwilioNumbers::from_lookup(|name| std::env::var(name).ok()) {
+    if let Some(twilio) = TwilioNumbers::from_lookup(settings.lookup()) {
         sources.push(Arc::new(or_exit(twilio)));
     }
     let providers: HashMap<_, _> = sources.into_iter().map(|s| (s.provider(), s)).collect();

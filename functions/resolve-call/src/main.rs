@@ -1,9 +1,11 @@
 use std::sync::Arc;
 
 use lambda_http::{run, service_fn, tracing, Error, Request};
+use maskline::adapters::settings::Settings;
 use maskline::adapters::{aws_config, dynamodb::DynamoStore};
 use maskline::config::Config;
 use maskline::ports::SystemClock;
+use maskline::privacy::NumberVault;
 use maskline::services::{CallRouter, ResolveCall};
 use maskline::startup::or_exit;
 use maskline::webhook_config::WebhookConfig;
@@ -12,9 +14,11 @@ use resolve_call::handler;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = or_exit(Config::from_env());
-    let webhooks = or_exit(WebhookConfig::from_env());
     let aws = aws_config().await;
+    let settings = or_exit(Settings::load(&aws).await);
+    let config = or_exit(Config::from_lookup(settings.lookup()));
+    let webhooks = or_exit(WebhookConfig::from_lookup(settings.lookup()));
+    let vault = or_exit(NumberVault::from_lookup(settings.lookup()));
     let clock = Arc::new(SystemClock);
     let resolver = ResolveCall {
         router: CallRouter {
@@ -23,7 +27,7 @@ async fn main() -> Result<(), Error> {
                 &config.table_name,
             )),
             clock: clock.clone(),
-            vault: config.vault.clone(),
+            vault,
         },
         config: webhooks,
         clock,

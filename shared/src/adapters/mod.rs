@@ -5,6 +5,7 @@ pub mod dynamodb;
 pub mod eventbridge;
 pub mod http;
 pub mod provider_api;
+pub mod settings;
 pub mod sqs_batch;
 pub mod static_numbers;
 

@@ -13,7 +13,7 @@ use crate::ports::{
     CallRecord, Recorded, SharedCallLog, SharedClock, SharedPoolStore, SharedPublisher,
     SharedStore, StoreError, StoredBinding,
 };
-use crate::privacy::NumberVault;
+use crate::privacy::CallerKeys;
 use crate::providers::{self, authenticate, ProviderKind, WebhookReply, WebhookRequest};
 use crate::webhook_config::WebhookConfig;
 
@@ -25,7 +25,8 @@ pub struct CallEvents {
     pub suspect_after: u32,
     pub publisher: SharedPublisher,
     pub clock: SharedClock,
-    pub vault: NumberVault,
+    /// Finds callers by number; never reads one (so call-events has no encryption key).
+    pub caller_keys: CallerKeys,
     pub config: WebhookConfig,
 }
 
@@ -130,7 +131,7 @@ impl CallEvents {
         caller: &E164,
         raw_to: &str,
     ) -> Result<Option<(StoredBinding, VirtualNumber)>, StoreError> {
-        let key = self.vault.caller_key(caller);
+        let key = self.caller_keys.caller_key(caller);
         if let Some(binding) = self.store.binding(dialled, &key).await? {
             return Ok(served_by(&binding, provider).then(|| (binding, dialled.clone())));
         }
@@ -143,7 +144,7 @@ impl CallEvents {
         };
         let binding = self
             .store
-            .binding(&from_vn, &self.vault.caller_key(&callee))
+            .binding(&from_vn, &self.caller_keys.caller_key(&callee))
             .await?;
         Ok(binding
             .filter(|b| served_by(b, provider))

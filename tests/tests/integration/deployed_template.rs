@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use maskline::adapters::provider_api::{ExotelApi, TwilioApi};
+use maskline::adapters::provider_api::{ExotelApi, TwilioApi, TwilioNumbers};
 use maskline::adapters::sqs_batch::retry_span_seconds;
 use maskline::config::Config;
+use maskline::privacy::{CallerKeys, NumberVault};
 use maskline::services::REFILL_LEASE_SECONDS;
 use maskline::webhook_config::WebhookConfig;
 use serde_json::{json, Value};
@@ -343,21 +344,103 @@ fn every_function_logs_to_a_group_with_retention() {
     assert!(number(&parameter_default("LogRetentionDays")) > 0);
 }
 
-/// Every `{{resolve:secretsmanager:${<Param>}:SecretString:<KEY>}}` the template holds, as
-/// (secret name by the parameter's default, key).
-fn secrets_the_template_reads() -> BTreeSet<(String, String)> {
-    let template = sam_template();
-    let mut found = BTreeSet::new();
-    let text = template.to_string();
-    for piece in text.split("{{resolve:secretsmanager:${").skip(1) {
-        let (parameter, rest) = piece.split_once("}:SecretString:").unwrap();
-        let key = rest.split("}}").next().unwrap();
-        let name = template["Parameters"][parameter]["Default"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{parameter} has no default"));
-        found.insert((name.to_string(), key.to_string()));
+/// The secrets each function reads at start-up: its `SECRET_IDS`, as the template parameters
+/// that name them.
+fn secret_parameters_of(function: &str) -> BTreeSet<String> {
+    let ids = &resource(function)["Properties"]["Environment"]["Variables"]["SECRET_IDS"];
+    let Some(sub) = ids["Fn::Sub"].as_str() else {
+        assert!(ids.is_null(), "{function}: SECRET_IDS is {ids}");
+        return BTreeSet::new();
+    };
+    sub.split(',')
+        .map(|id| {
+            id.strip_prefix("${")
+                .and_then(|p| p.strip_suffix('}'))
+                .unwrap_or_else(|| panic!("{function}: {id} is not a parameter"))
+                .to_string()
+        })
+        .collect()
+}
+
+/// The secrets each function's role may read, as the template parameters that name them.
+fn readable_secret_parameters_of(function: &str) -> BTreeSet<String> {
+    let role = format!("{function}Role");
+    let policies = resource(&role)["Properties"]["Policies"]
+        .as_array()
+        .unwrap();
+    policies
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
+        .filter(|s| s["Action"] == "secretsmanager:GetSecretValue" || s["Action"] == "*")
+        .flat_map(|s| s["Resource"].as_array().cloned().unwrap_or_default())
+        .map(|arn| {
+            let arn = arn["Fn::Sub"].as_str().unwrap_or_default().to_string();
+            let parameter = arn.split(":secret:${").nth(1).unwrap_or_default();
+            parameter.split('}').next().unwrap().to_string()
+        })
+        .collect()
+}
+
+const HASH_KEY_SECRET: &str = "NumberHashKeySecretName";
+const ENCRYPTION_KEY_SECRET: &str = "NumberEncryptionKeySecretName";
+const WEBHOOK_SECRET: &str = "WebhookSecretName";
+const PROVIDER_API_SECRET: &str = "ProviderApiSecretName";
+
+/// Which secrets each function needs: the encryption key only where a number is sealed
+/// (allocate) or opened (resolve-call, click-to-call); none where no secret is used.
+fn needed_secrets() -> BTreeMap<&'static str, Vec<&'static str>> {
+    BTreeMap::from([
+        (
+            "AllocateNumbersFunction",
+            vec![HASH_KEY_SECRET, ENCRYPTION_KEY_SECRET],
+        ),
+        ("ReleaseNumbersFunction", vec![]),
+        ("OrderNumbersFunction", vec![]),
+        (
+            "ResolveCallFunction",
+            vec![WEBHOOK_SECRET, HASH_KEY_SECRET, ENCRYPTION_KEY_SECRET],
+        ),
+        ("CallEventsFunction", vec![WEBHOOK_SECRET, HASH_KEY_SECRET]),
+        (
+            "RefillPoolFunction",
+            vec![PROVIDER_API_SECRET, WEBHOOK_SECRET],
+        ),
+        (
+            "ClickToCallFunction",
+            vec![
+                PROVIDER_API_SECRET,
+                WEBHOOK_SECRET,
+                HASH_KEY_SECRET,
+                ENCRYPTION_KEY_SECRET,
+            ],
+        ),
+    ])
+}
+
+#[test]
+fn each_function_reads_only_its_own_secrets_and_none_sits_in_its_configuration() {
+    // A dynamic reference would put the secret's value into the function's environment, readable
+    // with lambda:GetFunctionConfiguration (AWS's ReadOnlyAccess).
+    let text = transformed().to_string();
+    assert!(
+        !text.contains("resolve:secretsmanager"),
+        "a secret in function configuration"
+    );
+    let functions = resources_of_type("AWS::Lambda::Function");
+    assert_eq!(functions.len(), needed_secrets().len());
+    for (function, needed) in needed_secrets() {
+        let needed: BTreeSet<String> = needed.into_iter().map(String::from).collect();
+        assert_eq!(
+            secret_parameters_of(function),
+            needed,
+            "{function} SECRET_IDS"
+        );
+        assert_eq!(
+            readable_secret_parameters_of(function),
+            needed,
+            "{function} may read exactly its own secrets"
+        );
     }
-    found
 }
 
 /// What `infra/deploy/create-secrets.sh --print` would create, with no provider configured.
@@ -389,35 +472,52 @@ fn secrets_the_deploy_creates() -> BTreeMap<String, BTreeMap<String, String>> {
 #[test]
 fn the_deploy_steps_create_every_secret_the_template_reads_with_values_the_code_accepts() {
     let created = secrets_the_deploy_creates();
-    let wanted = secrets_the_template_reads();
-    assert!(wanted.len() >= 10, "{wanted:?}");
-    for (name, key) in &wanted {
-        assert!(
-            created.get(name).is_some_and(|s| s.contains_key(key)),
-            "the deploy steps do not create {key} in {name}"
-        );
+    let name_of = |parameter: &str| parameter_default(parameter).as_str().unwrap().to_string();
+    for (function, needed) in needed_secrets() {
+        // Each function sees only its own secrets, as in AWS, and must start with them.
+        let mut settings = BTreeMap::from([("TABLE_NAME".to_string(), "maskline".to_string())]);
+        for parameter in needed {
+            let secret = created
+                .get(&name_of(parameter))
+                .unwrap_or_else(|| panic!("the deploy steps do not create {}", name_of(parameter)));
+            settings.extend(secret.clone());
+        }
+        let lookup = |name: &str| settings.get(name).cloned();
+        Config::from_lookup(lookup).unwrap_or_else(|e| panic!("{function}: {e}"));
+        match function {
+            "AllocateNumbersFunction" => {
+                NumberVault::from_lookup(lookup).unwrap();
+            }
+            "ResolveCallFunction" | "ClickToCallFunction" => {
+                NumberVault::from_lookup(lookup).unwrap();
+                let webhooks = WebhookConfig::from_lookup(lookup).unwrap();
+                assert!(
+                    webhooks.secrets.twilio_auth_token.is_none(),
+                    "\"-\" = unused"
+                );
+                let (exotel, vonage) =
+                    (webhooks.secrets.exotel_token, webhooks.secrets.vonage_token);
+                assert!(
+                    exotel.is_some() && vonage.is_some(),
+                    "path tokens are generated"
+                );
+                assert_ne!(exotel, vonage, "one token per provider");
+                assert!(TwilioApi::from_lookup(lookup).is_none());
+                assert!(ExotelApi::from_lookup(lookup).is_none());
+            }
+            "CallEventsFunction" => {
+                CallerKeys::from_lookup(lookup).unwrap();
+                assert!(
+                    NumberVault::from_lookup(lookup).is_err(),
+                    "no encryption key"
+                );
+                WebhookConfig::from_lookup(lookup).unwrap();
+            }
+            "RefillPoolFunction" => assert!(TwilioNumbers::from_lookup(lookup).is_none()),
+            _ => assert!(
+                CallerKeys::from_lookup(lookup).is_err(),
+                "{function}: no keys"
+            ),
+        }
     }
-
-    // The placeholders and generated keys pass the functions' own start-up checks.
-    let settings: BTreeMap<String, String> = created
-        .values()
-        .flatten()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .chain([("TABLE_NAME".to_string(), "maskline".to_string())])
-        .collect();
-    let lookup = |name: &str| settings.get(name).cloned();
-    Config::from_lookup(lookup).expect("number keys pass the start-up checks");
-    let webhooks = WebhookConfig::from_lookup(lookup).unwrap();
-    assert!(
-        webhooks.secrets.twilio_auth_token.is_none(),
-        "\"-\" = unused"
-    );
-    let (exotel, vonage) = (webhooks.secrets.exotel_token, webhooks.secrets.vonage_token);
-    assert!(
-        exotel.is_some() && vonage.is_some(),
-        "path tokens are generated"
-    );
-    assert_ne!(exotel, vonage, "one token per provider");
-    assert!(TwilioApi::from_lookup(lookup).is_none());
-    assert!(ExotelApi::from_lookup(lookup).is_none());
 }

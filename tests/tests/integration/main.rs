@@ -21,6 +21,7 @@ mod refill;
 mod regions;
 mod release_race;
 mod sample_events;
+mod secrets;
 mod signatures;
 mod support;
 mod suspect;
