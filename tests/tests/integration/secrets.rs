@@ -64,7 +64,7 @@ async fn keys_come_from_the_named_secrets_and_win_over_the_environment() {
 async fn a_secret_that_cannot_be_read_is_a_start_up_error_naming_it() {
     let client = secrets_client().await;
     let missing = format!("{}/absent", uuid::Uuid::new_v4().simple());
-    let err = Settings::with_secrets(HashMap::new(), &client, &[missing.clone()])
+    let err = Settings::with_secrets(HashMap::new(), &client, std::slice::from_ref(&missing))
         .await
         .unwrap_err();
     assert!(matches!(err, SettingsError::Unreadable { .. }));
