@@ -1,7 +1,8 @@
 //! API Gateway (via `lambda_http`) <-> the provider-neutral webhook types.
 
 use lambda_http::http::Method;
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::providers::{HttpMethod, WebhookReply, WebhookRequest};
 
@@ -30,9 +31,22 @@ pub fn refuse_oversized(request: &Request) -> Option<WebhookReply> {
     })
 }
 
+/// The domain name API Gateway received the request on (its own context, not a header).
+fn served_domain(request: &Request) -> Option<String> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.domain_name.clone(),
+        RequestContext::ApiGatewayV1(context) => context.domain_name.clone(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+    .filter(|d| !d.is_empty())
+}
+
 /// Rebuilds the URL the provider requested, which is what Twilio and Plivo sign:
 /// `PUBLIC_WEBHOOK_BASE_URL` + path + raw query when configured (behind a proxy, a custom domain
-/// or `cargo lambda watch`), else scheme and host from `X-Forwarded-Proto` / `Host`.
+/// or `cargo lambda watch`), else `https://` + the domain API Gateway says it served. The `Host`
+/// header is only a last resort without a request context: the client chooses it, so a request
+/// signed for another deployment's host could otherwise be replayed here.
 pub fn webhook_request(request: &Request, public_base_url: Option<&str>) -> Option<WebhookRequest> {
     let method = match *request.method() {
         Method::GET => HttpMethod::Get,
@@ -58,17 +72,20 @@ pub fn webhook_request(request: &Request, public_base_url: Option<&str>) -> Opti
         .collect();
     let url = match public_base_url {
         Some(base) => format!("{base}{path}{query}"),
-        None => {
-            let scheme = headers
-                .get("x-forwarded-proto")
-                .map(String::as_str)
-                .unwrap_or("https");
-            let host = headers
-                .get("host")
-                .map(String::as_str)
-                .unwrap_or("localhost");
-            format!("{scheme}://{host}{path}{query}")
-        }
+        None => match served_domain(request) {
+            Some(domain) => format!("https://{domain}{path}{query}"),
+            None => {
+                let scheme = headers
+                    .get("x-forwarded-proto")
+                    .map(String::as_str)
+                    .unwrap_or("https");
+                let host = headers
+                    .get("host")
+                    .map(String::as_str)
+                    .unwrap_or("localhost");
+                format!("{scheme}://{host}{path}{query}")
+            }
+        },
     };
     let body = match request.body() {
         Body::Empty => Vec::new(),

@@ -221,6 +221,9 @@ pub enum AuthError {
     BadToken,
     #[error("signed token rejected: {0}")]
     BadJwt(String),
+    /// A body the signature does not cover (a JSON body: the signature covers only the URL).
+    #[error("the request body is not covered by the signature")]
+    UnsignedBody,
 }
 
 /// The request is from the provider but unusable. Answered 400, before any read.

@@ -23,6 +23,11 @@ pub const SIGNATURE_HEADER: &str = "X-Plivo-Signature-V3";
 pub const NONCE_HEADER: &str = "X-Plivo-Signature-V3-Nonce";
 
 pub fn verify(request: &WebhookRequest, auth_token: &str) -> Result<(), AuthError> {
+    // V3 signs a JSON body not at all (only the URL), so a captured GET's signature would vouch
+    // for any JSON posted to the same URL. Plivo sends forms; refuse JSON outright.
+    if request.is_json() && !request.body.is_empty() {
+        return Err(AuthError::UnsignedBody);
+    }
     let presented = request
         .header(SIGNATURE_HEADER)
         .ok_or(AuthError::MissingSignature(SIGNATURE_HEADER))?;
@@ -186,5 +191,23 @@ mod tests {
         assert_eq!(string_to_sign(&post_without_query), "https://h/a?From1To2");
         let bare = request(HttpMethod::Post, "https://h/a", "");
         assert_eq!(string_to_sign(&bare), "https://h/a");
+    }
+
+    #[test]
+    fn a_get_signature_does_not_vouch_for_a_json_body() {
+        // Signed exactly as a captured GET of the same URL was: V3 covers no JSON body.
+        let url = "https://h/webhooks/plivo/voice?From=1&To=2";
+        let mut forged = request(HttpMethod::Post, url, r#"{"From":"3","To":"4"}"#);
+        forged
+            .headers
+            .insert("content-type".into(), "application/json".into());
+        let signed = signature("tok", &string_to_sign(&forged), "n1");
+        forged
+            .headers
+            .insert(SIGNATURE_HEADER.to_ascii_lowercase(), signed);
+        forged
+            .headers
+            .insert(NONCE_HEADER.to_ascii_lowercase(), "n1".into());
+        assert_eq!(verify(&forged, "tok"), Err(AuthError::UnsignedBody));
     }
 }

@@ -60,7 +60,7 @@ impl WebhookRequest {
             .collect()
     }
 
-    fn is_json(&self) -> bool {
+    pub fn is_json(&self) -> bool {
         self.header("content-type")
             .is_some_and(|t| t.to_ascii_lowercase().contains("json"))
     }

@@ -32,6 +32,10 @@ pub fn verify(request: &WebhookRequest, auth_token: &str) -> Result<(), AuthErro
             }
             Vec::new()
         }
+        // A JSON body is covered only through bodySHA256; without it, the body is unsigned.
+        None if request.is_json() && !request.body.is_empty() => {
+            return Err(AuthError::UnsignedBody)
+        }
         None => request.form_params(),
     };
     let matches = url_variants(&request.url).iter().any(|url| {
@@ -139,6 +143,24 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_body_without_body_sha256_is_unsigned() {
+        let url = "https://x/webhooks/twilio/voice";
+        let mut request = WebhookRequest {
+            method: crate::providers::HttpMethod::Post,
+            url: url.into(),
+            headers: [("content-type".to_string(), "application/json".to_string())]
+                .into_iter()
+                .collect(),
+            body: br#"{"From":"+14155550101"}"#.to_vec(),
+        };
+        let signed = signature("tok", url, &[]);
+        request
+            .headers
+            .insert(SIGNATURE_HEADER.to_ascii_lowercase(), signed);
+        assert_eq!(verify(&request, "tok"), Err(AuthError::UnsignedBody));
+    }
 
     #[test]
     fn port_variants_match_the_sdks() {

@@ -14,6 +14,7 @@ use tracing::{error, info, warn};
 use super::failover::{Failover, FailoverError};
 use super::resolve_call::{bad_request, refused};
 use crate::domain::events::PublishedEvent;
+use crate::domain::number::mask;
 use crate::domain::VirtualNumber;
 use crate::ports::{SharedClock, SharedPoolStore, SharedPublisher, StoreError};
 use crate::providers::request::required;
@@ -53,7 +54,9 @@ impl NumberHealth {
             Ok(Some(number)) if number.provider.as_str() == provider.as_str() => {}
             // Another provider's number, or not ours: the sender cannot speak for it.
             Ok(_) => {
-                warn!(%provider, %vn, "health report about a number this provider does not serve");
+                // Not a number of ours: it may be anyone's phone, so it is masked.
+                let number = mask(vn.as_str());
+                warn!(%provider, %number, "health report about a number this provider does not serve");
                 return WebhookReply::json(404, json!({"error": "not a number of this provider"}));
             }
             Err(e) => return unavailable(provider, e),

@@ -168,3 +168,50 @@ fn clone_request(request: &lambda_http::Request) -> lambda_http::Request {
     }
     builder.body(request.body().clone()).unwrap()
 }
+
+/// `request` as API Gateway hands it over after receiving it on `domain`.
+fn served_on(request: lambda_http::Request, domain: &str) -> lambda_http::Request {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    let mut context = aws_lambda_events::event::apigw::ApiGatewayV2httpRequestContext::default();
+    context.domain_name = Some(domain.to_string());
+    request.with_request_context(RequestContext::ApiGatewayV2(context))
+}
+
+#[tokio::test]
+async fn without_a_public_url_the_signed_url_is_the_domain_api_gateway_served_not_the_host_header()
+{
+    let (world, customer_dials) = twilio_order().await;
+    let mut without_base = config();
+    without_base.public_base_url = None;
+    let resolver = world.resolver(world.store.clone(), without_base);
+    let signed = || {
+        // Signed by Twilio for https://maskline.example.com, with that Host header.
+        provider_request(
+            ProviderKind::Twilio,
+            "voice",
+            "CA-9",
+            &customer_phone(1),
+            &customer_dials,
+            &[],
+        )
+    };
+    let status = |request| {
+        let resolver = &resolver;
+        async move {
+            resolve_call::handler::handle(resolver, request)
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        status(served_on(signed(), "maskline.example.com")).await,
+        200
+    );
+    // The same request arriving at another deployment, Host header and all, does not verify.
+    assert_eq!(
+        status(served_on(signed(), "calls.other.example")).await,
+        403
+    );
+}
