@@ -45,6 +45,9 @@ pub struct WebhookConfig {
     pub public_base_url: Option<String>,
     pub answer: AnswerOptions,
     pub default_country: Option<DefaultCountry>,
+    /// `REPLAY_GUARD=on`: a voice request whose call id was already answered gets the
+    /// out-of-session answer. Off by default: it adds a conditional write to every call.
+    pub replay_guard: bool,
 }
 
 impl WebhookConfig {
@@ -86,6 +89,15 @@ impl WebhookConfig {
                 })
             })
             .transpose()?;
+        let on_off = |name: &'static str| match get(name).as_deref().map(str::trim) {
+            None | Some("off") | Some("false") | Some("0") => Ok(false),
+            Some("on") | Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(ConfigError::Invalid {
+                name,
+                reason: format!("expected on or off, got {other:?}"),
+            }),
+        };
+        let replay_guard = on_off("REPLAY_GUARD")?;
         let record = match get("RECORD_CALLS").as_deref().map(str::trim) {
             None | Some("off") | Some("false") | Some("0") => false,
             Some("on") | Some("true") | Some("1") => true,
@@ -116,6 +128,7 @@ impl WebhookConfig {
                 out_of_session_forward: forward,
             },
             default_country,
+            replay_guard,
         })
     }
 }

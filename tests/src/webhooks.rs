@@ -27,6 +27,7 @@ pub fn config() -> WebhookConfig {
         public_base_url: Some(PUBLIC_BASE.into()),
         answer: AnswerOptions::default(),
         default_country: Some("IN".parse().unwrap()),
+        replay_guard: false,
     }
 }
 

@@ -149,6 +149,7 @@ impl World {
     pub fn number_health(&self, config: WebhookConfig) -> NumberHealth {
         NumberHealth {
             failover: Arc::new(self.failover(false)),
+            replays: self.store.clone(),
             clock: self.clock.clone(),
             config,
         }
@@ -225,6 +226,7 @@ impl World {
             },
             config,
             clock: self.clock.clone(),
+            replays: self.store.clone(),
         }
     }
 

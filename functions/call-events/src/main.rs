@@ -41,11 +41,12 @@ async fn main() -> Result<(), Error> {
     let health = NumberHealth {
         failover: Arc::new(Failover {
             store: store.clone(),
-            pool: store,
+            pool: store.clone(),
             publisher,
             clock: clock.clone(),
             backups: config.backups,
         }),
+        replays: store,
         clock,
         config: webhooks,
     };

@@ -20,17 +20,19 @@ async fn main() -> Result<(), Error> {
     let webhooks = or_exit(WebhookConfig::from_lookup(settings.lookup()));
     let vault = or_exit(NumberVault::from_lookup(settings.lookup()));
     let clock = Arc::new(SystemClock);
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        &config.table_name,
+    ));
     let resolver = ResolveCall {
         router: CallRouter {
-            store: Arc::new(DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(&aws),
-                &config.table_name,
-            )),
+            store: store.clone(),
             clock: clock.clone(),
             vault,
         },
         config: webhooks,
         clock,
+        replays: store,
     };
     let resolver = &resolver;
     run(service_fn(|request: Request| async move {

@@ -221,6 +221,30 @@ pub trait CallLog: Send + Sync {
     async fn call_log(&self, order_id: &OrderId) -> Result<Vec<CallRecord>, StoreError>;
 }
 
+/// A request a provider sent once, named by what it says about itself (a call id, a report id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId {
+    /// What the request was for (`voice`, `number-health`).
+    pub hook: &'static str,
+    pub provider: ProviderKind,
+    pub id: String,
+}
+
+/// Remembers the requests already acted on, so a captured request replayed later does nothing.
+#[async_trait]
+pub trait ReplayGuard: Send + Sync {
+    /// True the first time `request` is seen within `keep_for` of `now`; false for a repeat.
+    /// Conditional, so two copies racing each other cannot both be first.
+    async fn first_time(
+        &self,
+        request: &RequestId,
+        keep_for: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Forgets `request` (its handling failed, so the provider's retry must be let through).
+    async fn forget(&self, request: &RequestId) -> Result<(), StoreError>;
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("publishing {detail_type} failed: {source}")]
 pub struct PublishError {
@@ -253,3 +277,4 @@ pub type SharedPublisher = Arc<dyn EventPublisher>;
 pub type SharedClock = Arc<dyn Clock>;
 pub type SharedCallLog = Arc<dyn CallLog>;
 pub type SharedPoolStore = Arc<dyn PoolStore>;
+pub type SharedReplayGuard = Arc<dyn ReplayGuard>;

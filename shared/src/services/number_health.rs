@@ -4,7 +4,9 @@
 //! The webhook is Maskline's own contract — providers alert on number problems in different
 //! ways (status pages, support tickets, event streams) — but it is authenticated exactly like
 //! the provider's call webhooks, so the alert forwarder signs it with the provider's secret.
-//! Parameters (form, query or JSON): `number` (the VN) and `status` (`unhealthy` | `healthy`).
+//! Parameters (form, query or JSON): `number` (the VN), `status` (`unhealthy` | `healthy`) and
+//! `report_id` (unique per report, at most 128 characters): a report seen before is acknowledged
+//! and not acted on again, so a captured report replayed later cannot flip a number.
 
 use std::sync::Arc;
 
@@ -16,16 +18,23 @@ use super::resolve_call::{bad_request, refused};
 use crate::domain::events::PublishedEvent;
 use crate::domain::number::mask;
 use crate::domain::VirtualNumber;
-use crate::ports::{SharedClock, SharedPoolStore, SharedPublisher, StoreError};
+use crate::ports::{
+    RequestId, SharedClock, SharedPoolStore, SharedPublisher, SharedReplayGuard, StoreError,
+};
 use crate::providers::request::required;
 use crate::providers::{authenticate, CallStatus, ProviderKind, WebhookReply, WebhookRequest};
 use crate::webhook_config::WebhookConfig;
 
 pub struct NumberHealth {
     pub failover: Arc<Failover>,
+    pub replays: SharedReplayGuard,
     pub clock: SharedClock,
     pub config: WebhookConfig,
 }
+
+/// How long a report id is remembered: longer than any provider retries a report.
+const REPORT_ID_KEPT_DAYS: i64 = 7;
+const MAX_REPORT_ID_LEN: usize = 128;
 
 impl NumberHealth {
     /// `POST /webhooks/{provider}/number-health`.
@@ -37,11 +46,17 @@ impl NumberHealth {
             Ok(params) => params,
             Err(e) => return bad_request(provider, e),
         };
-        let (raw_number, raw_status) =
-            match (required(&params, "number"), required(&params, "status")) {
-                (Ok(n), Ok(s)) => (n, s),
-                (Err(e), _) | (_, Err(e)) => return bad_request(provider, e),
-            };
+        let (raw_number, raw_status, report_id) = match (
+            required(&params, "number"),
+            required(&params, "status"),
+            required(&params, "report_id"),
+        ) {
+            (Ok(n), Ok(s), Ok(r)) => (n, s, r),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return bad_request(provider, e),
+        };
+        if report_id.len() > MAX_REPORT_ID_LEN {
+            return bad_request(provider, "report_id is longer than 128 characters");
+        }
         let Ok(vn) = VirtualNumber::parse(raw_number, self.config.default_country) else {
             return bad_request(provider, "number is not a phone number");
         };
@@ -61,6 +76,41 @@ impl NumberHealth {
             }
             Err(e) => return unavailable(provider, e),
         }
+        let request = RequestId {
+            hook: "number-health",
+            provider,
+            id: report_id.to_string(),
+        };
+        let keep = chrono::Duration::days(REPORT_ID_KEPT_DAYS);
+        match self
+            .replays
+            .first_time(&request, keep, self.clock.now())
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                warn!(%provider, %vn, "number-health report already received; not acted on again");
+                return WebhookReply::json(200, json!({"number": vn, "duplicate": true}));
+            }
+            Err(e) => return unavailable(provider, e),
+        }
+        let reply = self.apply(provider, &vn, healthy).await;
+        if reply.status >= 500 {
+            // Not done: the provider's retry of this very report must be let through.
+            if let Err(e) = self.replays.forget(&request).await {
+                warn!(%provider, error = %e, "could not forget a failed report's id; its retry will be ignored");
+            }
+        }
+        reply
+    }
+
+    async fn apply(
+        &self,
+        provider: ProviderKind,
+        vn: &VirtualNumber,
+        healthy: bool,
+    ) -> WebhookReply {
+        let vn = vn.clone();
         if healthy {
             return match self.failover.mark_healthy(&vn).await {
                 Ok(_) => WebhookReply::json(200, json!({"number": vn, "health": "healthy"})),

@@ -5,7 +5,7 @@ use tracing::{error, info, warn};
 
 use super::route_call::{CallRouter, Route};
 use crate::domain::{VirtualNumber, E164};
-use crate::ports::SharedClock;
+use crate::ports::{RequestId, SharedClock, SharedReplayGuard};
 use crate::providers::{
     self, authenticate, Answer, AuthError, ProviderKind, WebhookReply, WebhookRequest,
 };
@@ -32,7 +32,12 @@ pub struct ResolveCall {
     pub router: CallRouter,
     pub config: WebhookConfig,
     pub clock: SharedClock,
+    /// Used only with `REPLAY_GUARD=on` (see [`WebhookConfig::replay_guard`]).
+    pub replays: SharedReplayGuard,
 }
+
+/// A voice request's call id is remembered this long under `REPLAY_GUARD=on`.
+const CALL_ID_KEPT_HOURS: i64 = 24;
 
 impl ResolveCall {
     pub async fn answer(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookReply {
@@ -47,6 +52,32 @@ impl ResolveCall {
         let Ok(dialled) = VirtualNumber::parse(&call.to, country) else {
             return bad_request(provider, "the dialled number is not a phone number");
         };
+        if self.config.replay_guard {
+            let request = RequestId {
+                hook: "voice",
+                provider,
+                id: call.call_id.clone(),
+            };
+            let keep = chrono::Duration::hours(CALL_ID_KEPT_HOURS);
+            match self
+                .replays
+                .first_time(&request, keep, self.clock.now())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    warn!(%provider, call_id = %call.call_id, %dialled, "voice request for a call already answered; out of session (REPLAY_GUARD)");
+                    return self.render(provider, Answer::OutOfSession { dialled });
+                }
+                Err(e) => {
+                    error!(%provider, call_id = %call.call_id, error = %e, "replay guard unavailable");
+                    return WebhookReply::json(
+                        503,
+                        serde_json::json!({"error": "temporarily unavailable"}),
+                    );
+                }
+            }
+        }
         let answer = match E164::parse(&call.from, country) {
             // A withheld or garbled caller ID cannot be a participant.
             Err(_) => {
@@ -78,6 +109,10 @@ impl ResolveCall {
                 }
             },
         };
+        self.render(provider, answer)
+    }
+
+    fn render(&self, provider: ProviderKind, answer: Answer) -> WebhookReply {
         let rendered = providers::render(provider, &answer, &self.config.answer);
         WebhookReply {
             status: 200,

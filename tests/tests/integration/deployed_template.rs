@@ -521,3 +521,76 @@ fn the_deploy_steps_create_every_secret_the_template_reads_with_values_the_code_
         }
     }
 }
+
+/// The writes a role may make to the table, as the key prefixes its condition allows (`None`:
+/// unconditioned).
+fn write_scopes_of(function: &str) -> Vec<Option<BTreeSet<String>>> {
+    let role = format!("{function}Role");
+    let writes = [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    ];
+    resource(&role)["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
+        .filter(|s| {
+            let actions: Vec<&str> = match &s["Action"] {
+                Value::String(a) => vec![a.as_str()],
+                Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                _ => vec![],
+            };
+            actions.iter().any(|a| writes.contains(a))
+        })
+        .map(|s| {
+            s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                .as_array()
+                .map(|keys| {
+                    keys.iter()
+                        .map(|k| k.as_str().unwrap().to_string())
+                        .collect()
+                })
+        })
+        .collect()
+}
+
+#[test]
+fn refill_call_events_and_resolve_call_write_only_under_their_key_prefixes() {
+    use maskline::adapters::dynamodb::layout;
+    use maskline::domain::{OrderId, Region};
+    let vn = maskline_tests::fixtures::vn(1);
+    let order = OrderId::parse("ORD-1").unwrap();
+    let region = Region::parse("blr").unwrap();
+    let prefix = |key: String| format!("{}*", &key[..=key.find('#').unwrap()]);
+    let expected = [
+        (
+            "RefillPoolFunction",
+            vec![
+                prefix(layout::vn_pk(&vn)),
+                prefix(layout::lease_pk(&region)),
+            ],
+        ),
+        (
+            "CallEventsFunction",
+            vec![
+                prefix(layout::vn_pk(&vn)),
+                prefix(layout::order_pk(&order)),
+                format!("{}*", layout::REPLAY_PREFIX),
+            ],
+        ),
+        (
+            "ResolveCallFunction",
+            vec![format!("{}*", layout::REPLAY_PREFIX)],
+        ),
+    ];
+    for (function, prefixes) in expected {
+        let scopes = write_scopes_of(function);
+        assert!(!scopes.is_empty(), "{function} writes");
+        let prefixes: BTreeSet<String> = prefixes.into_iter().collect();
+        for scope in scopes {
+            assert_eq!(scope.as_ref(), Some(&prefixes), "{function}");
+        }
+    }
+}

@@ -221,13 +221,18 @@ async fn with_nowhere_to_go_a_session_stays_and_refill_is_asked_for() {
 
 /// A number-health report, signed as `provider` signs its webhooks.
 fn health_request(provider: ProviderKind, number: &str, status: &str) -> lambda_http::Request {
+    let report_id = uuid::Uuid::new_v4().to_string();
     provider_request(
         provider,
         "number-health",
         "HR-1",
         "+14155550100",
         number,
-        &[("number", number), ("status", status)],
+        &[
+            ("number", number),
+            ("status", status),
+            ("report_id", &report_id),
+        ],
     )
 }
 

@@ -20,6 +20,7 @@ mod redelivery;
 mod refill;
 mod regions;
 mod release_race;
+mod replays;
 mod sample_events;
 mod secrets;
 mod signatures;

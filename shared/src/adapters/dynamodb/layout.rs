@@ -114,6 +114,19 @@ pub fn moved_sk(order: &OrderId) -> String {
     format!("{MOVED_PREFIX}{order}")
 }
 
+/// A request already acted on: `REPLAY#<hook>#<provider>#<sha256 of its id>` (hashed, so any id
+/// a provider sends makes a well-formed key).
+pub fn replay_pk(hook: &str, provider: &str, id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!(
+        "{REPLAY_PREFIX}{hook}#{provider}#{}",
+        hex::encode(Sha256::digest(id.as_bytes()))
+    )
+}
+
+pub const REPLAY_PREFIX: &str = "REPLAY#";
+pub const REPLAY_SK: &str = "REPLAY";
+
 pub fn order_pk(order: &OrderId) -> String {
     format!("ORDER#{order}")
 }
