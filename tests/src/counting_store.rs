@@ -17,6 +17,8 @@ use maskline::privacy::CallerKey;
 pub struct CountingStore {
     inner: Arc<DynamoStore>,
     calls: AtomicUsize,
+    /// The VN partition of every binding read, in order (which keys a use case touched).
+    binding_partitions: std::sync::Mutex<Vec<String>>,
 }
 
 impl CountingStore {
@@ -24,12 +26,18 @@ impl CountingStore {
         CountingStore {
             inner,
             calls: AtomicUsize::new(0),
+            binding_partitions: Default::default(),
         }
     }
 
     /// How many store operations ran so far.
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    /// The VNs whose partition a binding read went to.
+    pub fn binding_partitions(&self) -> Vec<String> {
+        self.binding_partitions.lock().unwrap().clone()
     }
 
     fn count(&self) {
@@ -50,6 +58,10 @@ impl SessionStore for CountingStore {
         caller: &CallerKey,
     ) -> Result<Option<StoredBinding>, StoreError> {
         self.count();
+        self.binding_partitions
+            .lock()
+            .unwrap()
+            .push(vn.as_str().to_string());
         self.inner.binding(vn, caller).await
     }
 

@@ -21,6 +21,10 @@ pub use authenticate::authenticate;
 pub use reply::WebhookReply;
 pub use request::{HttpMethod, WebhookRequest};
 
+/// The query a click-to-call's status callback URL carries (`…/status?leg=click-to-call`): the
+/// URL is signed, so only calls Maskline placed can claim to be bridge legs, reported from a VN.
+pub const CLICK_TO_CALL_LEG: (&str, &str) = ("leg", "click-to-call");
+
 /// The providers Maskline speaks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProviderKind {

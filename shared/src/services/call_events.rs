@@ -61,8 +61,13 @@ impl CallEvents {
             return acknowledged(false);
         };
         // The binding identifies the order even shortly after it expired (TTL keeps it a day).
+        let (leg, ours) = providers::CLICK_TO_CALL_LEG;
+        let bridge_leg = request
+            .query_params()
+            .iter()
+            .any(|(k, v)| k == leg && v == ours);
         let binding = match self
-            .attribute(provider, &dialled, &caller, &report.call.to)
+            .attribute(provider, &dialled, &caller, &report.call.to, bridge_leg)
             .await
         {
             Ok(Some(found)) => found,
@@ -130,10 +135,16 @@ impl CallEvents {
         dialled: &VirtualNumber,
         caller: &E164,
         raw_to: &str,
+        bridge_leg: bool,
     ) -> Result<Option<(StoredBinding, VirtualNumber)>, StoreError> {
         let key = self.caller_keys.caller_key(caller);
         if let Some(binding) = self.store.binding(dialled, &key).await? {
             return Ok(served_by(&binding, provider).then(|| (binding, dialled.clone())));
+        }
+        // Only a leg Maskline placed comes from a VN. For any other report the caller is a
+        // person, and reading `VN#<their number>` would put a real number in a table key.
+        if !bridge_leg {
+            return Ok(None);
         }
         let country = self.config.default_country;
         let (Ok(from_vn), Ok(callee)) = (

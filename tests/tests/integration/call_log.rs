@@ -146,3 +146,34 @@ async fn unknown_orders_and_strangers_are_handled_cleanly() {
         403
     );
 }
+
+#[tokio::test]
+async fn a_status_from_a_person_never_reads_a_key_made_of_their_number() {
+    use maskline_tests::counting_store::CountingStore;
+    use std::sync::Arc;
+
+    let (world, customer_dials, _) = world_with_order().await;
+    let counting = Arc::new(CountingStore::new(world.store.clone()));
+    let events = Callbacks {
+        events: world.call_events(counting.clone(), config()),
+        health: world.number_health(config()),
+    };
+    // A stranger's call to one of our VNs: no binding for them there.
+    let stranger = "+919876599999";
+    let (code, body) = status(
+        &events,
+        ProviderKind::Twilio,
+        "CA-stranger",
+        stranger,
+        &customer_dials,
+        &[("CallStatus", "completed")],
+    )
+    .await;
+    assert_eq!((code, &body["recorded"]), (200, &Value::Bool(false)));
+    let read = counting.binding_partitions();
+    assert_eq!(
+        read,
+        vec![customer_dials],
+        "only the dialled VN's partition"
+    );
+}

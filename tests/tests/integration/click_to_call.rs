@@ -15,7 +15,7 @@ use maskline::services::ClickToCall;
 use maskline_tests::fake_exotel::FakeExotel;
 use maskline_tests::fake_twilio::FakeTwilio;
 use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone};
-use maskline_tests::webhooks::{body_text, config, PUBLIC_BASE};
+use maskline_tests::webhooks::{body_text, config, provider_request, PUBLIC_BASE};
 use maskline_tests::world::SESSION_MAX_SECONDS;
 use maskline_tests::World;
 use serde_json::Value;
@@ -104,7 +104,7 @@ async fn after_repeated_failures_twilio_rings_the_agent_then_the_customer() {
     );
     assert_eq!(
         placed["StatusCallback"],
-        format!("{PUBLIC_BASE}/webhooks/twilio/status")
+        format!("{PUBLIC_BASE}/webhooks/twilio/status?leg=click-to-call")
     );
     // The answer to the app never carries a real number.
     for real in [&driver, &customer] {
@@ -119,15 +119,18 @@ async fn after_repeated_failures_twilio_rings_the_agent_then_the_customer() {
         ("CallDuration", "30"),
         ("Direction", "outbound-api"),
     ];
-    let (code, reply) = status(
-        &events,
+    // To the status URL Maskline gave Twilio for the call (the signed `leg` marks it as ours).
+    let report = provider_request(
         ProviderKind::Twilio,
+        "status?leg=click-to-call",
         sid,
         &driver_dials,
         &driver,
         &done,
-    )
-    .await;
+    );
+    let response = call_events::handler::handle(&events, report).await;
+    let code = response.status().as_u16();
+    let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
     assert_eq!(
         (code, &reply["recorded"]),
         (200, &Value::Bool(true)),

@@ -64,7 +64,11 @@ fn call_form(call: &BridgeCall, webhook_base: Option<&str>) -> Vec<(&'static str
         ("Twiml", bridge_twiml(call)),
     ];
     if let Some(base) = webhook_base {
-        form.push(("StatusCallback", format!("{base}/webhooks/twilio/status")));
+        let (name, value) = crate::providers::CLICK_TO_CALL_LEG;
+        form.push((
+            "StatusCallback",
+            format!("{base}/webhooks/twilio/status?{name}={value}"),
+        ));
         form.push(("StatusCallbackMethod", "POST".to_string()));
     }
     form
