@@ -14,12 +14,33 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::domain::E164;
+use crate::domain::{OrderId, Side, E164};
+
+/// Whose number a sealed value is: the order and the side. It is the ciphertext's associated
+/// data, so a sealed value copied into another order's items (or to the other side) does not
+/// open: someone able to write the table still cannot redirect a call to a number of their choice.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    pub order: &'a OrderId,
+    pub side: Side,
+}
+
+impl Owner<'_> {
+    fn aad(&self) -> Vec<u8> {
+        format!(
+            "maskline/number/v2|{}|{}",
+            self.order.as_str(),
+            self.side.as_str()
+        )
+        .into_bytes()
+    }
+}
 
 /// Tags sealed values so a future key or algorithm change can coexist with old items.
-const SEALED_PREFIX: &str = "v1.";
-/// Binds ciphertexts to their purpose: a sealed number cannot be replayed as some other secret.
-const SEALED_AAD: &[u8] = b"maskline/number/v1";
+const SEALED_PREFIX: &str = "v2.";
+/// Values sealed before they were bound to their owner; still opened, never written.
+const LEGACY_PREFIX: &str = "v1.";
+const LEGACY_AAD: &[u8] = b"maskline/number/v1";
 const NONCE_LEN: usize = 12;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -169,7 +190,7 @@ impl NumberVault {
         &self.keys
     }
 
-    pub fn seal(&self, number: &E164) -> SealedNumber {
+    pub fn seal(&self, number: &E164, owner: Owner) -> SealedNumber {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ciphertext = self
             .cipher
@@ -177,7 +198,7 @@ impl NumberVault {
                 &nonce,
                 Payload {
                     msg: number.expose().as_bytes(),
-                    aad: SEALED_AAD,
+                    aad: &owner.aad(),
                 },
             )
             .expect("AES-GCM encryption of a short message cannot fail");
@@ -186,11 +207,20 @@ impl NumberVault {
         SealedNumber(format!("{SEALED_PREFIX}{}", STANDARD.encode(blob)))
     }
 
-    pub fn open(&self, sealed: &SealedNumber) -> Result<E164, PrivacyError> {
-        let blob = sealed
-            .0
-            .strip_prefix(SEALED_PREFIX)
-            .and_then(|b| STANDARD.decode(b).ok())
+    pub fn open(&self, sealed: &SealedNumber, owner: Owner) -> Result<E164, PrivacyError> {
+        let (encoded, aad) = match sealed.0.strip_prefix(SEALED_PREFIX) {
+            Some(encoded) => (encoded, owner.aad()),
+            None => (
+                sealed
+                    .0
+                    .strip_prefix(LEGACY_PREFIX)
+                    .ok_or(PrivacyError::Undecryptable)?,
+                LEGACY_AAD.to_vec(),
+            ),
+        };
+        let blob = STANDARD
+            .decode(encoded)
+            .ok()
             .filter(|b| b.len() > NONCE_LEN)
             .ok_or(PrivacyError::Undecryptable)?;
         let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
@@ -200,7 +230,7 @@ impl NumberVault {
                 Nonce::from_slice(nonce),
                 Payload {
                     msg: ciphertext,
-                    aad: SEALED_AAD,
+                    aad: &aad,
                 },
             )
             .map_err(|_| PrivacyError::Undecryptable)?;
@@ -224,6 +254,17 @@ mod tests {
         E164::parse("+919876500001", None).unwrap()
     }
 
+    fn order(id: &str) -> OrderId {
+        OrderId::parse(id).unwrap()
+    }
+
+    fn owner(order: &OrderId) -> Owner<'_> {
+        Owner {
+            order,
+            side: Side::Customer,
+        }
+    }
+
     #[test]
     fn keys_are_deterministic_keyed_and_opaque() {
         let v = vault();
@@ -238,26 +279,72 @@ mod tests {
     #[test]
     fn sealing_round_trips_and_hides_the_number() {
         let v = vault();
-        let sealed = v.seal(&number());
+        let ord = order("ORD-1");
+        let sealed = v.seal(&number(), owner(&ord));
         assert!(!sealed.as_str().contains("9876500001"));
-        assert_ne!(sealed, v.seal(&number()), "a fresh nonce every time");
-        assert_eq!(v.open(&sealed).unwrap(), number());
+        assert_ne!(
+            sealed,
+            v.seal(&number(), owner(&ord)),
+            "a fresh nonce every time"
+        );
+        assert_eq!(v.open(&sealed, owner(&ord)).unwrap(), number());
     }
 
     #[test]
     fn tampering_or_a_wrong_key_is_detected() {
         let v = vault();
-        let sealed = v.seal(&number());
+        let ord = order("ORD-1");
+        let sealed = v.seal(&number(), owner(&ord));
         let mut tampered = sealed.as_str().to_string();
         tampered.replace_range(5..6, if &tampered[5..6] == "A" { "B" } else { "A" });
         assert_eq!(
-            v.open(&SealedNumber::from_stored(tampered)),
+            v.open(&SealedNumber::from_stored(tampered), owner(&ord)),
             Err(PrivacyError::Undecryptable)
         );
         let other =
             NumberVault::from_base64(HASH_KEY, "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=")
                 .unwrap();
-        assert_eq!(other.open(&sealed), Err(PrivacyError::Undecryptable));
+        assert_eq!(
+            other.open(&sealed, owner(&ord)),
+            Err(PrivacyError::Undecryptable)
+        );
+    }
+
+    #[test]
+    fn a_sealed_number_opens_only_for_its_order_and_side() {
+        let v = vault();
+        let ord = order("ORD-1");
+        let sealed = v.seal(&number(), owner(&ord));
+        let elsewhere = order("ORD-2");
+        assert_eq!(
+            v.open(&sealed, owner(&elsewhere)),
+            Err(PrivacyError::Undecryptable),
+            "copied into another order's items"
+        );
+        let other_side = Owner {
+            order: &ord,
+            side: Side::Driver,
+        };
+        assert_eq!(
+            v.open(&sealed, other_side),
+            Err(PrivacyError::Undecryptable),
+            "moved to the other side"
+        );
+    }
+
+    #[test]
+    fn values_sealed_before_owners_were_bound_still_open() {
+        let v = vault();
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let plain = number();
+        let payload = Payload {
+            msg: plain.expose().as_bytes(),
+            aad: LEGACY_AAD,
+        };
+        let mut blob = nonce.to_vec();
+        blob.extend(v.cipher.encrypt(&nonce, payload).unwrap());
+        let legacy = SealedNumber(format!("{LEGACY_PREFIX}{}", STANDARD.encode(blob)));
+        assert_eq!(v.open(&legacy, owner(&order("ANY"))).unwrap(), number());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::ports::{
     PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError,
     StoredParticipant, WriteError,
 };
-use crate::privacy::NumberVault;
+use crate::privacy::{NumberVault, Owner};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllocationOutcome {
@@ -73,8 +73,8 @@ impl Allocator {
         &self,
         event: &DriverAssigned,
     ) -> Result<AllocationOutcome, AllocationError> {
-        let customer = self.stored(&event.customer);
-        let driver = self.stored(&event.driver);
+        let customer = self.stored(&event.customer, &event.order_id, Side::Customer);
+        let driver = self.stored(&event.driver, &event.order_id, Side::Driver);
         let mut known_candidates: Option<Candidates> = None;
 
         for attempt in 0..MAX_ATTEMPTS {
@@ -224,11 +224,11 @@ impl Allocator {
             .await
     }
 
-    fn stored(&self, participant: &Participant) -> StoredParticipant {
+    fn stored(&self, participant: &Participant, order: &OrderId, side: Side) -> StoredParticipant {
         StoredParticipant {
             id: participant.id.clone(),
             key: self.vault.caller_key(&participant.phone),
-            sealed: self.vault.seal(&participant.phone),
+            sealed: self.vault.seal(&participant.phone, Owner { order, side }),
         }
     }
 }

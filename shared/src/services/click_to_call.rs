@@ -15,7 +15,7 @@ use crate::ports::{
     BridgeCall, CallDialer, CallRecord, DialError, SharedCallLog, SharedClock, SharedPoolStore,
     SharedStore, StoreError,
 };
-use crate::privacy::NumberVault;
+use crate::privacy::{NumberVault, Owner};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClickToCallError {
@@ -98,17 +98,23 @@ impl ClickToCall {
             Side::Customer => (customer, driver),
             Side::Driver => (driver, customer),
         };
-        let open = |sealed| {
+        let open = |sealed, side| {
             self.vault
-                .open(sealed)
+                .open(
+                    sealed,
+                    Owner {
+                        order: order_id,
+                        side,
+                    },
+                )
                 .map_err(|e| StoreError::Corrupt(format!("a stored number cannot be opened: {e}")))
         };
         let placed = dialer
             .bridge(&BridgeCall {
                 order_id: order_id.clone(),
-                first: open(&first.sealed)?,
+                first: open(&first.sealed, from)?,
                 first_sees: caller_sees.clone(),
-                second: open(&second.sealed)?,
+                second: open(&second.sealed, from.other())?,
                 second_sees: callee_sees.clone(),
                 max_call_seconds: self.max_call_seconds,
             })

@@ -6,7 +6,7 @@ use tracing::warn;
 
 use crate::domain::{OrderId, Provider, VirtualNumber, E164};
 use crate::ports::{SharedClock, SharedStore, StoreError, StoredBinding};
-use crate::privacy::{NumberVault, PrivacyError};
+use crate::privacy::{NumberVault, Owner, PrivacyError};
 use crate::providers::ProviderKind;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,9 +57,16 @@ impl CallRouter {
         if binding.live_until <= self.clock.now() {
             return Ok(Route::OutOfSession);
         }
+        let callee = self.vault.open(
+            &binding.callee,
+            Owner {
+                order: &binding.order_id,
+                side: binding.caller_side.other(),
+            },
+        )?;
         Ok(Route::Connect {
             order_id: binding.order_id,
-            callee: self.vault.open(&binding.callee)?,
+            callee,
             caller_id: binding.caller_id,
         })
     }

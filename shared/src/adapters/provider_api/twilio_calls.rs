@@ -135,7 +135,7 @@ mod tests {
             reported[3],
             (
                 "StatusCallback",
-                "https://api.example.com/webhooks/twilio/status".to_string()
+                "https://api.example.com/webhooks/twilio/status?leg=click-to-call".to_string()
             )
         );
     }
