@@ -98,16 +98,7 @@ impl WebhookConfig {
             }),
         };
         let replay_guard = on_off("REPLAY_GUARD")?;
-        let record = match get("RECORD_CALLS").as_deref().map(str::trim) {
-            None | Some("off") | Some("false") | Some("0") => false,
-            Some("on") | Some("true") | Some("1") => true,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "RECORD_CALLS",
-                    reason: format!("expected on or off, got {other:?}"),
-                })
-            }
-        };
+        let record = on_off("RECORD_CALLS")?;
         Ok(WebhookConfig {
             secrets: WebhookSecrets {
                 twilio_auth_token: get("TWILIO_AUTH_TOKEN"),
