@@ -71,6 +71,19 @@ pub fn pool_exhausted_line(region: &Region, timestamp: DateTime<Utc>) -> String 
     )
 }
 
+/// An event acknowledged without acting on it, by why (`too_old`, `undecided_order`).
+pub fn event_ignored_line(detail_type: &str, reason: &str, timestamp: DateTime<Utc>) -> String {
+    emf_line(
+        &[("DetailType", detail_type), ("Reason", reason)],
+        &[("EventsIgnored", 1)],
+        timestamp,
+    )
+}
+
+pub fn event_ignored(detail_type: &str, reason: &str) {
+    emit(&event_ignored_line(detail_type, reason, Utc::now()));
+}
+
 /// Writes an EMF line to stdout, where the Lambda runtime hands it to CloudWatch Logs.
 pub fn emit(line: &str) {
     println!("{line}");

@@ -41,7 +41,20 @@ pub fn driver_assigned_at(
     driver: u32,
     time: DateTime<Utc>,
 ) -> String {
-    json!({
+    driver_assigned_with(order, region, customer, driver, time, json!({}))
+}
+
+/// A DriverAssigned whose detail also carries `ordering` (the platform's `sequence` and/or
+/// `assigned_at`).
+pub fn driver_assigned_with(
+    order: &str,
+    region: &str,
+    customer: u32,
+    driver: u32,
+    time: DateTime<Utc>,
+    ordering: serde_json::Value,
+) -> String {
+    let mut event = json!({
         "version": "0",
         "id": format!("evt-{order}-{driver}"),
         "detail-type": "DriverAssigned",
@@ -56,18 +69,25 @@ pub fn driver_assigned_at(
             "customer": {"id": format!("C-{customer}"), "phone": customer_phone(customer)},
             "driver": {"id": format!("D-{driver}"), "phone": driver_phone(driver)},
         }
-    })
-    .to_string()
+    });
+    for (field, value) in ordering.as_object().into_iter().flatten() {
+        event["detail"][field] = value.clone();
+    }
+    event.to_string()
 }
 
 /// OrderDelivered or OrderCancelled.
 pub fn order_ended(kind: &str, order: &str) -> String {
+    order_ended_at(kind, order, Utc::now())
+}
+
+pub fn order_ended_at(kind: &str, order: &str, time: DateTime<Utc>) -> String {
     json!({
         "version": "0",
         "id": format!("evt-{kind}-{order}"),
         "detail-type": kind,
         "source": "orders",
-        "time": Utc::now().to_rfc3339(),
+        "time": time.to_rfc3339(),
         "detail": {"order_id": order}
     })
     .to_string()

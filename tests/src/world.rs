@@ -198,6 +198,7 @@ impl World {
             publisher: Arc::new(self.publisher()),
             clock: self.clock.clone(),
             grace: Duration::seconds(GRACE_SECONDS),
+            session_max: Duration::seconds(SESSION_MAX_SECONDS),
         }
     }
 
@@ -243,7 +244,8 @@ impl World {
         }
     }
 
-    fn publisher(&self) -> EventBridgePublisher {
+    /// The publisher every service of the world uses: the test's bus on moto.
+    pub fn publisher(&self) -> EventBridgePublisher {
         EventBridgePublisher::new(
             aws_sdk_eventbridge::Client::new(&self.aws),
             &self.events.bus_name,

@@ -52,6 +52,8 @@ fn outcome_name(outcome: &AllocationOutcome) -> &'static str {
         AllocationOutcome::DriverChanged(_) => "driver_changed",
         AllocationOutcome::IgnoredReleased => "ignored_released",
         AllocationOutcome::IgnoredStale => "ignored_stale",
+        AllocationOutcome::IgnoredUndecided => "ignored_undecided",
         AllocationOutcome::IgnoredExpired => "ignored_expired",
+        AllocationOutcome::IgnoredTooOld => "ignored_too_old",
     }
 }

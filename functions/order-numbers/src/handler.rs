@@ -20,7 +20,16 @@ pub async fn handle(numbers: &OrderNumbers, request: Request) -> Response<Body> 
         Err(e) => return json_response(400, json!({"error": e.to_string()})),
     };
     match numbers.view(&order_id).await {
-        Ok(Some(view)) => json_response(200, json!(view)),
+        Ok(Some(view)) => {
+            let mut response = json_response(200, json!(view));
+            // The session version as an entity tag: a client can tell a newer view from an older.
+            if let Ok(tag) = format!("\"{}\"", view.version).parse() {
+                response
+                    .headers_mut()
+                    .insert(lambda_http::http::header::ETAG, tag);
+            }
+            response
+        }
         Ok(None) => json_response(404, json!({"error": "unknown order", "order_id": order_id})),
         Err(e) => {
             error!(order_id = %order_id, error = %e, "order lookup failed");

@@ -39,6 +39,7 @@ async fn release(releaser: &Releaser, body: &str) -> Result<(), MessageFailure> 
         ReleaseOutcome::Released(_) => "released",
         ReleaseOutcome::AlreadyReleased(_) => "already_released",
         ReleaseOutcome::Tombstoned(_) => "tombstoned",
+        ReleaseOutcome::IgnoredTooOld => "ignored_too_old",
     };
     info!(order_id = %ended.order_id, outcome = name, "order end handled");
     Ok(())

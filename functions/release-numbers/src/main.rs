@@ -25,6 +25,7 @@ async fn main() -> Result<(), Error> {
         )),
         clock: Arc::new(SystemClock),
         grace: config.release_grace,
+        session_max: config.session_max,
     };
     let redelivery = &Redelivery::from_env(aws_sdk_sqs::Client::new(&aws));
     let releaser = &releaser;

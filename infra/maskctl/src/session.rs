@@ -24,6 +24,8 @@ pub struct SessionView {
     pub customer_backup: Option<String>,
     pub driver_backup: Option<String>,
     pub assigned_at: Option<DateTime<Utc>>,
+    /// The order platform's `sequence` of the assignment in force, when it sends one.
+    pub assignment_sequence: Option<u64>,
     pub live_until: DateTime<Utc>,
     pub released_at: Option<DateTime<Utc>>,
     pub version: u64,
@@ -62,7 +64,11 @@ impl SessionView {
                 .numbers
                 .as_ref()
                 .and_then(|n| n.driver_backup.as_ref().map(ToString::to_string)),
-            assigned_at: session.assigned_at,
+            // The platform's own (sub-second) time when it sent one, else the event's.
+            assigned_at: session
+                .assignment
+                .map(|a| a.assigned_at.unwrap_or(a.event_time)),
+            assignment_sequence: session.assignment.and_then(|a| a.sequence),
             live_until: session.live_until,
             released_at: session.released_at,
             version: record.version,
@@ -90,6 +96,10 @@ impl SessionView {
         }
         fields.extend([
             ("assigned at", or_dash(self.assigned_at.map(time))),
+            (
+                "assignment seq",
+                or_dash(self.assignment_sequence.map(|s| s.to_string())),
+            ),
             ("live until", time(self.live_until)),
             ("released at", or_dash(self.released_at.map(time))),
             ("version", self.version.to_string()),
@@ -154,7 +164,7 @@ mod tests {
                     VirtualNumber::parse("+918041000001", None).unwrap(),
                     VirtualNumber::parse("+918041000002", None).unwrap(),
                 )),
-                assigned_at: Some(now),
+                assignment: Some(maskline::domain::ordering::AssignmentStamp::at(now)),
                 live_until: now + Duration::hours(1),
                 released_at: None,
             },

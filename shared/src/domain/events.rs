@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
 use super::number::DefaultCountry;
+use super::ordering::AssignmentStamp;
 use super::session::AssignedNumbers;
 use super::{
     AllocationPolicy, NumberError, Operator, OrderId, Participant, ParticipantId, Region,
@@ -38,8 +39,15 @@ pub struct DriverAssigned {
     pub region: Region,
     pub customer: Participant,
     pub driver: Participant,
-    /// The event's own time: a DriverAssigned older than the assignment in force is stale.
-    pub occurred_at: DateTime<Utc>,
+    /// Where this assignment stands among the order's assignments (see `domain::ordering`).
+    pub stamp: AssignmentStamp,
+}
+
+impl DriverAssigned {
+    /// The envelope's time: how old the event is.
+    pub fn occurred_at(&self) -> DateTime<Utc> {
+        self.stamp.event_time
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,21 +77,10 @@ impl OrderEvent {
             return Err(EventError::NotJson);
         }
         let detail_type = text(&envelope, "detail-type", &["detail-type"])?;
-        let occurred_at = match envelope.get("time") {
-            None | Some(Value::Null) => Utc::now(),
-            Some(Value::String(t)) => DateTime::parse_from_rfc3339(t)
-                .map_err(|e| EventError::Invalid {
-                    field: "time",
-                    reason: e.to_string(),
-                })?
-                .with_timezone(&Utc),
-            Some(_) => {
-                return Err(EventError::Invalid {
-                    field: "time",
-                    reason: "expected an RFC 3339 timestamp".into(),
-                })
-            }
-        };
+        // Required: an event without a time could be neither aged nor ordered, and stamping it
+        // "now" would make every redelivery of it the newest.
+        let occurred_at =
+            timestamp(&envelope, "time", "time")?.ok_or(EventError::Missing("time"))?;
         let detail = envelope
             .get("detail")
             .filter(|d| d.is_object())
@@ -106,12 +103,17 @@ impl OrderEvent {
                     })?;
                 let customer = participant(detail, Role::Customer, default_country)?;
                 let driver = participant(detail, Role::Driver, default_country)?;
+                let stamp = AssignmentStamp {
+                    sequence: sequence(detail)?,
+                    assigned_at: timestamp(detail, "detail.assigned_at", "assigned_at")?,
+                    event_time: occurred_at,
+                };
                 Ok(OrderEvent::DriverAssigned(DriverAssigned {
                     order_id,
                     region,
                     customer,
                     driver,
-                    occurred_at,
+                    stamp,
                 }))
             }
             "OrderDelivered" | "OrderCancelled" => Ok(OrderEvent::OrderEnded(OrderEnded {
@@ -125,6 +127,38 @@ impl OrderEvent {
             })),
             other => Err(EventError::Unexpected(other.chars().take(64).collect())),
         }
+    }
+}
+
+/// An optional RFC 3339 timestamp field of `value`.
+fn timestamp(
+    value: &Value,
+    field: &'static str,
+    key: &str,
+) -> Result<Option<DateTime<Utc>>, EventError> {
+    match value.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(t)) => DateTime::parse_from_rfc3339(t)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|e| EventError::Invalid {
+                field,
+                reason: e.to_string(),
+            }),
+        Some(_) => Err(EventError::Invalid {
+            field,
+            reason: "expected an RFC 3339 timestamp".into(),
+        }),
+    }
+}
+
+/// `detail.sequence`: an optional non-negative integer.
+fn sequence(detail: &Value) -> Result<Option<u64>, EventError> {
+    match detail.get("sequence") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value.as_u64().map(Some).ok_or(EventError::Invalid {
+            field: "detail.sequence",
+            reason: "expected a non-negative integer".into(),
+        }),
     }
 }
 
@@ -183,10 +217,15 @@ fn text<'a>(value: &'a Value, field: &'static str, path: &[&str]) -> Result<&'a 
 /// What Maskline tells the order platform. Only virtual numbers and ids, never a real number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublishedEvent {
+    /// `version` (on this and the next two) is the session's version the event describes: it
+    /// grows with every change of the order's session, and events can arrive out of order (a
+    /// redelivery that read the session before a failover publishes after it), so a consumer
+    /// drops an event whose version is lower than the one it already holds for the order.
     MaskedNumbersAssigned {
         order_id: OrderId,
         numbers: AssignedNumbers,
         expires_at: DateTime<Utc>,
+        version: u64,
     },
     /// A number of the order was replaced (it turned unhealthy): the apps must show the new ones.
     MaskedNumbersChanged {
@@ -194,11 +233,13 @@ pub enum PublishedEvent {
         numbers: AssignedNumbers,
         replaced: VirtualNumber,
         expires_at: DateTime<Utc>,
+        version: u64,
     },
     MaskedNumbersReleased {
         order_id: OrderId,
         released_at: DateTime<Utc>,
         callable_until: DateTime<Utc>,
+        version: u64,
     },
     PoolExhausted {
         region: Region,
@@ -249,14 +290,16 @@ impl PublishedEvent {
                 order_id,
                 numbers,
                 expires_at,
-            } => numbers_detail(order_id, numbers, *expires_at),
+                version,
+            } => numbers_detail(order_id, numbers, *expires_at, *version),
             PublishedEvent::MaskedNumbersChanged {
                 order_id,
                 numbers,
                 replaced,
                 expires_at,
+                version,
             } => {
-                let mut detail = numbers_detail(order_id, numbers, *expires_at);
+                let mut detail = numbers_detail(order_id, numbers, *expires_at, *version);
                 detail["replaced"] = json!(replaced);
                 detail
             }
@@ -275,10 +318,12 @@ impl PublishedEvent {
                 order_id,
                 released_at,
                 callable_until,
+                version,
             } => json!({
                 "order_id": order_id,
                 "released_at": rfc3339(*released_at),
                 "callable_until": rfc3339(*callable_until),
+                "version": version,
             }),
             PublishedEvent::PoolExhausted {
                 region,
@@ -324,12 +369,14 @@ fn numbers_detail(
     order_id: &OrderId,
     numbers: &AssignedNumbers,
     expires_at: DateTime<Utc>,
+    version: u64,
 ) -> Value {
     let mut detail = json!({
         "order_id": order_id,
         "customer_dials": numbers.customer_dials,
         "driver_dials": numbers.driver_dials,
         "expires_at": rfc3339(expires_at),
+        "version": version,
     });
     if let Some(backup) = &numbers.customer_backup {
         detail["customer_backup"] = json!(backup);
@@ -394,7 +441,49 @@ mod tests {
         assert_eq!(e.region.as_str(), "blr");
         assert_eq!(e.customer.phone.expose(), PHONE_C);
         assert_eq!(e.driver.id.as_str(), "D-7");
-        assert_eq!(rfc3339(e.occurred_at), "2026-11-22T10:00:00Z");
+        assert_eq!(rfc3339(e.occurred_at()), "2026-11-22T10:00:00Z");
+        assert_eq!((e.stamp.sequence, e.stamp.assigned_at), (None, None));
+    }
+
+    #[test]
+    fn reads_the_ordering_fields_of_an_assignment() {
+        let mut detail = good_detail();
+        detail["sequence"] = json!(42);
+        detail["assigned_at"] = json!("2026-11-22T10:00:00.250Z");
+        let OrderEvent::DriverAssigned(e) = OrderEvent::parse(&assigned(detail), india()).unwrap()
+        else {
+            panic!("expected DriverAssigned");
+        };
+        assert_eq!(e.stamp.sequence, Some(42));
+        assert_eq!(
+            e.stamp.assigned_at.unwrap().timestamp_subsec_millis(),
+            250,
+            "sub-second precision is kept"
+        );
+        for (field, bad) in [
+            ("sequence", json!(-1)),
+            ("sequence", json!("7")),
+            ("assigned_at", json!("yesterday")),
+        ] {
+            let mut detail = good_detail();
+            detail[field] = bad;
+            assert!(
+                matches!(
+                    OrderEvent::parse(&assigned(detail), india()),
+                    Err(EventError::Invalid { .. })
+                ),
+                "{field}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_without_a_time_is_refused() {
+        let body = json!({"detail-type":"DriverAssigned","source":"orders","detail":good_detail()});
+        assert_eq!(
+            OrderEvent::parse(&body.to_string(), india()),
+            Err(EventError::Missing("time"))
+        );
     }
 
     #[test]
@@ -403,7 +492,8 @@ mod tests {
             ("OrderDelivered", OrderOutcome::Delivered),
             ("OrderCancelled", OrderOutcome::Cancelled),
         ] {
-            let body = json!({"detail-type":kind,"source":"orders","detail":{"order_id":"ORD-9"}});
+            let body = json!({"detail-type":kind,"source":"orders",
+                              "time":"2026-11-22T10:00:00Z","detail":{"order_id":"ORD-9"}});
             let OrderEvent::OrderEnded(e) = OrderEvent::parse(&body.to_string(), None).unwrap()
             else {
                 panic!("expected OrderEnded");
@@ -443,7 +533,10 @@ mod tests {
             Err(EventError::NotJson)
         );
         assert_eq!(
-            OrderEvent::parse(&json!({"detail-type":"DriverAssigned"}).to_string(), None),
+            OrderEvent::parse(
+                &json!({"detail-type":"DriverAssigned","time":"2026-11-22T10:00:00Z"}).to_string(),
+                None
+            ),
             Err(EventError::Missing("detail"))
         );
         let mut no_region = good_detail();
@@ -464,12 +557,14 @@ mod tests {
             expires_at: DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            version: 1,
         };
         assert_eq!(event.detail_type(), "MaskedNumbersAssigned");
         assert_eq!(
             event.detail(),
             json!({"order_id":"ORD-1","customer_dials":"+918041000001",
-                   "driver_dials":"+918041000002","expires_at":"2026-11-23T10:00:00Z"})
+                   "driver_dials":"+918041000002","expires_at":"2026-11-23T10:00:00Z",
+                   "version":1})
         );
         numbers.customer_backup = Some(vn("+918041000003"));
         numbers.driver_backup = Some(vn("+918041000004"));
@@ -480,13 +575,14 @@ mod tests {
             expires_at: DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            version: 2,
         };
         assert_eq!(
             changed.detail(),
             json!({"order_id":"ORD-1","customer_dials":"+918041000001",
                    "driver_dials":"+918041000002","customer_backup":"+918041000003",
                    "driver_backup":"+918041000004","replaced":"+918041000009",
-                   "expires_at":"2026-11-23T10:00:00Z"})
+                   "expires_at":"2026-11-23T10:00:00Z","version":2})
         );
     }
 

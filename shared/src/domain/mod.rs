@@ -5,6 +5,7 @@ pub mod choice;
 pub mod events;
 pub mod ids;
 pub mod number;
+pub mod ordering;
 pub mod policy;
 pub mod pool;
 pub mod refill_plan;

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::ordering::AssignmentStamp;
 use super::{OrderId, ParticipantId, Region, VirtualNumber, E164};
 
 /// The two parties of an order.
@@ -140,8 +141,8 @@ pub struct Session {
     pub driver_id: Option<ParticipantId>,
     /// `None` for a tombstone: a release that arrived before any assignment.
     pub numbers: Option<AssignedNumbers>,
-    /// When the assignment in force happened (the DriverAssigned event's time).
-    pub assigned_at: Option<DateTime<Utc>>,
+    /// Where the assignment in force stands in the order's history (from its DriverAssigned).
+    pub assignment: Option<AssignmentStamp>,
     /// The bindings are callable until this instant.
     pub live_until: DateTime<Utc>,
     pub released_at: Option<DateTime<Utc>>,
@@ -183,7 +184,7 @@ mod tests {
                 vn("+918041000001"),
                 vn("+918041000002"),
             )),
-            assigned_at: None,
+            assignment: None,
             live_until,
             released_at: None,
         }

@@ -9,6 +9,7 @@ use super::retry::MAX_ATTEMPTS;
 use super::session_plan::transition;
 use crate::domain::choice::choose_numbers;
 use crate::domain::events::{DriverAssigned, PublishedEvent};
+use crate::domain::ordering::Precedence;
 use crate::domain::policy::Candidates;
 use crate::domain::session::SessionStatus;
 use crate::domain::{AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side};
@@ -31,8 +32,14 @@ pub enum AllocationOutcome {
     IgnoredReleased,
     /// Older than the assignment already in force (a redelivered earlier agent).
     IgnoredStale,
+    /// Another agent's assignment that cannot be ordered against the one in force (same second,
+    /// and no `sequence` or `assigned_at` tells them apart): the one in force stays.
+    IgnoredUndecided,
     /// The session outlived its maximum lifetime; the order is over as far as calls go.
     IgnoredExpired,
+    /// The event itself is older than a session's maximum life (a DLQ redrive days later): its
+    /// order is over, and acting on it would bring the order back after its records are gone.
+    IgnoredTooOld,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +80,13 @@ impl Allocator {
         &self,
         event: &DriverAssigned,
     ) -> Result<AllocationOutcome, AllocationError> {
+        let age = self.clock.now() - event.occurred_at();
+        if age >= self.session_max {
+            warn!(order_id = %event.order_id, age_seconds = age.num_seconds(),
+                  "DriverAssigned older than a session's maximum life; ignored");
+            metrics::event_ignored("DriverAssigned", "too_old");
+            return Ok(AllocationOutcome::IgnoredTooOld);
+        }
         let customer = self.stored(&event.customer, &event.order_id, Side::Customer);
         let driver = self.stored(&event.driver, &event.order_id, Side::Driver);
         let mut known_candidates: Option<Candidates> = None;
@@ -105,7 +119,7 @@ impl Allocator {
                     customer_id: Some(customer.id.clone()),
                     driver_id: Some(driver.id.clone()),
                     numbers: Some(numbers),
-                    assigned_at: Some(event.occurred_at),
+                    assignment: Some(event.stamp),
                     live_until: now + self.session_max,
                     released_at: None,
                 },
@@ -117,8 +131,8 @@ impl Allocator {
             let write = transition(existing.as_ref(), after);
             match self.store.write_session(&write, now).await {
                 Ok(()) => {
+                    self.announce(&write.record).await?;
                     let session = write.record.session;
-                    self.announce(&session).await?;
                     info!(order_id = %session.order_id, region = %event.region, attempt,
                           moved = existing.is_some(), "numbers assigned");
                     return Ok(if existing.is_some() {
@@ -160,17 +174,25 @@ impl Allocator {
             .is_some_and(|d| d.id == driver.id && d.key == driver.key);
         if same_driver {
             // Announce again: the first delivery may have failed to publish after the write.
-            self.announce(session).await?;
+            self.announce(record).await?;
             return Ok(Some(AllocationOutcome::AlreadyAssigned(session.clone())));
         }
-        if session
-            .assigned_at
-            .is_some_and(|current| event.occurred_at < current)
-        {
-            info!(order_id = %session.order_id, "DriverAssigned older than the assignment in force; ignored");
-            return Ok(Some(AllocationOutcome::IgnoredStale));
+        let Some(in_force) = &session.assignment else {
+            return Ok(None);
+        };
+        match event.stamp.compared_to(in_force) {
+            Precedence::Newer => Ok(None),
+            Precedence::Older => {
+                info!(order_id = %session.order_id, "DriverAssigned older than the assignment in force; ignored");
+                Ok(Some(AllocationOutcome::IgnoredStale))
+            }
+            Precedence::Undecided => {
+                warn!(order_id = %session.order_id,
+                      "another agent's DriverAssigned cannot be ordered against the assignment in force (same time, no sequence or assigned_at to tell them apart); the one in force stays");
+                metrics::event_ignored("DriverAssigned", "undecided_order");
+                Ok(Some(AllocationOutcome::IgnoredUndecided))
+            }
         }
-        Ok(None)
     }
 
     async fn candidates(
@@ -211,7 +233,8 @@ impl Allocator {
         }
     }
 
-    async fn announce(&self, session: &Session) -> Result<(), PublishError> {
+    async fn announce(&self, record: &SessionRecord) -> Result<(), PublishError> {
+        let session = &record.session;
         let Some(numbers) = &session.numbers else {
             return Ok(());
         };
@@ -220,6 +243,7 @@ impl Allocator {
                 order_id: session.order_id.clone(),
                 numbers: numbers.clone(),
                 expires_at: session.live_until,
+                version: record.version,
             })
             .await
     }

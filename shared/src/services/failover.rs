@@ -208,7 +208,7 @@ impl Failover {
             match self.store.write_session(&write, now).await {
                 Ok(()) => {
                     info!(%order_id, replaced = %vn, attempt, "session moved off an unhealthy number");
-                    let announced = self.announce(&write.record.session, vn).await?;
+                    let announced = self.announce(&write.record, vn).await?;
                     return Ok(Move::Moved { announced });
                 }
                 Err(WriteError::Rejected(rejected)) => {
@@ -222,7 +222,12 @@ impl Failover {
 
     /// Publishes `MaskedNumbersChanged` and clears the move's note. A failed publish leaves the
     /// note (the move itself is done and must not be undone) for the next run to retry.
-    async fn announce(&self, session: &Session, vn: &VirtualNumber) -> Result<bool, FailoverError> {
+    async fn announce(
+        &self,
+        record: &SessionRecord,
+        vn: &VirtualNumber,
+    ) -> Result<bool, FailoverError> {
+        let session = &record.session;
         let Some(numbers) = &session.numbers else {
             return Ok(true);
         };
@@ -233,6 +238,7 @@ impl Failover {
                 numbers: numbers.clone(),
                 replaced: vn.clone(),
                 expires_at: session.live_until,
+                version: record.version,
             })
             .await;
         match published {
@@ -256,7 +262,7 @@ impl Failover {
     ) -> Result<(), FailoverError> {
         for order_id in self.pool.unannounced_moves(vn).await? {
             match self.store.load_session(&order_id).await? {
-                Some(record) if self.announce(&record.session, vn).await? => {
+                Some(record) if self.announce(&record, vn).await? => {
                     report.announced_late.push(order_id)
                 }
                 Some(_) => report.unannounced.push(order_id),

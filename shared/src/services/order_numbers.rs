@@ -19,6 +19,9 @@ pub struct OrderNumbersView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver_backup: Option<VirtualNumber>,
     pub expires_at: Option<String>,
+    /// The session's version, as carried by the `MaskedNumbers*` events: an app holding an event
+    /// or a view with a higher version keeps that one.
+    pub version: u64,
 }
 
 pub struct OrderNumbers {
@@ -32,7 +35,7 @@ impl OrderNumbers {
         let Some(record) = self.store.load_session(order_id).await? else {
             return Ok(None);
         };
-        let session = record.session;
+        let session = &record.session;
         let state = if session.is_tombstone() {
             // Released before it was ever assigned: say what happened rather than "expired".
             SessionStatus::Released
@@ -48,6 +51,7 @@ impl OrderNumbers {
             customer_backup: numbers.and_then(|n| n.customer_backup.clone()),
             driver_backup: numbers.and_then(|n| n.driver_backup.clone()),
             expires_at: numbers.map(|_| rfc3339(session.live_until)),
+            version: record.version,
         }))
     }
 }

@@ -1,13 +1,14 @@
 //! OrderDelivered / OrderCancelled: end the session, keep it callable for the grace window.
 
 use chrono::{DateTime, Duration, Utc};
-use tracing::info;
+use tracing::{info, warn};
 
 use super::retry::{jittered_pause, MAX_ATTEMPTS};
 use super::session_plan::transition;
 use crate::domain::events::{OrderEnded, PublishedEvent};
 use crate::domain::session::SessionStatus;
 use crate::domain::{OrderId, Session, SessionState};
+use crate::metrics;
 use crate::ports::{
     PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError, WriteError,
     WriteRejected,
@@ -21,6 +22,9 @@ pub enum ReleaseOutcome {
     AlreadyReleased(Session),
     /// No assignment yet: a tombstone now stops any late DriverAssigned.
     Tombstoned(Session),
+    /// The event is older than a session's maximum life (a DLQ redrive days later): whatever
+    /// session it ended is long over, and a tombstone written now would outlive nothing useful.
+    IgnoredTooOld,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,16 +42,24 @@ pub struct Releaser {
     pub publisher: SharedPublisher,
     pub clock: SharedClock,
     pub grace: Duration,
+    pub session_max: Duration,
 }
 
 impl Releaser {
     pub async fn end(&self, event: &OrderEnded) -> Result<ReleaseOutcome, ReleaseError> {
+        let age = self.clock.now() - event.occurred_at;
+        if age >= self.session_max {
+            warn!(order_id = %event.order_id, age_seconds = age.num_seconds(),
+                  "order end older than a session's maximum life; ignored");
+            metrics::event_ignored("OrderEnded", "too_old");
+            return Ok(ReleaseOutcome::IgnoredTooOld);
+        }
         for attempt in 0..MAX_ATTEMPTS {
             let now = self.clock.now();
             let before = self.store.load_session(&event.order_id).await?;
             let outcome_if_written: fn(Session) -> ReleaseOutcome = match &before {
                 Some(record) if record.session.state == SessionState::Released => {
-                    self.announce(&record.session).await?;
+                    self.announce(record).await?;
                     return Ok(ReleaseOutcome::AlreadyReleased(record.session.clone()));
                 }
                 Some(_) => ReleaseOutcome::Released,
@@ -69,8 +81,8 @@ impl Releaser {
             }
             match self.store.write_session(&write, now).await {
                 Ok(()) => {
+                    self.announce(&write.record).await?;
                     let session = write.record.session;
-                    self.announce(&session).await?;
                     info!(order_id = %session.order_id, outcome = ?event.outcome, attempt,
                           "order released");
                     return Ok(outcome_if_written(session));
@@ -95,12 +107,14 @@ impl Releaser {
         after
     }
 
-    async fn announce(&self, session: &Session) -> Result<(), PublishError> {
+    async fn announce(&self, record: &SessionRecord) -> Result<(), PublishError> {
+        let session = &record.session;
         self.publisher
             .publish(&PublishedEvent::MaskedNumbersReleased {
                 order_id: session.order_id.clone(),
                 released_at: session.released_at.unwrap_or(session.live_until),
                 callable_until: session.live_until,
+                version: record.version,
             })
             .await
     }
@@ -115,7 +129,7 @@ fn tombstone(event: &OrderEnded, now: DateTime<Utc>) -> SessionRecord {
             customer_id: None,
             driver_id: None,
             numbers: None,
-            assigned_at: None,
+            assignment: None,
             live_until: now,
             released_at: Some(now),
         },

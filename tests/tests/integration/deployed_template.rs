@@ -284,6 +284,29 @@ fn an_exhausted_pool_is_retried_long_enough_for_refill() {
 }
 
 #[test]
+fn a_finished_order_outlives_every_queued_copy_of_its_events() {
+    use maskline::adapters::dynamodb::layout::{SESSION_RETENTION_SECONDS, TTL_LAG_SECONDS};
+    let longest_retention = resources_of_type("AWS::SQS::Queue")
+        .into_iter()
+        .map(|(_, q)| {
+            let kept = &q["Properties"]["MessageRetentionPeriod"];
+            // SQS keeps a message 4 days unless told otherwise.
+            if kept.is_null() {
+                4 * 24 * 3600
+            } else {
+                number(kept)
+            }
+        })
+        .max()
+        .unwrap();
+    assert!(
+        SESSION_RETENTION_SECONDS >= longest_retention + TTL_LAG_SECONDS,
+        "a tombstone may be gone ({SESSION_RETENTION_SECONDS}s) while a queue still holds an event \
+         about its order ({longest_retention}s)"
+    );
+}
+
+#[test]
 fn every_dead_letter_queue_alarms_again_on_each_new_message() {
     let mut dead_letter_queues: BTreeSet<String> = resources_of_type("AWS::SQS::Queue")
         .into_iter()

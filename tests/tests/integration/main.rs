@@ -12,6 +12,7 @@ mod failover;
 mod idempotency;
 mod lifecycle;
 mod log_privacy;
+mod ordering;
 mod oversized_webhooks;
 mod provider_apis;
 mod published_events;

@@ -12,12 +12,27 @@ fn read(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The time the order-platform samples carry. Events older than `SESSION_MAX_SECONDS` are
+/// ignored, so the samples are sent as if just published (as `make dev` does).
+const SAMPLE_TIME: &str = "2026-11-22T10:00:00Z";
+
+/// An order-platform sample with its EventBridge `time` set to now.
+fn read_fresh(name: &str) -> String {
+    let sample = read(name);
+    assert!(
+        sample.contains(SAMPLE_TIME),
+        "{name} no longer has its sample time"
+    );
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    sample.replace(SAMPLE_TIME, &now)
+}
+
 #[tokio::test]
 async fn each_sample_event_drives_its_function() {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 4).await;
 
-    let assigned = serde_json::from_str(&read("driver-assigned.json")).unwrap();
+    let assigned = serde_json::from_str(&read_fresh("driver-assigned.json")).unwrap();
     let response = allocate_numbers::handler::handle(
         &world.allocator(AllocationPolicy::Shared),
         india(),
@@ -38,7 +53,7 @@ async fn each_sample_event_drives_its_function() {
     assert_eq!(view["state"], "active");
 
     for file in ["order-delivered.json", "order-cancelled.json"] {
-        let ended = serde_json::from_str(&read(file)).unwrap();
+        let ended = serde_json::from_str(&read_fresh(file)).unwrap();
         let response =
             release_numbers::handler::handle(&world.releaser(), &Redelivery::default(), ended)
                 .await;
@@ -73,7 +88,7 @@ async fn each_webhook_sample_is_accepted_and_connects_the_customer() {
     world.add_pool("blr", "airtel", 1, 2).await;
     // Two orders between the sample customer and agent: the customer then holds a binding on both
     // pool numbers, so the samples' call to the first one connects whatever the random picks were.
-    let assigned = read("driver-assigned.json");
+    let assigned = read_fresh("driver-assigned.json");
     let second = assigned.replace("ORD-1", "ORD-2");
     for body in [assigned, second] {
         let event = serde_json::from_str(&body).unwrap();
@@ -124,7 +139,7 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
     let world = World::new().await;
     crate::support::add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
     // Assigned while only the Twilio numbers are active, so click-to-call has a call API.
-    let assigned = serde_json::from_str(&read("driver-assigned.json")).unwrap();
+    let assigned = serde_json::from_str(&read_fresh("driver-assigned.json")).unwrap();
     let response = allocate_numbers::handler::handle(
         &world.allocator(AllocationPolicy::Shared),
         india(),

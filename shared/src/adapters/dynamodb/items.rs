@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::layout::{self, attr};
+use crate::domain::ordering::AssignmentStamp;
 use crate::domain::session::AssignedNumbers;
 use crate::domain::{
     AllocationPolicy, OrderId, ParticipantId, Provider, Region, Session, SessionState, Side,
@@ -173,8 +174,17 @@ pub fn session_item(record: &SessionRecord) -> Item {
             .collect();
         item.insert(attr::PROVIDERS.into(), AttributeValue::M(providers));
     }
-    if let Some(t) = session.assigned_at {
-        item.insert(attr::ASSIGNED_AT.into(), s(t.to_rfc3339()));
+    if let Some(stamp) = &session.assignment {
+        item.insert(attr::ASSIGNED_AT.into(), s(stamp.event_time.to_rfc3339()));
+        if let Some(sequence) = stamp.sequence {
+            item.insert(
+                attr::ASSIGNMENT_SEQUENCE.into(),
+                AttributeValue::N(sequence.to_string()),
+            );
+        }
+        if let Some(t) = stamp.assigned_at {
+            item.insert(attr::ASSIGNMENT_TIME.into(), s(t.to_rfc3339()));
+        }
     }
     if let Some(t) = session.released_at {
         item.insert(attr::RELEASED_AT.into(), s(t.to_rfc3339()));
@@ -211,7 +221,7 @@ pub fn session_from_item(item: &Item) -> Result<SessionRecord, StoreError> {
             customer_id: customer.as_ref().map(|c| c.id.clone()),
             driver_id: driver.as_ref().map(|d| d.id.clone()),
             numbers,
-            assigned_at: opt_rfc3339(item, attr::ASSIGNED_AT)?,
+            assignment: assignment_from(item)?,
             live_until: get_time_ms(item, attr::LIVE_UNTIL)?,
             released_at: opt_rfc3339(item, attr::RELEASED_AT)?,
         },
@@ -221,6 +231,27 @@ pub fn session_from_item(item: &Item) -> Result<SessionRecord, StoreError> {
         version: get_n(item, attr::VERSION)? as u64,
         providers: providers_from(item)?,
     })
+}
+
+/// The stamp of the assignment in force; sessions stored before ordering fields have the time only.
+fn assignment_from(item: &Item) -> Result<Option<AssignmentStamp>, StoreError> {
+    let Some(event_time) = opt_rfc3339(item, attr::ASSIGNED_AT)? else {
+        return Ok(None);
+    };
+    let sequence = item
+        .get(attr::ASSIGNMENT_SEQUENCE)
+        .map(|v| {
+            v.as_n()
+                .ok()
+                .and_then(|n| n.parse::<u64>().ok())
+                .ok_or_else(|| corrupt(item, "bad assignment_sequence"))
+        })
+        .transpose()?;
+    Ok(Some(AssignmentStamp {
+        sequence,
+        assigned_at: opt_rfc3339(item, attr::ASSIGNMENT_TIME)?,
+        event_time,
+    }))
 }
 
 fn providers_from(item: &Item) -> Result<BTreeMap<VirtualNumber, Provider>, StoreError> {

@@ -78,7 +78,12 @@ pub mod attr {
     pub const DRIVER_SEALED: &str = "driver_sealed";
     pub const CUSTOMER_DIALS: &str = "customer_dials";
     pub const DRIVER_DIALS: &str = "driver_dials";
+    /// The assignment's EventBridge time (RFC 3339, whole seconds).
     pub const ASSIGNED_AT: &str = "assigned_at";
+    /// The order platform's `sequence` of the assignment in force, when it sent one.
+    pub const ASSIGNMENT_SEQUENCE: &str = "assignment_sequence";
+    /// The order platform's own `assigned_at` (sub-second), when it sent one.
+    pub const ASSIGNMENT_TIME: &str = "assignment_time";
     pub const RELEASED_AT: &str = "released_at";
     pub const CALL_ID: &str = "call_id";
     pub const CALL_STATUS: &str = "call_status";
@@ -95,8 +100,14 @@ pub const BINDING_RETENTION_SECONDS: i64 = 24 * 3600;
 pub const CALL_LOG_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 /// An unannounced failover move is kept a week for a re-run to announce.
 pub const MOVED_RETENTION_SECONDS: i64 = 7 * 24 * 3600;
-/// Sessions (and tombstones, which must outlive any late DriverAssigned) linger a week.
-pub const SESSION_RETENTION_SECONDS: i64 = 7 * 24 * 3600;
+/// Sessions and tombstones linger three weeks past their deadline: a released session or a
+/// tombstone is what refuses a late DriverAssigned, so it must outlive every queued copy of that
+/// event (DLQs keep messages 14 days and may be redriven on the last day), with a margin of
+/// [`TTL_LAG_SECONDS`]. (Events older than `SESSION_MAX_SECONDS` are ignored anyway; this is
+/// the second line.)
+pub const SESSION_RETENTION_SECONDS: i64 = 21 * 24 * 3600;
+/// The margin kept for DynamoDB's TTL processing ("typically within a few days").
+pub const TTL_LAG_SECONDS: i64 = 2 * 24 * 3600;
 
 pub fn vn_pk(vn: &VirtualNumber) -> String {
     format!("VN#{vn}")
