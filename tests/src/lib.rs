@@ -13,6 +13,7 @@ pub mod fake_exotel;
 pub mod fake_server;
 pub mod fake_twilio;
 pub mod fixtures;
+pub mod flaky_bus;
 pub mod invariants;
 pub mod webhooks;
 pub mod world;

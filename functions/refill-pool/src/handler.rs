@@ -3,6 +3,9 @@
 //! A batch is coalesced: however many `OrderPlaced`/`PoolExhausted` events name a region, the
 //! region is refilled once per batch (a refill reads the whole region, so once per order would
 //! cost the busiest regions the most).
+//!
+//! The scheduled run also announces failover moves whose `MaskedNumbersChanged` was lost and
+//! never retried, so a lost announcement waits at most one schedule period.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +14,7 @@ use maskline::adapters::sqs_batch::{settle_failures, MessageFailure, Redelivery}
 use maskline::domain::events::refill_trigger_region;
 use maskline::domain::Region;
 use maskline::metrics;
-use maskline::services::{Refill, RegionRefill};
+use maskline::services::{Failover, FailoverError, Refill, RegionRefill};
 use serde_json::{json, Value};
 use tracing::info;
 
@@ -21,10 +24,13 @@ pub enum RefillFailed {
     Unrecognised(String),
     #[error("refill failed: {0}")]
     Store(#[from] maskline::ports::StoreError),
+    #[error("announcing earlier moves failed: {0}")]
+    Announce(#[from] FailoverError),
 }
 
 pub async fn handle(
     refill: &Refill,
+    moves: &Failover,
     redelivery: &Redelivery,
     event: Value,
 ) -> Result<Value, RefillFailed> {
@@ -37,11 +43,13 @@ pub async fn handle(
     }
     if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
         let done = refill.run_all().await?;
+        let mut announced = 0;
         for region in &done {
             emit_metrics(region);
+            announced += moves.announce_stale_moves(&region.region).await?.len();
         }
-        info!(regions = done.len(), "scheduled refill done");
-        return Ok(json!({ "regions": done }));
+        info!(regions = done.len(), announced, "scheduled refill done");
+        return Ok(json!({ "regions": done, "moves_announced": announced }));
     }
     Err(RefillFailed::Unrecognised(
         "expected Records or a Scheduled Event".into(),

@@ -46,6 +46,14 @@ pub trait PoolStore: Send + Sync {
     /// Orders a failover moved off the VN whose `MaskedNumbersChanged` has not gone out yet.
     async fn unannounced_moves(&self, vn: &VirtualNumber) -> Result<Vec<OrderId>, StoreError>;
 
+    /// The moves of `region` made before `cutoff` that are still unannounced: (VN moved off, order).
+    /// Eventually consistent (an index): a note cleared a moment ago may still be listed.
+    async fn unannounced_moves_in(
+        &self,
+        region: &Region,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<(VirtualNumber, OrderId)>, StoreError>;
+
     /// Notes that the move of `order` off `vn` was announced.
     async fn move_announced(&self, vn: &VirtualNumber, order: &OrderId) -> Result<(), StoreError>;
 

@@ -13,12 +13,15 @@ use crate::domain::events::PublishedEvent;
 use crate::domain::policy::Candidates;
 use crate::domain::pool::{Health, PoolNumber};
 use crate::domain::session::SessionStatus;
-use crate::domain::{AllocationPolicy, OrderId, Session, Side, VirtualNumber};
+use crate::domain::{AllocationPolicy, OrderId, Region, Session, Side, VirtualNumber};
 use crate::ports::{
     SessionRecord, SessionWrite, SharedClock, SharedPoolStore, SharedPublisher, SharedStore,
     StoreError, WriteError,
 };
 
+/// A move still unannounced this long after it was made is not some run's work in progress:
+/// the scheduled sweep announces it (a run that is in progress announces within seconds).
+pub const STALE_MOVE_SECONDS: i64 = 120;
 /// Sessions moved concurrently; each is its own transaction, so this only bounds the fan-out.
 const PARALLEL_MOVES: usize = 8;
 /// Re-checks for sessions that claimed the VN just before it was marked (their write was already
@@ -252,6 +255,29 @@ impl Failover {
                 Ok(false)
             }
         }
+    }
+
+    /// Announces the moves of `region` that were left unannounced (the bus was down and nobody
+    /// retried the report): run on the refill schedule, so no lost `MaskedNumbersChanged` waits
+    /// for a report about the same number that may never come. Returns the orders announced;
+    /// a move still unannounceable stays for the next run.
+    pub async fn announce_stale_moves(
+        &self,
+        region: &Region,
+    ) -> Result<Vec<OrderId>, FailoverError> {
+        let cutoff = self.clock.now() - chrono::Duration::seconds(STALE_MOVE_SECONDS);
+        let mut announced = Vec::new();
+        for (vn, order_id) in self.pool.unannounced_moves_in(region, cutoff).await? {
+            match self.store.load_session(&order_id).await? {
+                Some(record) if self.announce(&record, &vn).await? => announced.push(order_id),
+                Some(_) => {}
+                None => self.pool.move_announced(&vn, &order_id).await?,
+            }
+        }
+        if !announced.is_empty() {
+            info!(%region, announced = announced.len(), "announced moves an earlier failover left unannounced");
+        }
+        Ok(announced)
     }
 
     /// Re-sends the announcements an earlier run could not publish, with the numbers in force now.

@@ -118,6 +118,18 @@ impl NumberHealth {
             };
         }
         match self.failover.mark_unhealthy(&vn).await {
+            // Moved but not yet announced: a 5xx makes the provider send the report again, and
+            // that run announces what this one could not (the apps would otherwise keep showing
+            // a number whose bindings are gone).
+            Ok(report) if !report.unannounced.is_empty() => {
+                error!(%provider, %vn, unannounced = report.unannounced.len(),
+                       "sessions moved but not all announced; asking the provider to retry");
+                WebhookReply::json(
+                    503,
+                    json!({"error": "temporarily unavailable", "moved": report.moved.len(),
+                           "unannounced": report.unannounced.len()}),
+                )
+            }
             Ok(report) => WebhookReply::json(
                 200,
                 json!({"number": vn, "health": "unhealthy",

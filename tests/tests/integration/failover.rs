@@ -8,6 +8,7 @@ use maskline::domain::Region;
 use maskline::providers::ProviderKind;
 use maskline::services::Route;
 use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone, vn};
+use maskline_tests::flaky_bus::FlakyPublisher;
 use maskline_tests::invariants::assert_consistent;
 use maskline_tests::webhooks::{body_text, config, provider_request};
 use maskline_tests::world::Item;
@@ -286,34 +287,6 @@ async fn the_number_health_webhook_is_authenticated_and_moves_sessions() {
     assert_consistent(&world).await;
 }
 
-/// Fails the first `failures` MaskedNumbersChanged, as a bus outage would.
-struct FlakyPublisher {
-    inner: maskline::ports::SharedPublisher,
-    failures: std::sync::atomic::AtomicU32,
-}
-
-#[async_trait::async_trait]
-impl maskline::ports::EventPublisher for FlakyPublisher {
-    async fn publish(
-        &self,
-        event: &maskline::domain::events::PublishedEvent,
-    ) -> Result<(), maskline::ports::PublishError> {
-        use std::sync::atomic::Ordering;
-        let fail = event.detail_type() == "MaskedNumbersChanged"
-            && self
-                .failures
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
-        if fail {
-            return Err(maskline::ports::PublishError {
-                detail_type: event.detail_type(),
-                source: anyhow::anyhow!("the bus is down"),
-            });
-        }
-        self.inner.publish(event).await
-    }
-}
-
 #[tokio::test]
 async fn a_move_whose_announcement_was_lost_is_announced_by_the_next_run() {
     let world = World::new().await;
@@ -324,10 +297,10 @@ async fn a_move_whose_announcement_was_lost_is_announced_by_the_next_run() {
 
     let healthy = world.failover(false);
     let flaky = maskline::services::Failover {
-        publisher: std::sync::Arc::new(FlakyPublisher {
-            inner: healthy.publisher.clone(),
-            failures: 1.into(),
-        }),
+        publisher: std::sync::Arc::new(FlakyPublisher::losing_changes(
+            healthy.publisher.clone(),
+            1,
+        )),
         ..world.failover(false)
     };
     let first = flaky.mark_unhealthy(&sick).await.unwrap();

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, every test against DynamoDB Local (a fresh table each) and moto
 //! (a fresh bus and queue each). Run them with `make test`.
 
+mod announcements;
 mod backups;
 mod bad_input;
 mod call_log;

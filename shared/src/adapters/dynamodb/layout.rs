@@ -5,7 +5,7 @@
 //! | pool number   | `VN#<vn>`         | `META`            | region, operator, provider, health; GSI1 by region   |
 //! | binding       | `VN#<vn>`         | `BIND#<callerkey>`| order_id, caller_side, callee (sealed), caller_id, live_until; GSI2 by caller |
 //! | exclusive lock| `VN#<vn>`         | `LOCK`            | order_id, side, live_until                           |
-//! | unannounced move | `VN#<vn>`      | `MOVED#<order>`   | a failover moved the order off the VN; gone once announced |
+//! | unannounced move | `VN#<vn>`      | `MOVED#<order>`   | a failover moved the order off the VN; gone once announced; GSI1 by region and time |
 //! | session       | `ORDER#<order>`   | `SESSION`         | state, version, participants (ids, keys, sealed), numbers, live_until |
 //! | call record   | `ORDER#<order>`   | `CALL#<provider>#<call id>#<status>` | caller_side, dialled VN, duration, reported_at, announced |
 //! | region        | `REGIONS`         | `<region>`        | lets operators list regions without a Scan           |
@@ -16,6 +16,8 @@
 //! bindings" is a property of the key itself, and resolving a call is one GetItem. Keeping a VN's
 //! bindings in the VN's partition lets a health failover find them with one Query.
 //! `<callerkey>` is an HMAC, never a number; `<vn>` is one of our own virtual numbers.
+
+use chrono::{DateTime, Utc};
 
 use crate::domain::{Operator, OrderId, Region, VirtualNumber};
 use crate::privacy::CallerKey;
@@ -148,6 +150,16 @@ pub fn pool_gsi_pk(region: &Region) -> String {
 
 pub fn pool_gsi_sk(operator: &Operator, vn: &VirtualNumber) -> String {
     format!("{operator}#{vn}")
+}
+
+/// GSI1 of the unannounced moves of a region (a sparse listing: only notes not yet cleared).
+pub fn moves_gsi_pk(region: &Region) -> String {
+    format!("MOVES#{region}")
+}
+
+/// GSI1 sort key of a move: when it happened (epoch ms, zero-padded so text order is time order).
+pub fn moves_gsi_sk(moved_at: DateTime<Utc>) -> String {
+    format!("{:015}", moved_at.timestamp_millis())
 }
 
 pub fn target_pk(region: &Region) -> String {

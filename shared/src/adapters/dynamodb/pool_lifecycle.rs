@@ -210,6 +210,32 @@ impl PoolStore for DynamoStore {
             .collect()
     }
 
+    async fn unannounced_moves_in(
+        &self,
+        region: &Region,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<(VirtualNumber, OrderId)>, StoreError> {
+        let items = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(layout::GSI1)
+                .key_condition_expression("gsi1pk = :pk AND gsi1sk < :cutoff")
+                .expression_attribute_values(":pk", s(layout::moves_gsi_pk(region)))
+                .expression_attribute_values(":cutoff", s(layout::moves_gsi_sk(cutoff))),
+        )
+        .await?;
+        items
+            .iter()
+            .map(|item| {
+                Ok((
+                    parse_with(item, attr::VN, |v| VirtualNumber::parse(v, None))?,
+                    parse_with(item, attr::ORDER_ID, OrderId::parse)?,
+                ))
+            })
+            .collect()
+    }
+
     async fn move_announced(&self, vn: &VirtualNumber, order: &OrderId) -> Result<(), StoreError> {
         self.client
             .delete_item()

@@ -121,6 +121,12 @@ impl DynamoStore {
         if let Some(vn) = &write.moved_off {
             let mut note = key(layout::vn_pk(vn), layout::moved_sk(&session.order_id));
             note.insert(attr::ORDER_ID.into(), order.clone());
+            note.insert(attr::VN.into(), s(vn.as_str()));
+            if let Some(region) = &session.region {
+                // Listed by region, so the scheduled refill can announce moves nobody retried.
+                note.insert(layout::GSI1_PK.into(), s(layout::moves_gsi_pk(region)));
+                note.insert(layout::GSI1_SK.into(), s(layout::moves_gsi_sk(now)));
+            }
             note.insert(
                 layout::TTL.into(),
                 n(now.timestamp() + layout::MOVED_RETENTION_SECONDS),
@@ -134,6 +140,7 @@ impl DynamoStore {
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
+            .client_request_token(request_token(write, now))
             .send()
             .await;
         match result {
@@ -141,6 +148,18 @@ impl DynamoStore {
             Err(err) => Err(rejection(err, &guards, write)),
         }
     }
+}
+
+/// Names this exact write (its content and the instant it was judged at), so a repeat of the same
+/// request within DynamoDB's 10-minute window succeeds without writing again: an SDK retry after a
+/// timeout whose first try did commit then reports success, where it would otherwise fail its own
+/// version check and the caller would wrongly conclude that somebody else moved the session.
+/// A different write never shares the token; if the names ever collided, DynamoDB refuses the
+/// mismatch and the caller plans again.
+fn request_token(write: &SessionWrite, now: DateTime<Utc>) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{write:?}|{}", millis(now)).as_bytes());
+    hex::encode(&digest[..18])
 }
 
 fn put(builder: aws_sdk_dynamodb::types::builders::PutBuilder) -> TransactWriteItem {
@@ -170,8 +189,12 @@ fn rejection(
         TransactWriteItemsError::TransactionCanceledException(cancelled) => {
             cancelled.cancellation_reasons().to_vec()
         }
+        // The same token still in flight, or (never by design) a token naming another write.
         TransactWriteItemsError::TransactionInProgressException(_)
-        | TransactWriteItemsError::ProvisionedThroughputExceededException(_)
+        | TransactWriteItemsError::IdempotentParameterMismatchException(_) => {
+            return WriteError::Rejected(WriteRejected::Contention)
+        }
+        TransactWriteItemsError::ProvisionedThroughputExceededException(_)
         | TransactWriteItemsError::RequestLimitExceeded(_) => {
             return WriteError::Rejected(WriteRejected::Contention)
         }
