@@ -133,6 +133,11 @@ pub enum WriteRejected {
     LockTaken { vn: VirtualNumber },
     /// The VN stopped taking new sessions (unhealthy, retiring or gone) since it was listed.
     NumberUnavailable { vn: VirtualNumber },
+    /// A binding the write removes belongs to another order now (ours expired and was claimed
+    /// again): it is not ours to remove, and the same write would fail the same way again.
+    BindingNotOurs(BindingKey),
+    /// Likewise for an exclusive lock the write removes.
+    LockNotOurs(VirtualNumber),
     /// A concurrent transaction touched the same items; trying again may succeed.
     Contention,
 }
@@ -141,6 +146,10 @@ pub enum WriteRejected {
 pub enum StoreError {
     #[error("the store is unavailable: {0}")]
     Unavailable(#[source] anyhow::Error),
+    /// Over the table's throughput even after the SDK's own retries: not a conflict with another
+    /// writer, so re-reading at once would only add load; the caller backs off (SQS redelivers).
+    #[error("the store is throttling requests: {0}")]
+    Throttled(String),
     #[error("a stored item is malformed: {0}")]
     Corrupt(String),
 }

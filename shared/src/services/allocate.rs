@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use tracing::{info, warn};
 
 use super::candidates::{learn_from, load_candidates};
+use super::owned_write::write_owned;
 use super::retry::MAX_ATTEMPTS;
 use super::session_plan::transition;
 use crate::domain::choice::choose_numbers;
@@ -128,8 +129,8 @@ impl Allocator {
                 driver: Some(driver.clone()),
                 version: 0,
             };
-            let write = transition(existing.as_ref(), after);
-            match self.store.write_session(&write, now).await {
+            let mut write = transition(existing.as_ref(), after);
+            match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
                     self.announce(&write.record).await?;
                     let session = write.record.session;

@@ -45,7 +45,10 @@ pub async fn load_candidates(
 /// Narrows the candidates after a refused write (or waits out contention) before the next try.
 pub async fn learn_from(candidates: &mut Candidates, rejected: WriteRejected, attempt: u32) {
     match rejected {
-        WriteRejected::SessionChanged => {}
+        // Nothing learned about candidates: re-read (or, for a removal, see `owned_write`).
+        WriteRejected::SessionChanged
+        | WriteRejected::BindingNotOurs(_)
+        | WriteRejected::LockNotOurs(_) => {}
         WriteRejected::BindingTaken { side, vn } => candidates.rule_out_for(side, vn),
         WriteRejected::LockTaken { vn } | WriteRejected::NumberUnavailable { vn } => {
             candidates.rule_out_everywhere(vn)

@@ -6,6 +6,7 @@ use futures::stream::{self, StreamExt};
 use tracing::{error, info, warn};
 
 use super::candidates::{learn_from, load_candidates};
+use super::owned_write::write_owned;
 use super::retry::MAX_ATTEMPTS;
 use super::session_plan::transition;
 use crate::domain::choice::choose_numbers;
@@ -204,11 +205,11 @@ impl Failover {
                 },
                 ..record.clone()
             };
-            let write = SessionWrite {
+            let mut write = SessionWrite {
                 moved_off: Some(vn.clone()),
                 ..transition(Some(&record), after)
             };
-            match self.store.write_session(&write, now).await {
+            match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
                     info!(%order_id, replaced = %vn, attempt, "session moved off an unhealthy number");
                     let announced = self.announce(&write.record, vn).await?;

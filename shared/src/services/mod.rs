@@ -8,6 +8,7 @@ pub mod click_to_call;
 pub mod failover;
 pub mod number_health;
 pub mod order_numbers;
+mod owned_write;
 pub mod refill;
 pub mod release;
 pub mod resolve_call;

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use tracing::{info, warn};
 
+use super::owned_write::write_owned;
 use super::retry::{jittered_pause, MAX_ATTEMPTS};
 use super::session_plan::transition;
 use crate::domain::events::{OrderEnded, PublishedEvent};
@@ -79,7 +80,7 @@ impl Releaser {
                 write.put_bindings.clear();
                 write.put_locks.clear();
             }
-            match self.store.write_session(&write, now).await {
+            match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
                     self.announce(&write.record).await?;
                     let session = write.record.session;

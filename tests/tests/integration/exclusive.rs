@@ -85,3 +85,25 @@ async fn concurrent_exclusive_claims_never_share_a_number() {
     assert_eq!(world.items_with_sk("LOCK").await.len(), 10);
     assert_consistent(&world).await;
 }
+
+#[tokio::test]
+async fn a_shared_claim_respects_an_exclusive_hold() {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 2).await;
+    assert!(
+        allocate(&world, EXCLUSIVE, &[driver_assigned("ORD-1", "blr", 1, 1)])
+            .await
+            .is_empty()
+    );
+    // ALLOCATION_POLICY switched to shared (or a rolling deploy runs both) while ORD-1 is live:
+    // other people's bindings on ORD-1's numbers would break its exclusive hold.
+    let failed = allocate(
+        &world,
+        AllocationPolicy::Shared,
+        &[driver_assigned("ORD-2", "blr", 2, 2)],
+    )
+    .await;
+    assert_eq!(failed.len(), 1, "both numbers are held exclusively");
+    assert_eq!(world.items_with_sk("BIND#").await.len(), 2);
+    assert_consistent(&world).await;
+}

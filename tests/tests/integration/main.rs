@@ -10,6 +10,7 @@ mod concurrency;
 mod deployed_template;
 mod exclusive;
 mod failover;
+mod foreign_removals;
 mod idempotency;
 mod lifecycle;
 mod log_privacy;

@@ -24,7 +24,10 @@ enum Guarded {
     Binding(usize),
     Lock(usize),
     Allocatable(usize),
-    Removal,
+    /// A shared claim of `newly_claimed[i]`: no other live session may hold the VN exclusively.
+    NotLocked(usize),
+    BindingRemoval(usize),
+    LockRemoval(usize),
     /// Unconditional: never the reason a transaction is refused.
     Note,
 }
@@ -73,7 +76,7 @@ impl DynamoStore {
                 .set_expression_attribute_values(Some(claim_values()));
             transaction.push((Guarded::Binding(index), put(claim)));
         }
-        for binding in &write.delete_bindings {
+        for (index, binding) in write.delete_bindings.iter().enumerate() {
             let removal = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(
@@ -82,7 +85,7 @@ impl DynamoStore {
                 )))
                 .condition_expression(OWNED_OR_GONE)
                 .set_expression_attribute_values(Some(owner_values()));
-            transaction.push((Guarded::Removal, delete(removal)));
+            transaction.push((Guarded::BindingRemoval(index), delete(removal)));
         }
         for (index, lock) in write.put_locks.iter().enumerate() {
             let claim = Put::builder()
@@ -92,15 +95,33 @@ impl DynamoStore {
                 .set_expression_attribute_values(Some(claim_values()));
             transaction.push((Guarded::Lock(index), put(claim)));
         }
-        for vn in &write.delete_locks {
+        for (index, vn) in write.delete_locks.iter().enumerate() {
             let removal = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(layout::vn_pk(vn), layout::LOCK)))
                 .condition_expression(OWNED_OR_GONE)
                 .set_expression_attribute_values(Some(owner_values()));
-            transaction.push((Guarded::Removal, delete(removal)));
+            transaction.push((Guarded::LockRemoval(index), delete(removal)));
         }
 
+        for (index, vn) in write.newly_claimed.iter().enumerate() {
+            if write.put_locks.iter().any(|lock| &lock.vn == vn) {
+                continue; // claimed exclusively: the lock's own put guards it
+            }
+            // A shared claim must respect an exclusive hold: sessions written under another
+            // ALLOCATION_POLICY (a policy switch, or a rolling deploy) share the table.
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(layout::vn_pk(vn), layout::LOCK)))
+                .condition_expression(CLAIMABLE)
+                .set_expression_attribute_values(Some(claim_values()))
+                .build()
+                .expect("condition check has a table, key and condition");
+            transaction.push((
+                Guarded::NotLocked(index),
+                TransactWriteItem::builder().condition_check(check).build(),
+            ));
+        }
         for (index, vn) in write.newly_claimed.iter().enumerate() {
             let check = ConditionCheck::builder()
                 .table_name(&self.table)
@@ -196,18 +217,31 @@ fn rejection(
         }
         TransactWriteItemsError::ProvisionedThroughputExceededException(_)
         | TransactWriteItemsError::RequestLimitExceeded(_) => {
-            return WriteError::Rejected(WriteRejected::Contention)
+            return WriteError::Store(StoreError::Throttled(
+                service_error
+                    .meta()
+                    .code()
+                    .unwrap_or("throttled")
+                    .to_string(),
+            ))
         }
         _ => return WriteError::Store(StoreError::Unavailable(describe(service_error))),
     };
-    let mut contention = false;
+    let (mut contention, mut throttled) = (false, false);
     for (guard, reason) in guards.iter().zip(&reasons) {
         match reason.code() {
             Some("ConditionalCheckFailed") => {
                 return WriteError::Rejected(match guard {
-                    Guarded::Session | Guarded::Removal | Guarded::Note => {
-                        WriteRejected::SessionChanged
+                    Guarded::Session | Guarded::Note => WriteRejected::SessionChanged,
+                    Guarded::BindingRemoval(i) => {
+                        WriteRejected::BindingNotOurs(write.delete_bindings[*i].clone())
                     }
+                    Guarded::LockRemoval(i) => {
+                        WriteRejected::LockNotOurs(write.delete_locks[*i].clone())
+                    }
+                    Guarded::NotLocked(i) => WriteRejected::LockTaken {
+                        vn: write.newly_claimed[*i].clone(),
+                    },
                     Guarded::Binding(i) => WriteRejected::BindingTaken {
                         side: write.put_bindings[*i].caller_side,
                         vn: write.put_bindings[*i].vn.clone(),
@@ -220,9 +254,15 @@ fn rejection(
                     },
                 });
             }
-            Some("TransactionConflict") | Some("ThrottlingError") => contention = true,
+            Some("TransactionConflict") => contention = true,
+            Some("ThrottlingError") | Some("ProvisionedThroughputExceeded") => throttled = true,
             _ => {}
         }
+    }
+    if throttled {
+        return WriteError::Store(StoreError::Throttled(
+            "an item of the transaction was throttled".into(),
+        ));
     }
     if contention || reasons.is_empty() {
         WriteError::Rejected(WriteRejected::Contention)
