@@ -19,6 +19,7 @@ use crate::ports::{
     SessionRecord, SessionWrite, SharedClock, SharedPoolStore, SharedPublisher, SharedStore,
     StoreError, WriteError,
 };
+use crate::privacy::CallerKey;
 
 /// A move still unannounced this long after it was made is not some run's work in progress:
 /// the scheduled sweep announces it (a run that is in progress announces within seconds).
@@ -159,7 +160,9 @@ impl Failover {
         order_id: &OrderId,
         vn: &VirtualNumber,
     ) -> Result<Move, FailoverError> {
-        let mut known_candidates = None;
+        // The candidates and the parties they were narrowed for: a driver change between two
+        // attempts makes the first agent's exclusions wrong for the new one.
+        let mut known_candidates: Option<(Candidates, [CallerKey; 2])> = None;
         for attempt in 0..MAX_ATTEMPTS {
             let now = self.clock.now();
             let Some(record) = self.store.load_session(order_id).await? else {
@@ -176,16 +179,20 @@ impl Failover {
             if !numbers.uses(vn) || record.session.status_at(now) == SessionStatus::Expired {
                 return Ok(Move::NotAffected);
             }
-            if known_candidates.is_none() {
+            let parties_now = [customer.key.clone(), driver.key.clone()];
+            if known_candidates
+                .as_ref()
+                .is_none_or(|(_, loaded_for)| loaded_for != &parties_now)
+            {
                 let parties = [(Side::Customer, &customer.key), (Side::Driver, &driver.key)];
                 let mut loaded =
                     load_candidates(self.store.as_ref(), region, order_id, parties, now)
                         .await?
                         .unwrap_or_else(|| Candidates::new(Vec::new()));
                 loaded.rule_out_everywhere(vn.clone());
-                known_candidates = Some(loaded);
+                known_candidates = Some((loaded, parties_now));
             }
-            let candidates = known_candidates.as_mut().expect("loaded above");
+            let (candidates, _) = known_candidates.as_mut().expect("loaded above");
             let with_backups = self.backups || numbers.customer_backup.is_some();
             let chosen = choose_numbers(
                 Some(numbers),
