@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use maskline::adapters::dynamodb::DynamoStore;
 use maskline::domain::{OrderId, Region, VirtualNumber};
 use maskline::ports::{
-    LiveBinding, PoolNumber, SessionRecord, SessionStore, SessionWrite, StoreError, StoredBinding,
-    WriteError,
+    AllocationWindow, LiveBinding, PoolNumber, SessionRecord, SessionStore, SessionWrite,
+    StoreError, StoredBinding, WindowCursor, WriteError,
 };
 use maskline::privacy::CallerKey;
 
@@ -65,9 +65,23 @@ impl SessionStore for CountingStore {
         self.inner.binding(vn, caller).await
     }
 
-    async fn region_pool(&self, region: &Region) -> Result<Option<Vec<PoolNumber>>, StoreError> {
+    async fn allocation_window(
+        &self,
+        region: &Region,
+        cursor: &WindowCursor,
+    ) -> Result<AllocationWindow, StoreError> {
         self.count();
-        self.inner.region_pool(region).await
+        self.inner.allocation_window(region, cursor).await
+    }
+
+    async fn pool_entries(&self, vns: &[VirtualNumber]) -> Result<Vec<PoolNumber>, StoreError> {
+        self.count();
+        self.inner.pool_entries(vns).await
+    }
+
+    async fn region_exists(&self, region: &Region) -> Result<bool, StoreError> {
+        self.count();
+        self.inner.region_exists(region).await
     }
 
     async fn live_numbers_of(

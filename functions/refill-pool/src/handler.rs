@@ -46,6 +46,10 @@ pub async fn handle(
         let mut announced = 0;
         for region in &done {
             emit_metrics(region);
+            let indexed = refill.pool.index_for_allocation(&region.region).await?;
+            if indexed > 0 {
+                info!(region = %region.region, indexed, "active numbers added to the allocation index");
+            }
             announced += moves.announce_stale_moves(&region.region).await?.len();
         }
         info!(regions = done.len(), announced, "scheduled refill done");

@@ -122,6 +122,40 @@ impl Candidates {
         self
     }
 
+    /// Adds numbers read later (the next window of the region's pool); one already known is
+    /// left as it is, with whatever was learned about it.
+    pub fn extend(
+        &mut self,
+        numbers: impl IntoIterator<Item = (VirtualNumber, Operator, Provider)>,
+    ) {
+        for (vn, operator, provider) in numbers {
+            if !self.contains(&vn) {
+                self.providers.insert(vn.clone(), provider);
+                self.pool.push((vn, operator));
+            }
+        }
+    }
+
+    /// Records the provider of a number that is not a candidate (a session's current number that
+    /// stopped taking new sessions), so the session's record still names it.
+    pub fn know_provider(&mut self, vn: VirtualNumber, provider: Provider) {
+        self.providers.entry(vn).or_insert(provider);
+    }
+
+    /// Whether `vn`'s provider is known (it is a candidate, or was looked up as a current number).
+    pub fn knows(&self, vn: &VirtualNumber) -> bool {
+        self.providers.contains_key(vn)
+    }
+
+    /// How many numbers are candidates (ruled out or not).
+    pub fn len(&self) -> usize {
+        self.pool.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pool.is_empty()
+    }
+
     /// The providers of `numbers` that are known.
     pub fn providers_of<'a>(
         &self,

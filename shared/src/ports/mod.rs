@@ -45,6 +45,43 @@ pub struct SessionRecord {
     pub providers: BTreeMap<VirtualNumber, Provider>,
 }
 
+/// Where the next window of a region's allocation index starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowCursor {
+    /// The random place the reading started at (16 hex digits).
+    pub start: String,
+    /// Reading the part before `start` (the wrap-around).
+    pub wrapped: bool,
+    /// The last index key read and its VN, to continue after; `None` at the start of a part.
+    pub after: Option<(String, VirtualNumber)>,
+}
+
+impl WindowCursor {
+    /// A cursor at a random place, so concurrent allocations spread over the whole pool.
+    pub fn random() -> Self {
+        WindowCursor {
+            start: format!("{:016x}", rand::random::<u64>()),
+            wrapped: false,
+            after: None,
+        }
+    }
+}
+
+/// A number an allocation may claim, as the allocation index lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocatable {
+    pub vn: VirtualNumber,
+    pub operator: crate::domain::Operator,
+    pub provider: Provider,
+}
+
+/// One window of the allocation index, and where the next one starts (`None`: all read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationWindow {
+    pub numbers: Vec<Allocatable>,
+    pub next: Option<WindowCursor>,
+}
+
 /// "When the caller with `caller_key` dials `vn`, connect to `callee` and show `caller_id`."
 /// Owned by the session it is written with, and live until that session's `live_until`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,8 +211,22 @@ pub trait SessionStore: Send + Sync {
         caller: &CallerKey,
     ) -> Result<Option<StoredBinding>, StoreError>;
 
-    /// The region's numbers; `None` when the region has never had a number (unknown region).
-    async fn region_pool(&self, region: &Region) -> Result<Option<Vec<PoolNumber>>, StoreError>;
+    /// The next window of the region's active, healthy numbers, read from the cursor's random
+    /// place in the allocation index and wrapping around once: what an allocation reads instead of
+    /// the whole pool, so its cost does not grow with the pool. Eventually consistent (a hint; the
+    /// conditional write remains the authority).
+    async fn allocation_window(
+        &self,
+        region: &Region,
+        cursor: &WindowCursor,
+    ) -> Result<AllocationWindow, StoreError>;
+
+    /// The pool entries of these VNs (a session's current numbers), strongly consistent; a VN
+    /// that is not in the pool is left out.
+    async fn pool_entries(&self, vns: &[VirtualNumber]) -> Result<Vec<PoolNumber>, StoreError>;
+
+    /// Whether the region has ever had a number (an unknown region is refused, not exhausted).
+    async fn region_exists(&self, region: &Region) -> Result<bool, StoreError>;
 
     /// VNs on which this caller holds a binding that is live at `now`. An eventually consistent
     /// hint that saves doomed attempts; the conditional write remains the authority.

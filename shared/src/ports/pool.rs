@@ -54,6 +54,11 @@ pub trait PoolStore: Send + Sync {
         cutoff: DateTime<Utc>,
     ) -> Result<Vec<(VirtualNumber, OrderId)>, StoreError>;
 
+    /// Puts the region's active numbers missing from the allocation index into it (numbers added
+    /// before the index existed); reads the whole region, so only the schedule runs it. Returns
+    /// how many were indexed.
+    async fn index_for_allocation(&self, region: &Region) -> Result<u32, StoreError>;
+
     /// Notes that the move of `order` off `vn` was announced.
     async fn move_announced(&self, vn: &VirtualNumber, order: &OrderId) -> Result<(), StoreError>;
 

@@ -2,16 +2,15 @@
 //! (VN, caller) pair twice.
 
 use chrono::{DateTime, Duration, Utc};
+use rand::SeedableRng;
 use tracing::{info, warn};
 
-use super::candidates::{learn_from, load_candidates};
+use super::candidates::{learn_from, CandidatePool};
 use super::owned_write::write_owned;
 use super::retry::MAX_ATTEMPTS;
 use super::session_plan::transition;
-use crate::domain::choice::choose_numbers;
 use crate::domain::events::{DriverAssigned, PublishedEvent};
 use crate::domain::ordering::Precedence;
-use crate::domain::policy::Candidates;
 use crate::domain::session::SessionStatus;
 use crate::domain::{AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side};
 use crate::metrics;
@@ -90,7 +89,7 @@ impl Allocator {
         }
         let customer = self.stored(&event.customer, &event.order_id, Side::Customer);
         let driver = self.stored(&event.driver, &event.order_id, Side::Driver);
-        let mut known_candidates: Option<Candidates> = None;
+        let mut known_candidates: Option<CandidatePool> = None;
 
         for attempt in 0..MAX_ATTEMPTS {
             let now = self.clock.now();
@@ -100,16 +99,31 @@ impl Allocator {
                     return Ok(done);
                 }
             }
+            let current = existing.as_ref().and_then(|r| r.session.numbers.as_ref());
             // Loaded once per event: later attempts learn from rejections instead of re-reading.
             if known_candidates.is_none() {
-                known_candidates = Some(self.candidates(event, &customer, &driver, now).await?);
+                known_candidates = Some(
+                    self.candidates(event, &customer, &driver, current, now)
+                        .await?,
+                );
             }
-            let candidates = known_candidates.as_mut().expect("loaded above");
-            let current = existing.as_ref().and_then(|r| r.session.numbers.as_ref());
-            let chosen = choose_numbers(current, candidates, self.backups, &mut rand::thread_rng());
+            let pool = known_candidates.as_mut().expect("loaded above");
+            pool.know_current(self.store.as_ref(), current).await?;
+            let chosen = pool
+                .choose(
+                    self.store.as_ref(),
+                    current,
+                    self.backups,
+                    &mut rand::rngs::StdRng::from_entropy(),
+                )
+                .await?;
             let Some(numbers) = chosen else {
+                if !self.store.region_exists(&event.region).await? {
+                    return Err(AllocationError::UnknownRegion(event.region.clone()));
+                }
                 return Err(self.exhausted(event).await);
             };
+            let candidates = &mut pool.candidates;
             let providers = candidates.providers_of(numbers.all());
             let after = SessionRecord {
                 providers,
@@ -201,18 +215,19 @@ impl Allocator {
         event: &DriverAssigned,
         customer: &StoredParticipant,
         driver: &StoredParticipant,
+        current: Option<&crate::domain::session::AssignedNumbers>,
         now: DateTime<Utc>,
-    ) -> Result<Candidates, AllocationError> {
+    ) -> Result<CandidatePool, AllocationError> {
         let parties = [(Side::Customer, &customer.key), (Side::Driver, &driver.key)];
-        load_candidates(
+        Ok(CandidatePool::open(
             self.store.as_ref(),
             &event.region,
             &event.order_id,
             parties,
+            current,
             now,
         )
-        .await?
-        .ok_or_else(|| AllocationError::UnknownRegion(event.region.clone()))
+        .await?)
     }
 
     async fn exhausted(&self, event: &DriverAssigned) -> AllocationError {

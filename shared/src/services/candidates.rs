@@ -1,45 +1,119 @@
 //! The candidates a session may claim, and what a refused claim teaches about them: shared by
 //! allocation and failover so both follow the same rule.
+//!
+//! Candidates are read a window at a time from the region's allocation index, starting at a
+//! random place: an allocation reads one small window however large the pool, and widens only
+//! while what it has read offers nothing usable for this pair. Exhaustion stays exact: a region
+//! is exhausted only once every window has been read.
 
 use chrono::{DateTime, Utc};
+use rand::Rng;
 
 use super::retry::jittered_pause;
+use crate::domain::choice::choose_numbers;
 use crate::domain::policy::Candidates;
+use crate::domain::session::AssignedNumbers;
 use crate::domain::{OrderId, Region, Side};
-use crate::ports::{SessionStore, StoreError, WriteRejected};
+use crate::ports::{SessionStore, StoreError, WindowCursor, WriteRejected};
 use crate::privacy::CallerKey;
 
-/// The region's allocatable VNs, minus those where either party already has a live binding for
-/// another order (a hint; the conditional write stays the authority). `None` for a region that
-/// has never had a number or a target.
-pub async fn load_candidates(
-    store: &dyn SessionStore,
-    region: &Region,
-    order_id: &OrderId,
-    parties: [(Side, &CallerKey); 2],
-    now: DateTime<Utc>,
-) -> Result<Option<Candidates>, StoreError> {
-    let Some(pool) = store.region_pool(region).await? else {
-        return Ok(None);
-    };
-    let providers = pool
-        .iter()
-        .map(|n| (n.vn.clone(), n.provider.clone()))
-        .collect();
-    let allocatable = pool
-        .into_iter()
-        .filter(|n| n.allocatable())
-        .map(|n| (n.vn, n.operator))
-        .collect();
-    let mut candidates = Candidates::new(allocatable).with_providers(providers);
-    for (side, key) in parties {
-        for live in store.live_numbers_of(key, now).await? {
-            if &live.order_id != order_id {
-                candidates.rule_out_for(side, live.vn);
+/// The candidates read so far for one session, and where the next window starts.
+pub struct CandidatePool {
+    region: Region,
+    next: Option<WindowCursor>,
+    pub candidates: Candidates,
+}
+
+impl CandidatePool {
+    /// The first window of the region, the session's current numbers (kept while usable, in
+    /// whatever window they are), minus the VNs where either party already has a live binding for
+    /// another order (a hint; the conditional write stays the authority).
+    pub async fn open(
+        store: &dyn SessionStore,
+        region: &Region,
+        order_id: &OrderId,
+        parties: [(Side, &CallerKey); 2],
+        current: Option<&AssignedNumbers>,
+        now: DateTime<Utc>,
+    ) -> Result<CandidatePool, StoreError> {
+        let mut candidates = Candidates::new(Vec::new());
+        for (side, key) in parties {
+            for live in store.live_numbers_of(key, now).await? {
+                if &live.order_id != order_id {
+                    candidates.rule_out_for(side, live.vn);
+                }
+            }
+        }
+        let mut pool = CandidatePool {
+            region: region.clone(),
+            next: Some(WindowCursor::random()),
+            candidates,
+        };
+        pool.know_current(store, current).await?;
+        pool.widen(store).await?;
+        Ok(pool)
+    }
+
+    /// Makes the session's current numbers candidates while they still take sessions (so they
+    /// are kept, whatever window they are in); only numbers not looked up before are read.
+    pub async fn know_current(
+        &mut self,
+        store: &dyn SessionStore,
+        current: Option<&AssignedNumbers>,
+    ) -> Result<(), StoreError> {
+        let unknown: Vec<_> = current
+            .into_iter()
+            .flat_map(AssignedNumbers::all)
+            .filter(|vn| !self.candidates.knows(vn))
+            .cloned()
+            .collect();
+        for number in store.pool_entries(&unknown).await? {
+            if number.allocatable() {
+                self.candidates
+                    .extend([(number.vn, number.operator, number.provider)]);
+            } else {
+                self.candidates.know_provider(number.vn, number.provider);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the next window into the candidates; false once the whole region has been read.
+    pub async fn widen(&mut self, store: &dyn SessionStore) -> Result<bool, StoreError> {
+        let Some(cursor) = self.next.take() else {
+            return Ok(false);
+        };
+        let window = store.allocation_window(&self.region, &cursor).await?;
+        self.candidates.extend(
+            window
+                .numbers
+                .into_iter()
+                .map(|n| (n.vn, n.operator, n.provider)),
+        );
+        self.next = window.next;
+        Ok(true)
+    }
+
+    /// The numbers the session should hold next (see `domain::choice`), widening while what was
+    /// read has none usable for this pair, or no backup when backups are wanted. `None` only when
+    /// the whole region offers nothing.
+    pub async fn choose<R: Rng + ?Sized>(
+        &mut self,
+        store: &dyn SessionStore,
+        current: Option<&AssignedNumbers>,
+        with_backups: bool,
+        rng: &mut R,
+    ) -> Result<Option<AssignedNumbers>, StoreError> {
+        loop {
+            let chosen = choose_numbers(current, &self.candidates, with_backups, rng);
+            let complete = chosen.as_ref().is_some_and(|n| {
+                !with_backups || (n.customer_backup.is_some() && n.driver_backup.is_some())
+            });
+            if complete || !self.widen(store).await? {
+                return Ok(chosen);
             }
         }
     }
-    Ok(Some(candidates))
 }
 
 /// Narrows the candidates after a refused write (or waits out contention) before the next try.

@@ -3,15 +3,14 @@
 //! per session, with the apps told through `MaskedNumbersChanged`.
 
 use futures::stream::{self, StreamExt};
+use rand::SeedableRng;
 use tracing::{error, info, warn};
 
-use super::candidates::{learn_from, load_candidates};
+use super::candidates::{learn_from, CandidatePool};
 use super::owned_write::write_owned;
 use super::retry::MAX_ATTEMPTS;
 use super::session_plan::transition;
-use crate::domain::choice::choose_numbers;
 use crate::domain::events::PublishedEvent;
-use crate::domain::policy::Candidates;
 use crate::domain::pool::{Health, PoolNumber};
 use crate::domain::session::SessionStatus;
 use crate::domain::{AllocationPolicy, OrderId, Region, Session, Side, VirtualNumber};
@@ -162,7 +161,7 @@ impl Failover {
     ) -> Result<Move, FailoverError> {
         // The candidates and the parties they were narrowed for: a driver change between two
         // attempts makes the first agent's exclusions wrong for the new one.
-        let mut known_candidates: Option<(Candidates, [CallerKey; 2])> = None;
+        let mut known_candidates: Option<(CandidatePool, [CallerKey; 2])> = None;
         for attempt in 0..MAX_ATTEMPTS {
             let now = self.clock.now();
             let Some(record) = self.store.load_session(order_id).await? else {
@@ -185,21 +184,31 @@ impl Failover {
                 .is_none_or(|(_, loaded_for)| loaded_for != &parties_now)
             {
                 let parties = [(Side::Customer, &customer.key), (Side::Driver, &driver.key)];
-                let mut loaded =
-                    load_candidates(self.store.as_ref(), region, order_id, parties, now)
-                        .await?
-                        .unwrap_or_else(|| Candidates::new(Vec::new()));
-                loaded.rule_out_everywhere(vn.clone());
+                let mut loaded = CandidatePool::open(
+                    self.store.as_ref(),
+                    region,
+                    order_id,
+                    parties,
+                    Some(numbers),
+                    now,
+                )
+                .await?;
+                loaded.candidates.rule_out_everywhere(vn.clone());
                 known_candidates = Some((loaded, parties_now));
             }
-            let (candidates, _) = known_candidates.as_mut().expect("loaded above");
+            let (pool, _) = known_candidates.as_mut().expect("loaded above");
+            pool.know_current(self.store.as_ref(), Some(numbers))
+                .await?;
             let with_backups = self.backups || numbers.customer_backup.is_some();
-            let chosen = choose_numbers(
-                Some(numbers),
-                candidates,
-                with_backups,
-                &mut rand::thread_rng(),
-            );
+            let chosen = pool
+                .choose(
+                    self.store.as_ref(),
+                    Some(numbers),
+                    with_backups,
+                    &mut rand::rngs::StdRng::from_entropy(),
+                )
+                .await?;
+            let candidates = &mut pool.candidates;
             let Some(replacement) = chosen else {
                 warn!(%order_id, %vn, "no healthy number left in the region to move the session to");
                 return Ok(Move::Stranded(record.policy));

@@ -25,6 +25,7 @@ mod regions;
 mod release_race;
 mod replays;
 mod sample_events;
+mod scale;
 mod secrets;
 mod signatures;
 mod support;

@@ -2,7 +2,7 @@
 //!
 //! | item          | pk                | sk                | notable attributes                                   |
 //! |---------------|-------------------|-------------------|------------------------------------------------------|
-//! | pool number   | `VN#<vn>`         | `META`            | region, operator, provider, health; GSI1 by region   |
+//! | pool number   | `VN#<vn>`         | `META`            | region, operator, provider, health; GSI1 by region; GSI3 (allocation index) while active |
 //! | binding       | `VN#<vn>`         | `BIND#<callerkey>`| order_id, caller_side, callee (sealed), caller_id, live_until; GSI2 by caller |
 //! | exclusive lock| `VN#<vn>`         | `LOCK`            | order_id, side, live_until                           |
 //! | unannounced move | `VN#<vn>`      | `MOVED#<order>`   | a failover moved the order off the VN; gone once announced; GSI1 by region and time |
@@ -30,6 +30,13 @@ pub const GSI1_SK: &str = "gsi1sk";
 pub const GSI2: &str = "gsi2";
 pub const GSI2_PK: &str = "gsi2pk";
 pub const GSI2_SK: &str = "gsi2sk";
+/// The allocation index: only a region's active numbers, each under a random key, so an
+/// allocation reads a small window at a random place instead of the whole pool.
+pub const GSI3: &str = "gsi3";
+/// The number's region (copied from `region` when the number turns active).
+pub const GSI3_PK: &str = "gsi3pk";
+/// `<16 random hex digits>#<vn>`: spreads windows over the pool and keeps keys unique.
+pub const GSI3_SK: &str = "gsi3sk";
 /// Epoch seconds after which DynamoDB may delete the item. Housekeeping only: expiry is always
 /// judged from `live_until` when reading, because TTL deletion can lag by days.
 pub const TTL: &str = "ttl";
@@ -160,6 +167,16 @@ pub fn moves_gsi_pk(region: &Region) -> String {
 /// GSI1 sort key of a move: when it happened (epoch ms, zero-padded so text order is time order).
 pub fn moves_gsi_sk(moved_at: DateTime<Utc>) -> String {
     format!("{:015}", moved_at.timestamp_millis())
+}
+
+/// A fresh random place in the allocation index for `vn`.
+pub fn allocation_key(vn: &VirtualNumber) -> String {
+    format!("{:016x}#{vn}", rand::random::<u64>())
+}
+
+/// A random place to start reading a region's allocation index.
+pub fn allocation_start() -> String {
+    format!("{:016x}", rand::random::<u64>())
 }
 
 pub fn target_pk(region: &Region) -> String {

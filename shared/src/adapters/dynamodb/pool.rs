@@ -104,6 +104,79 @@ impl DynamoStore {
         }
     }
 
+    /// Adds many numbers of one region at once (25 per request, several in flight), for loading
+    /// large pools: unlike [`DynamoStore::add_number`] it overwrites a VN already present, so it
+    /// is for numbers known to be new (a fresh region, a benchmark).
+    pub async fn add_numbers_in_bulk(
+        &self,
+        entries: &[PoolEntry],
+        state: PoolState,
+    ) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let now = Utc::now();
+        let requests: Vec<WriteRequest> = entries
+            .iter()
+            .map(|entry| {
+                let item = pool_number_item(&PoolNumber {
+                    vn: entry.vn.clone(),
+                    region: entry.region.clone(),
+                    operator: entry.operator.clone(),
+                    provider: entry.provider.clone(),
+                    health: Health::Healthy,
+                    state,
+                    suspect: false,
+                    provider_ref: None,
+                    activated_at: now,
+                });
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item))
+                            .build()
+                            .expect("put request has an item"),
+                    )
+                    .build()
+            })
+            .collect();
+        let batches: Vec<Vec<WriteRequest>> = requests.chunks(25).map(<[_]>::to_vec).collect();
+        stream::iter(batches)
+            .map(|batch| async move {
+                let mut pending = batch;
+                while !pending.is_empty() {
+                    let output = self
+                        .client
+                        .batch_write_item()
+                        .request_items(&self.table, pending)
+                        .send()
+                        .await
+                        .map_err(|e| StoreError::Unavailable(describe(e)))?;
+                    pending = output
+                        .unprocessed_items()
+                        .and_then(|u| u.get(&self.table))
+                        .cloned()
+                        .unwrap_or_default();
+                }
+                Ok::<_, StoreError>(())
+            })
+            .buffer_unordered(8)
+            .try_collect::<Vec<_>>()
+            .await?;
+        for region in entries
+            .iter()
+            .map(|e| &e.region)
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(region_item(region)))
+                .send()
+                .await
+                .map_err(|e| StoreError::Unavailable(describe(e)))?;
+        }
+        Ok(())
+    }
+
     /// Every region that has ever had a number.
     pub async fn regions(&self) -> Result<Vec<Region>, StoreError> {
         let items = query_all(
@@ -190,6 +263,13 @@ pub(super) fn pool_number_item(number: &PoolNumber) -> Item {
     }
     if let Some(reference) = &number.provider_ref {
         item.insert(attr::PROVIDER_REF.into(), s(reference));
+    }
+    if number.state == PoolState::Active {
+        item.insert(layout::GSI3_PK.into(), s(number.region.as_str()));
+        item.insert(
+            layout::GSI3_SK.into(),
+            s(layout::allocation_key(&number.vn)),
+        );
     }
     item
 }

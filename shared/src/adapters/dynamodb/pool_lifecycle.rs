@@ -25,7 +25,7 @@ fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError
 }
 
 /// Whether an error is a failed condition (the expected "someone else got there first").
-fn condition_failed<E, R>(err: &SdkError<E, R>) -> bool
+pub(super) fn condition_failed<E, R>(err: &SdkError<E, R>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
@@ -45,16 +45,26 @@ impl DynamoStore {
             None => "#state = :from".to_string(),
             Some(more) => format!("#state = :from AND {more}"),
         };
-        let mut update = self
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(layout::vn_pk(vn), layout::META)))
-            .update_expression("SET #state = :to")
             .condition_expression(condition)
             .expression_attribute_names("#state", attr::POOL_STATE)
+            .expression_attribute_names("#gsi3pk", layout::GSI3_PK)
+            .expression_attribute_names("#gsi3sk", layout::GSI3_SK)
             .expression_attribute_values(":from", s(from.as_str()))
             .expression_attribute_values(":to", s(to.as_str()));
+        // Only active numbers are in the allocation index (see `layout::GSI3`).
+        let mut update = if to == PoolState::Active {
+            update
+                .update_expression("SET #state = :to, #gsi3pk = #region, #gsi3sk = :alloc")
+                .expression_attribute_names("#region", attr::REGION)
+                .expression_attribute_values(":alloc", s(layout::allocation_key(vn)))
+        } else {
+            update.update_expression("SET #state = :to REMOVE #gsi3pk, #gsi3sk")
+        };
         if extra_condition.is_some() {
             update = update
                 .expression_attribute_names("#health", attr::HEALTH)
@@ -234,6 +244,10 @@ impl PoolStore for DynamoStore {
                 ))
             })
             .collect()
+    }
+
+    async fn index_for_allocation(&self, region: &Region) -> Result<u32, StoreError> {
+        self.index_active_numbers(region).await
     }
 
     async fn move_announced(&self, vn: &VirtualNumber, order: &OrderId) -> Result<(), StoreError> {

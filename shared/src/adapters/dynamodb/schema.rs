@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
-use super::layout::{attr, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK, TTL};
+use super::layout::{
+    attr, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, GSI3, GSI3_PK, GSI3_SK, PK, SK, TTL,
+};
 
 fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
     KeySchemaElement::builder()
@@ -28,7 +30,8 @@ fn string_attribute(name: &str) -> AttributeDefinition {
 
 /// The secondary indexes. GSI1 lists a region's pool for allocation; GSI2 lists a caller's
 /// bindings so the allocator can skip numbers the caller already holds (projected narrowly: it
-/// never needs the sealed callee).
+/// never needs the sealed callee); GSI3 holds only active numbers, under random keys, so an
+/// allocation reads a window of them rather than the region's whole pool.
 pub fn global_secondary_indexes() -> Vec<GlobalSecondaryIndex> {
     vec![
         GlobalSecondaryIndex::builder()
@@ -55,11 +58,26 @@ pub fn global_secondary_indexes() -> Vec<GlobalSecondaryIndex> {
             )
             .build()
             .expect("index has a name and keys"),
+        GlobalSecondaryIndex::builder()
+            .index_name(GSI3)
+            .key_schema(key(GSI3_PK, KeyType::Hash))
+            .key_schema(key(GSI3_SK, KeyType::Range))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::Include)
+                    .non_key_attributes(attr::VN)
+                    .non_key_attributes(attr::OPERATOR)
+                    .non_key_attributes(attr::PROVIDER)
+                    .non_key_attributes(attr::HEALTH)
+                    .build(),
+            )
+            .build()
+            .expect("index has a name and keys"),
     ]
 }
 
 pub fn attribute_definitions() -> Vec<AttributeDefinition> {
-    [PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK]
+    [PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK]
         .into_iter()
         .map(string_attribute)
         .collect()
