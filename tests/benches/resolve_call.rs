@@ -73,6 +73,7 @@ async fn main() {
             let answer = Answer::Connect {
                 callee: caller,
                 caller_id: dialled,
+                report_to: None,
             };
             std::hint::black_box(providers::render(provider, &answer, &settings.answer));
             samples.push(start.elapsed());

@@ -92,3 +92,62 @@ pub fn body_text(body: &Body) -> String {
         _ => String::new(),
     }
 }
+
+/// A status report of a call from `from` to the VN `to`, as the provider sends it. Twilio reports
+/// the dialled leg to the per-call URL the call's answer named (found here through the binding
+/// the call used, as resolve-call does when it answers); the others call their status URL.
+pub async fn status_report(
+    events: &maskline::services::CallEvents,
+    provider: ProviderKind,
+    call_id: &str,
+    from: &str,
+    to: &str,
+    extra: &[(&str, &str)],
+) -> Request {
+    use maskline::domain::{VirtualNumber, E164};
+    use maskline::providers::call_report::{report_url, ReportedCall};
+    if provider != ProviderKind::Twilio {
+        return provider_request(provider, "status", call_id, from, to, extra);
+    }
+    let (Ok(caller), Ok(dialled)) = (E164::parse(from, None), VirtualNumber::parse(to, None))
+    else {
+        return provider_request(provider, "status", call_id, from, to, extra);
+    };
+    let key = events.caller_keys.caller_key(&caller);
+    let Some(binding) = events.store.binding(&dialled, &key).await.unwrap() else {
+        // Nobody's call: only the number's own callback would report it.
+        return provider_request(provider, "status", call_id, from, to, extra);
+    };
+    let call = ReportedCall {
+        order_id: binding.order_id,
+        caller_side: binding.caller_side,
+        dialled,
+    };
+    let url = report_url(&format!("{PUBLIC_BASE}/webhooks/twilio/voice"), &call).unwrap();
+    twilio_dialled_leg(&url, call_id, to, extra)
+}
+
+/// Twilio's report of the leg a `<Dial>` placed for call `call_id`, to the per-call `url` its
+/// answer named: the leg has its own sid, and names the call it was dialled from.
+pub fn twilio_dialled_leg(
+    url: &str,
+    call_id: &str,
+    from_vn: &str,
+    extra: &[(&str, &str)],
+) -> Request {
+    let hook = url
+        .strip_prefix(&format!("{PUBLIC_BASE}/webhooks/twilio/"))
+        .expect("a report URL of this deployment");
+    let leg = format!("{call_id}-dialled");
+    let mut fields = vec![("ParentCallSid", call_id), ("Direction", "outbound-dial")];
+    fields.extend_from_slice(extra);
+    // The dialled leg comes from the VN shown as caller ID to the callee (a made-up number).
+    provider_request(
+        ProviderKind::Twilio,
+        hook,
+        &leg,
+        from_vn,
+        "+919876599999",
+        &fields,
+    )
+}

@@ -8,6 +8,9 @@ pub enum Answer {
     Connect {
         callee: E164,
         caller_id: VirtualNumber,
+        /// Where the provider reports this call's outcome, when it can be told per call (see
+        /// `providers::call_report`).
+        report_to: Option<String>,
     },
     /// Not a party of a live session on `dialled`: say so, optionally forward to support showing
     /// the dialled VN (so even the support line never sees a stranger's real number).
@@ -17,7 +20,9 @@ pub enum Answer {
 impl std::fmt::Debug for Answer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Answer::Connect { callee, caller_id } => {
+            Answer::Connect {
+                callee, caller_id, ..
+            } => {
                 write!(f, "Connect({callee} showing {caller_id})")
             }
             Answer::OutOfSession { dialled } => write!(f, "OutOfSession({dialled})"),

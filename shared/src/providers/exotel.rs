@@ -37,6 +37,8 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
         call: parse_call(request)?,
         status,
         duration_seconds,
+        parent_call_id: None,
+        direction: None,
     })
 }
 
@@ -44,7 +46,9 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
 /// the flow's next applet plays the greeting configured in Exotel.
 pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
     let body = match answer {
-        Answer::Connect { callee, caller_id } => serde_json::json!({
+        Answer::Connect {
+            callee, caller_id, ..
+        } => serde_json::json!({
             "fetch_after_attempt": false,
             "destination": {"numbers": [callee.expose()]},
             "outgoing_phone_number": caller_id.as_str(),

@@ -3,6 +3,7 @@
 
 pub mod answer;
 pub mod authenticate;
+pub mod call_report;
 pub mod exotel;
 pub mod plivo;
 mod reply;
@@ -200,6 +201,11 @@ pub struct StatusReport {
     pub call: InboundCall,
     pub status: CallStatus,
     pub duration_seconds: Option<u32>,
+    /// The call this leg was dialled from (Twilio's `ParentCallSid` on a `<Dial>`ed leg): the
+    /// id the voice webhook saw, which the call log keeps.
+    pub parent_call_id: Option<String>,
+    /// The provider's `Direction` of the reported leg (`inbound`, `outbound-dial`, …), lowercase.
+    pub direction: Option<String>,
 }
 
 impl fmt::Debug for StatusReport {

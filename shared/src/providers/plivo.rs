@@ -123,12 +123,16 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
         call: parse_call(request)?,
         status,
         duration_seconds,
+        parent_call_id: None,
+        direction: None,
     })
 }
 
 pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
     let body = match answer {
-        Answer::Connect { callee, caller_id } => {
+        Answer::Connect {
+            callee, caller_id, ..
+        } => {
             let record = if options.record {
                 format!(
                     "<Record startOnDialAnswer=\"true\" redirect=\"false\" maxLength=\"{}\"/>",

@@ -99,9 +99,11 @@ pub fn provider_request(
                 ("AccountSid", "AC00000000000000000000000000000000"),
                 ("From", from),
                 ("To", to),
-                ("Direction", "inbound"),
             ];
             params.extend_from_slice(extra);
+            if !has("Direction") {
+                params.push(("Direction", "inbound"));
+            }
             if !has("CallStatus") {
                 params.push(("CallStatus", "ringing"));
             }
@@ -241,6 +243,17 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
 }
 
 /// Reads a provider-format answer back.
+/// Where a connecting answer asks the provider to report this call's outcome (Twilio's
+/// `<Number statusCallback>`), as the provider will request it.
+pub fn decode_report_url(provider: ProviderKind, body: &str) -> Option<String> {
+    if provider != ProviderKind::Twilio {
+        return None;
+    }
+    let number = between(body, "<Number", ">")?;
+    let url = between(number, "statusCallback=\"", "\"")?;
+    Some(url.replace("&amp;", "&"))
+}
+
 pub fn decode_answer(provider: ProviderKind, body: &str) -> Result<DecodedAnswer, String> {
     let unreadable = || format!("not a {provider} answer: {body}");
     match provider {
@@ -248,8 +261,13 @@ pub fn decode_answer(provider: ProviderKind, body: &str) -> Result<DecodedAnswer
             if body.contains("<Say>") || body.contains("<Speak>") {
                 return Ok(DecodedAnswer::OutOfSession);
             }
+            // `<Number>` may carry attributes (Twilio's per-call status callback).
+            let number = between(body, "<Number", "</Number>")
+                .and_then(|n| n.split_once('>'))
+                .map(|(_, callee)| callee)
+                .ok_or_else(unreadable)?;
             Ok(DecodedAnswer::Connect {
-                callee: plus(between(body, "<Number>", "</Number>").ok_or_else(unreadable)?),
+                callee: plus(number),
                 caller_id: plus(between(body, "callerId=\"", "\"").ok_or_else(unreadable)?),
             })
         }

@@ -109,17 +109,28 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
         call,
         status,
         duration_seconds,
+        parent_call_id: param(&params, "ParentCallSid").map(str::to_string),
+        direction: param(&params, "Direction").map(str::to_ascii_lowercase),
     })
 }
 
 pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
     let body = match answer {
-        Answer::Connect { callee, caller_id } => format!(
-            "<Response><Dial callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\" record=\"{}\"><Number>{}</Number></Dial></Response>",
+        Answer::Connect {
+            callee,
+            caller_id,
+            report_to,
+        } => format!(
+            "<Response><Dial callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\" record=\"{}\"><Number{}>{}</Number></Dial></Response>",
             escape(caller_id.as_str()),
             options.max_call_seconds,
             options.ring_timeout_seconds,
             if options.record { "record-from-answer" } else { "do-not-record" },
+            // The dialled leg's outcome, reported to a URL naming its order (`call_report`).
+            report_to.as_deref().map_or(String::new(), |url| format!(
+                " statusCallback=\"{}\" statusCallbackEvent=\"completed\" statusCallbackMethod=\"POST\"",
+                escape(url)
+            )),
             escape(callee.expose()),
         ),
         Answer::OutOfSession { dialled } => {
@@ -160,6 +171,30 @@ mod tests {
             .headers
             .insert(SIGNATURE_HEADER.to_ascii_lowercase(), signed);
         assert_eq!(verify(&request, "tok"), Err(AuthError::UnsignedBody));
+    }
+
+    #[test]
+    fn a_connect_names_its_per_call_report_url_on_the_dialled_number() {
+        let answer = Answer::Connect {
+            callee: crate::domain::E164::parse("+919876500002", None).unwrap(),
+            caller_id: crate::domain::VirtualNumber::parse("+918041000002", None).unwrap(),
+            report_to: Some("https://x/webhooks/twilio/status?order=O-1&side=customer".into()),
+        };
+        let body = render(&answer, &AnswerOptions::default()).body;
+        assert!(
+            body.contains(
+                "<Number statusCallback=\"https://x/webhooks/twilio/status?order=O-1&amp;side=customer\" statusCallbackEvent=\"completed\" statusCallbackMethod=\"POST\">+919876500002</Number>"
+            ),
+            "{body}"
+        );
+        assert_eq!(
+            crate::providers::simulate::decode_report_url(
+                crate::providers::ProviderKind::Twilio,
+                &body
+            )
+            .as_deref(),
+            Some("https://x/webhooks/twilio/status?order=O-1&side=customer")
+        );
     }
 
     #[test]

@@ -102,6 +102,8 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
         call: parse_call(request)?,
         status,
         duration_seconds,
+        parent_call_id: None,
+        direction: None,
     })
 }
 
@@ -126,7 +128,9 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
     };
     let mut ncco = Vec::new();
     match answer {
-        Answer::Connect { callee, caller_id } => {
+        Answer::Connect {
+            callee, caller_id, ..
+        } => {
             if options.record {
                 ncco.push(serde_json::json!({"action": "record"}));
             }

@@ -14,7 +14,10 @@ use crate::ports::{
     SharedStore, StoreError, StoredBinding,
 };
 use crate::privacy::CallerKeys;
-use crate::providers::{self, authenticate, ProviderKind, WebhookReply, WebhookRequest};
+use crate::providers::call_report::{reported_call, reports_per_call, ReportedCall};
+use crate::providers::{
+    self, authenticate, ProviderKind, StatusReport, WebhookReply, WebhookRequest,
+};
 use crate::webhook_config::WebhookConfig;
 
 pub struct CallEvents {
@@ -47,46 +50,28 @@ impl CallEvents {
             Ok(report) => report,
             Err(e) => return bad_request(provider, e),
         };
-        if !usable_call_id(&report.call.call_id) {
+        // A `<Dial>`ed leg is logged under the call the voice webhook answered.
+        let call_id = report
+            .parent_call_id
+            .clone()
+            .unwrap_or_else(|| report.call.call_id.clone());
+        if !usable_call_id(&call_id) {
             return bad_request(provider, "the call id is malformed");
         }
-        let country = self.config.default_country;
-        let Ok(dialled) = VirtualNumber::parse(&report.call.to, country) else {
-            return bad_request(provider, "the dialled number is not a phone number");
-        };
         let acknowledged =
             |recorded: bool| WebhookReply::json(200, serde_json::json!({ "recorded": recorded }));
-        let Ok(caller) = E164::parse(&report.call.from, country) else {
-            info!(%provider, call_id = %report.call.call_id, "status about a withheld or unparsable calling number; not recorded");
-            return acknowledged(false);
+        let reported = match self.whose_call(provider, request, &report).await {
+            Ok(Some(reported)) => reported,
+            Ok(None) => return acknowledged(false),
+            Err(reply) => return reply,
         };
-        // The binding identifies the order even shortly after it expired (TTL keeps it a day).
-        let (leg, ours) = providers::CLICK_TO_CALL_LEG;
-        let bridge_leg = request
-            .query_params()
-            .iter()
-            .any(|(k, v)| k == leg && v == ours);
-        let binding = match self
-            .attribute(provider, &dialled, &caller, &report.call.to, bridge_leg)
-            .await
-        {
-            Ok(Some(found)) => found,
-            Ok(None) => {
-                // Masked: for a call we did not place, `To` may be someone's own phone.
-                let dialled = mask(dialled.as_str());
-                info!(%provider, call_id = %report.call.call_id, %dialled, "status for a call outside any session; not recorded");
-                return acknowledged(false);
-            }
-            Err(e) => return unavailable(provider, e),
-        };
-        let (binding, dialled) = binding;
         let record = CallRecord {
-            order_id: binding.order_id,
+            order_id: reported.order_id,
             provider,
-            call_id: report.call.call_id.clone(),
+            call_id,
             status: report.status,
-            caller_side: binding.caller_side,
-            dialled,
+            caller_side: reported.caller_side,
+            dialled: reported.dialled,
             duration_seconds: report.duration_seconds,
             reported_at: self.clock.now(),
         };
@@ -122,6 +107,65 @@ impl CallEvents {
         info!(%provider, call_id = %record.call_id, order_id = %record.order_id,
               status = record.status.as_str(), "call status recorded");
         acknowledged(true)
+    }
+
+    /// Whose call a report is about: named by its per-call report URL where the provider supports
+    /// one (`providers::call_report`), else found through the binding the call used. `Ok(None)`:
+    /// nobody's (acknowledged, not recorded); `Err`: the reply to send at once.
+    async fn whose_call(
+        &self,
+        provider: ProviderKind,
+        request: &WebhookRequest,
+        report: &StatusReport,
+    ) -> Result<Option<ReportedCall>, WebhookReply> {
+        let query = request.query_params();
+        if reports_per_call(provider) {
+            match reported_call(&query) {
+                Some(Ok(named)) => return Ok(Some(named)),
+                Some(Err(e)) => return Err(bad_request(provider, e)),
+                None => {}
+            }
+        }
+        let (leg, ours) = providers::CLICK_TO_CALL_LEG;
+        let bridge_leg = query.iter().any(|(k, v)| k == leg && v == ours);
+        if reports_per_call(provider)
+            && !bridge_leg
+            && report.direction.as_deref() == Some("inbound")
+        {
+            // The number's own callback about the caller's leg: every connected call's answer
+            // named a per-call URL, whose report (of the dialled leg) is the call's outcome.
+            info!(%provider, call_id = %report.call.call_id, "caller-leg status; the dialled leg's per-call report is the outcome");
+            return Ok(None);
+        }
+        let country = self.config.default_country;
+        let Ok(dialled) = VirtualNumber::parse(&report.call.to, country) else {
+            return Err(bad_request(
+                provider,
+                "the dialled number is not a phone number",
+            ));
+        };
+        let Ok(caller) = E164::parse(&report.call.from, country) else {
+            info!(%provider, call_id = %report.call.call_id, "status about a withheld or unparsable calling number; not recorded");
+            return Ok(None);
+        };
+        // The binding identifies the order even shortly after it expired (TTL keeps it a day).
+        match self
+            .attribute(provider, &dialled, &caller, &report.call.to, bridge_leg)
+            .await
+        {
+            Ok(Some((binding, dialled))) => Ok(Some(ReportedCall {
+                order_id: binding.order_id,
+                caller_side: binding.caller_side,
+                dialled,
+            })),
+            Ok(None) => {
+                // Masked: for a call we did not place, `To` may be someone's own phone.
+                let dialled = mask(dialled.as_str());
+                info!(%provider, call_id = %report.call.call_id, %dialled, "status for a call outside any session; not recorded");
+                Ok(None)
+            }
+            Err(e) => Err(unavailable(provider, e)),
+        }
     }
 
     /// The binding a reported call used, and the VN it went through. An inbound call dialled the

@@ -6,6 +6,7 @@ use tracing::{error, info, warn};
 use super::route_call::{CallRouter, Route};
 use crate::domain::{VirtualNumber, E164};
 use crate::ports::{RequestId, SharedClock, SharedReplayGuard};
+use crate::providers::call_report::{report_url, reports_per_call, ReportedCall};
 use crate::providers::{
     self, authenticate, Answer, AuthError, ProviderKind, WebhookReply, WebhookRequest,
 };
@@ -89,11 +90,26 @@ impl ResolveCall {
                     order_id,
                     callee,
                     caller_id,
+                    caller_side,
                 }) => {
                     info!(%provider, call_id = %call.call_id, %order_id, %dialled,
                           caller = %caller.masked(), callee = %callee.masked(), %caller_id,
                           "connecting call");
-                    Answer::Connect { callee, caller_id }
+                    let report_to = reports_per_call(provider)
+                        .then(|| {
+                            let call = ReportedCall {
+                                order_id,
+                                caller_side,
+                                dialled: dialled.clone(),
+                            };
+                            report_url(&request.url, &call)
+                        })
+                        .flatten();
+                    Answer::Connect {
+                        callee,
+                        caller_id,
+                        report_to,
+                    }
                 }
                 Ok(Route::OutOfSession) => {
                     info!(%provider, call_id = %call.call_id, %dialled, caller = %caller.masked(),

@@ -16,6 +16,8 @@ pub enum Route {
         order_id: OrderId,
         callee: E164,
         caller_id: VirtualNumber,
+        /// Who is calling: the binding's caller side.
+        caller_side: crate::domain::Side,
     },
     /// The caller is not a party of a live session on this VN: they learn nothing.
     OutOfSession,
@@ -68,6 +70,7 @@ impl CallRouter {
             order_id: binding.order_id,
             callee,
             caller_id: binding.caller_id,
+            caller_side: binding.caller_side,
         })
     }
 }

@@ -17,7 +17,9 @@ pub async fn status(
     to: &str,
     extra: &[(&str, &str)],
 ) -> (u16, Value) {
-    let request = provider_request(provider, "status", call_id, from, to, extra);
+    let request =
+        maskline_tests::webhooks::status_report(&events.events, provider, call_id, from, to, extra)
+            .await;
     let response = call_events::handler::handle(events, request).await;
     (
         response.status().as_u16(),
@@ -25,7 +27,7 @@ pub async fn status(
     )
 }
 
-async fn log(events: &Callbacks, order: &str) -> (u16, Value) {
+pub async fn log(events: &Callbacks, order: &str) -> (u16, Value) {
     let request = lambda_http::http::Request::builder()
         .method("GET")
         .uri(format!("/v1/orders/{order}/calls"))

@@ -89,14 +89,15 @@ async fn no_real_number_reaches_the_logs() {
     // Failed calls (a suspect number), click-to-call (a refused attempt, then a placed call),
     // and a failover of one of the order's numbers.
     for i in 0..maskline_tests::world::SUSPECT_AFTER {
-        let failed = provider_request(
+        let failed = maskline_tests::webhooks::status_report(
+            &events.events,
             ProviderKind::Twilio,
-            "status",
             &format!("CA-f{i}"),
             &driver,
             &driver_dials,
             &[("CallStatus", "failed")],
-        );
+        )
+        .await;
         call_events::handler::handle(&events, failed).await;
     }
     let fake = FakeTwilio::start();

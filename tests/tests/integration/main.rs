@@ -12,6 +12,7 @@ mod exclusive;
 mod failover;
 mod foreign_removals;
 mod idempotency;
+mod late_reports;
 mod lifecycle;
 mod log_privacy;
 mod ordering;
