@@ -5,6 +5,7 @@ pub mod items;
 pub mod layout;
 mod pool;
 mod pool_lifecycle;
+mod refill_lease;
 mod replay;
 pub mod schema;
 mod session_write;
