@@ -1,7 +1,9 @@
-//! A fake of the parts of Twilio's REST API (2010-04-01) Maskline uses: searching and buying
-//! local numbers, releasing them, and creating calls. It speaks Twilio's documented JSON, checks
-//! basic auth, and keeps an inventory: a bought number leaves the available list, so of two buyers
-//! racing for one number the second gets Twilio's 400 with error 21422.
+//! A fake of the parts of Twilio's REST API (2010-04-01) Maskline uses: searching, buying,
+//! listing (by `FriendlyName`, paged with `next_page_uri`) and releasing numbers, and creating
+//! calls. It speaks Twilio's documented JSON, checks basic auth, and keeps an inventory: a bought
+//! number leaves the available list, so of two buyers racing for one number the second gets
+//! Twilio's 400 with error 21422. It can also lose an answer after doing the work, as a timeout or
+//! a 5xx after Twilio acted would.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +21,8 @@ pub const AUTH_TOKEN: &str = "fake-twilio-auth-token";
 pub struct BoughtNumber {
     pub sid: String,
     pub phone_number: String,
+    /// As set on purchase; Twilio's default is the number itself.
+    pub friendly_name: String,
     pub voice_url: Option<String>,
     pub voice_method: Option<String>,
     pub status_callback: Option<String>,
@@ -37,6 +41,10 @@ struct State {
     purchases_before_outage: Option<u32>,
     /// Numbers "another buyer" takes right after the next search is answered.
     snatch_after_search: Vec<String>,
+    /// Methods whose next request is carried out but answered with a 500.
+    lose_reply_to: Vec<String>,
+    /// The most numbers one listing page holds, whatever `PageSize` asks.
+    max_page_size: usize,
     next_id: u64,
 }
 
@@ -47,12 +55,26 @@ pub struct FakeTwilio {
 
 impl FakeTwilio {
     pub fn start() -> FakeTwilio {
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            max_page_size: 1000,
+            ..State::default()
+        }));
         let shared = Arc::clone(&state);
         let server = FakeServer::start(move |request| {
             let mut state = shared.lock().unwrap();
             state.requests.push(request.clone());
-            handle(&mut state, request)
+            let lost = state
+                .lose_reply_to
+                .iter()
+                .position(|m| *m == request.method);
+            let answer = handle(&mut state, request);
+            match lost {
+                Some(i) => {
+                    state.lose_reply_to.remove(i);
+                    error(500, 20500, "Internal Server Error")
+                }
+                None => answer,
+            }
         });
         FakeTwilio { server, state }
     }
@@ -88,6 +110,21 @@ impl FakeTwilio {
     /// The next `n` requests (whatever they are) fail with 500.
     pub fn fail_next(&self, n: u32) {
         self.state.lock().unwrap().failures_left = n;
+    }
+
+    /// The next request with this method (`POST` buys, `DELETE` releases) is carried out, but its
+    /// answer is lost: the client gets a 500, as after a timeout on Twilio's side.
+    pub fn lose_next_reply_to(&self, method: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .lose_reply_to
+            .push(method.to_string());
+    }
+
+    /// Listing pages hold at most `n` numbers, so a few numbers span several pages.
+    pub fn page_listings_by(&self, n: usize) {
+        self.state.lock().unwrap().max_page_size = n;
     }
 
     /// After `n` more successful purchases, every purchase fails with 500.
@@ -151,6 +188,7 @@ fn handle(state: &mut State, request: SeenRequest) -> Answer {
             search(state, country, &request)
         }
         ("POST", ["IncomingPhoneNumbers.json"]) => buy(state, &request),
+        ("GET", ["IncomingPhoneNumbers.json"]) => list(state, &request),
         ("DELETE", ["IncomingPhoneNumbers", file]) => match file.strip_suffix(".json") {
             Some(sid) => release(state, sid),
             None => not_found(&request.path),
@@ -226,6 +264,7 @@ fn buy(state: &mut State, request: &SeenRequest) -> Answer {
     let bought = BoughtNumber {
         sid: sid.clone(),
         phone_number: number.clone(),
+        friendly_name: field("FriendlyName").unwrap_or_else(|| number.clone()),
         voice_url: field("VoiceUrl"),
         voice_method: field("VoiceMethod"),
         status_callback: field("StatusCallback"),
@@ -234,7 +273,7 @@ fn buy(state: &mut State, request: &SeenRequest) -> Answer {
     let answer = json!({
         "sid": sid,
         "account_sid": ACCOUNT_SID,
-        "friendly_name": number,
+        "friendly_name": bought.friendly_name,
         "phone_number": number,
         "voice_url": bought.voice_url,
         "voice_method": bought.voice_method.clone().unwrap_or_else(|| "POST".into()),
@@ -246,6 +285,76 @@ fn buy(state: &mut State, request: &SeenRequest) -> Answer {
     });
     state.bought.push(bought);
     Answer::json(201, answer)
+}
+
+/// The account's numbers (not released), filtered by `FriendlyName` / `PhoneNumber` when given,
+/// one page at a time: `Page` counts from 0 and `next_page_uri` carries the query on, with a
+/// `PageToken` as Twilio's does.
+fn list(state: &mut State, request: &SeenRequest) -> Answer {
+    let query = |name: &str| request.query.get(name).cloned();
+    let page_size = query("PageSize")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50usize)
+        .clamp(1, state.max_page_size);
+    let page: usize = query("Page").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let matching: Vec<&BoughtNumber> = state
+        .bought
+        .iter()
+        .filter(|b| !state.released.contains(&b.sid))
+        .filter(|b| query("FriendlyName").is_none_or(|f| b.friendly_name == f))
+        .filter(|b| query("PhoneNumber").is_none_or(|p| b.phone_number == p))
+        .collect();
+    let listed: Vec<Value> = matching
+        .iter()
+        .skip(page * page_size)
+        .take(page_size)
+        .map(|b| {
+            json!({
+                "sid": b.sid,
+                "account_sid": ACCOUNT_SID,
+                "friendly_name": b.friendly_name,
+                "phone_number": b.phone_number,
+                "voice_url": b.voice_url,
+                "status": "in-use",
+                "capabilities": {"voice": true, "sms": true, "mms": false, "fax": false},
+                "api_version": "2010-04-01",
+                "uri": format!("/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers/{}.json", b.sid),
+            })
+        })
+        .collect();
+    let page_uri = |page: usize| {
+        let mut pairs = form_urlencoded::Serializer::new(String::new());
+        for name in ["FriendlyName", "PhoneNumber"] {
+            if let Some(value) = query(name) {
+                pairs.append_pair(name, &value);
+            }
+        }
+        pairs.append_pair("PageSize", &page_size.to_string());
+        pairs.append_pair("Page", &page.to_string());
+        if page > 0 {
+            pairs.append_pair("PageToken", &format!("PA{page:030}"));
+        }
+        format!(
+            "/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers.json?{}",
+            pairs.finish()
+        )
+    };
+    let more = matching.len() > (page + 1) * page_size;
+    let start = page * page_size;
+    Answer::json(
+        200,
+        json!({
+            "incoming_phone_numbers": listed,
+            "page": page,
+            "page_size": page_size,
+            "start": start,
+            "end": start + listed.len().saturating_sub(1),
+            "uri": page_uri(page),
+            "first_page_uri": page_uri(0),
+            "previous_page_uri": if page > 0 { Value::from(page_uri(page - 1)) } else { Value::Null },
+            "next_page_uri": if more { Value::from(page_uri(page + 1)) } else { Value::Null },
+        }),
+    )
 }
 
 fn release(state: &mut State, sid: &str) -> Answer {

@@ -15,6 +15,7 @@ pub mod fake_twilio;
 pub mod fixtures;
 pub mod flaky_bus;
 pub mod invariants;
+pub mod lagging_index;
 pub mod webhooks;
 pub mod world;
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::pool::{PoolNumber, PoolTarget};
+use super::pool::{PoolNumber, PoolState, PoolTarget};
 use super::{AllocationPolicy, Operator, VirtualNumber};
 use crate::privacy::CallerKey;
 
@@ -50,6 +50,9 @@ pub struct OperatorPlan {
     pub deficit: u32,
     /// Idle surplus numbers, longest idle first, to give back.
     pub give_back: Vec<VirtualNumber>,
+    /// Numbers an earlier give-back left retiring (it stopped, or the provider's answer was
+    /// ambiguous): they take no sessions until a run finishes or undoes the give-back.
+    pub retiring: Vec<VirtualNumber>,
 }
 
 /// Figures per (region, operator) for dashboards.
@@ -119,6 +122,11 @@ pub fn plan_region(
                     .into_iter()
                     .take(surplus)
                     .map(|(_, vn)| vn.clone())
+                    .collect(),
+                retiring: numbers
+                    .iter()
+                    .filter(|n| n.operator == target.operator && n.state == PoolState::Retiring)
+                    .map(|n| n.vn.clone())
                     .collect(),
             }
         })
@@ -323,6 +331,26 @@ mod tests {
         // Wanted 3 (demand 1 + 1 + 1): surplus 2; idle past cool-off: vn5 (3 h) then vn3 (2 h).
         assert_eq!(plans[0].wanted, 3);
         assert_eq!(plans[0].give_back, vec![vn(5), vn(3)]);
+    }
+
+    #[test]
+    fn numbers_left_retiring_are_listed_for_their_operator() {
+        let now = Utc::now();
+        let mut stuck = number(2, "airtel", now);
+        stuck.state = PoolState::Retiring;
+        let mut other = number(3, "jio", now);
+        other.state = PoolState::Retiring;
+        let numbers = vec![number(1, "airtel", now), stuck, other];
+        let plans = plan_region(
+            &rules(AllocationPolicy::Shared, false),
+            &[target("airtel", 2)],
+            &numbers,
+            &HashMap::new(),
+            now,
+        );
+        assert_eq!(plans[0].retiring, vec![vn(2)]);
+        // A retiring number takes no sessions, so it does not count as healthy.
+        assert_eq!((plans[0].healthy, plans[0].deficit), (1, 2));
     }
 
     #[test]

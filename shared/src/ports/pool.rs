@@ -74,14 +74,40 @@ pub trait PoolStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// Shortens `holder`'s lease to end at `settle_until` (a lease someone else took over is left
-    /// alone). The short tail lets the pool index catch up with what this refill activated, so
-    /// the next refill does not count the same shortfall again.
+    /// alone). The short tail usually lets the pool index catch up with what this refill
+    /// activated, so the next refill finds no work; when the index lags longer, the lease's notes
+    /// ([`PoolStore::recent_acquisitions`]) still keep it from buying the same shortfall again.
     async fn end_refill_lease(
         &self,
         region: &Region,
         operator: &Operator,
         holder: &str,
         settle_until: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Notes on the (region, operator) lease that refill has just acquired `vn`. The pool index
+    /// is eventually consistent, so the next refill reads these notes (strongly consistently) to
+    /// count the number even while the index does not show it.
+    async fn note_acquisition(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        vn: &VirtualNumber,
+    ) -> Result<(), StoreError>;
+
+    /// The numbers noted by [`PoolStore::note_acquisition`] and not yet forgotten.
+    async fn recent_acquisitions(
+        &self,
+        region: &Region,
+        operator: &Operator,
+    ) -> Result<Vec<VirtualNumber>, StoreError>;
+
+    /// Drops notes the index has caught up with (or whose number is gone).
+    async fn forget_acquisitions(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        vns: &[VirtualNumber],
     ) -> Result<(), StoreError>;
 
     /// Adds a healthy active number, or activates a standby one, and registers its region.
@@ -94,7 +120,8 @@ pub trait PoolStore: Send + Sync {
     /// Completes a give-back: the number goes to standby (`keep`) or leaves the pool.
     async fn finish_give_back(&self, vn: &VirtualNumber, keep: bool) -> Result<(), StoreError>;
 
-    /// Undoes [`PoolStore::begin_give_back`] (a session slipped in, or the provider refused).
+    /// Undoes [`PoolStore::begin_give_back`] (a session slipped in, or the provider definitely
+    /// refused). Never after an ambiguous failure: the provider may have taken the number back.
     async fn cancel_give_back(&self, vn: &VirtualNumber) -> Result<(), StoreError>;
 
     /// Sets the number's health; `None` when the number is not ours.

@@ -4,6 +4,18 @@
 //! Safe to run twice at once: each (region, operator) is refilled under a lease, so a schedule
 //! tick and a `PoolExhausted` burst never both buy the same shortfall. Safe to repeat: every run
 //! re-reads the pool and acts only on the difference.
+//!
+//! Safe to stop anywhere, and never fooled by an ambiguous answer. A provider call that times out
+//! or fails with a 5xx may have taken effect, so:
+//! - each number is recorded the moment it is bought, and before buying refill records what the
+//!   provider lists as ours but the pool does not know (a purchase whose answer was lost);
+//! - each purchase is also noted on the lease, so the next run counts it even while the pool index
+//!   (eventually consistent) does not show it yet;
+//! - a give-back whose answer was lost leaves the number *retiring* (no new sessions), and every
+//!   run finishes the retiring numbers it finds; only a definite refusal makes one active again.
+
+mod acquire;
+mod give_back;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -11,22 +23,21 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
-use crate::domain::pool::{Health, PoolNumber, PoolState};
+use crate::domain::pool::{PoolNumber, PoolState};
 use crate::domain::refill_plan::{
     operator_figures, plan_region, OperatorFigures, OperatorPlan, RefillRules, VnUsage,
 };
 use crate::domain::{Operator, Provider, Region, VirtualNumber};
 use crate::metrics;
-use crate::ports::{
-    Activation, NumberProvider, NumberRequest, SharedClock, SharedPoolStore, StoreError,
-};
+use crate::ports::{NumberProvider, SharedClock, SharedPoolStore, StoreError};
 
 /// Longer than a refill can run (refill-pool's timeout in `template.yaml`, which a test holds
 /// below this), so a crashed holder's lease lapses soon after, and a live holder is never overtaken.
 pub const REFILL_LEASE_SECONDS: i64 = 360;
-/// How long a finished refill keeps the lease, so the pool index shows what it activated.
+/// How long a finished refill keeps the lease, so the pool index usually shows what it activated
+/// before the next run plans. Only an economy: the lease's notes are what prevent a double buy.
 const SETTLE_SECONDS: i64 = 3;
 const PARALLEL_READS: usize = 16;
 
@@ -37,6 +48,9 @@ pub struct OperatorRefill {
     pub wanted: u32,
     pub healthy_before: u32,
     pub acquired: u32,
+    /// Of `acquired`, numbers the provider already held for us that the pool did not know (a
+    /// purchase whose answer was lost), recorded instead of buying more.
+    pub recovered: u32,
     pub given_back: u32,
     /// Another refill held the lease; it does the work.
     pub skipped_busy: bool,
@@ -138,7 +152,7 @@ impl Refill {
             healthy_before: plan.healthy,
             ..OperatorRefill::default()
         };
-        if plan.deficit == 0 && plan.give_back.is_empty() {
+        if plan.deficit == 0 && plan.give_back.is_empty() && plan.retiring.is_empty() {
             return Ok(outcome);
         }
         let Some(provider) = self.providers.get(&plan.target.provider) else {
@@ -190,107 +204,55 @@ impl Refill {
         // Plan again under the lease: the plan that asked for the lease may predate a refill that
         // just finished, and acting on it could buy or give back the same numbers twice.
         let targets = self.pool.targets(region).await?;
-        let numbers = self.pool.numbers_of_region(region).await?;
+        let numbers = self.numbers_under_lease(region, operator).await?;
         let usage = self.usage_of(&numbers).await?;
         let plans = plan_region(&self.rules, &targets, &numbers, &usage, self.clock.now());
         let Some(plan) = plans.into_iter().find(|p| &p.target.operator == operator) else {
             return Ok(()); // the target was removed meanwhile
         };
+        for vn in &plan.retiring {
+            self.resume_give_back(vn, outcome).await?;
+        }
         if plan.deficit > 0 {
-            self.acquire(region, &plan, plan.deficit, provider, outcome)
-                .await?;
+            self.acquire(region, &plan, provider, outcome).await?;
         }
         for vn in &plan.give_back {
             if let Some(number) = numbers.iter().find(|n| &n.vn == vn) {
-                self.give_back(number, provider, outcome).await?;
+                self.give_back(number, outcome).await?;
             }
         }
         Ok(())
     }
 
-    async fn acquire(
+    /// The region's numbers as the pool index lists them, corrected by the lease's notes: each
+    /// number this operator acquired lately is read strongly consistently, so the plan counts it
+    /// even while the index lags. Notes the index has caught up with, or whose number is gone,
+    /// are dropped.
+    async fn numbers_under_lease(
         &self,
         region: &Region,
-        plan: &OperatorPlan,
-        deficit: u32,
-        provider: &dyn NumberProvider,
-        outcome: &mut OperatorRefill,
-    ) -> Result<(), StoreError> {
-        let request = NumberRequest {
-            region: region.clone(),
-            operator: plan.target.operator.clone(),
-            count: deficit,
-            search: plan.target.search.clone(),
-        };
-        let acquired = match provider.acquire(&request).await {
-            Ok(acquired) => acquired,
-            Err(e) => {
-                warn!(%region, operator = %plan.target.operator, error = %e, "acquiring numbers failed");
-                outcome.problem = Some(e.to_string());
-                return Ok(());
-            }
-        };
-        if (acquired.len() as u32) < deficit {
-            warn!(%region, operator = %plan.target.operator, wanted = deficit, got = acquired.len(),
-                  "the provider had fewer numbers than needed");
-        }
-        for number in acquired {
-            let joined = PoolNumber {
-                vn: number.vn,
-                region: region.clone(),
-                operator: plan.target.operator.clone(),
-                provider: provider.provider(),
-                health: Health::Healthy,
-                state: PoolState::Active,
-                suspect: false,
-                provider_ref: number.provider_ref,
-                activated_at: self.clock.now(),
-            };
-            match self.pool.activate(&joined).await {
-                Ok(Activation::Activated) => outcome.acquired += 1,
-                Ok(Activation::Unchanged) => {}
-                Err(e) => {
-                    // Not recorded means never used: return it rather than pay for it.
-                    if let Err(back) = provider.give_back(&joined).await {
-                        error!(vn = %joined.vn, error = %back, "a bought number could not be recorded nor returned; release it by hand");
+        operator: &Operator,
+    ) -> Result<Vec<PoolNumber>, StoreError> {
+        let mut numbers = self.pool.numbers_of_region(region).await?;
+        let mut settled = Vec::new();
+        for vn in self.pool.recent_acquisitions(region, operator).await? {
+            let fresh = self.pool.pool_number(&vn).await?;
+            let listed = numbers.iter().position(|n| n.vn == vn);
+            match (fresh, listed) {
+                (Some(fresh), Some(i)) if numbers[i] == fresh => settled.push(vn),
+                (Some(fresh), Some(i)) => numbers[i] = fresh,
+                (Some(fresh), None) => numbers.push(fresh),
+                (None, listed) => {
+                    if let Some(i) = listed {
+                        numbers.remove(i);
                     }
-                    return Err(e);
+                    settled.push(vn);
                 }
             }
         }
-        Ok(())
-    }
-
-    /// Retire first, so no session can claim the number while it is checked and returned.
-    async fn give_back(
-        &self,
-        number: &PoolNumber,
-        provider: &dyn NumberProvider,
-        outcome: &mut OperatorRefill,
-    ) -> Result<(), StoreError> {
-        if !self.pool.begin_give_back(&number.vn).await? {
-            return Ok(());
-        }
-        let usage = self.pool.usage(&number.vn, self.clock.now()).await?;
-        if !usage.live_callers.is_empty() || usage.locked {
-            // A session claimed it between the plan and the retirement: keep it.
-            self.pool.cancel_give_back(&number.vn).await?;
-            return Ok(());
-        }
-        match provider.give_back(number).await {
-            Ok(()) => {
-                self.pool
-                    .finish_give_back(&number.vn, provider.keeps_given_back_numbers())
-                    .await?;
-                info!(vn = %number.vn, "surplus number given back");
-                outcome.given_back += 1;
-            }
-            Err(e) => {
-                warn!(vn = %number.vn, error = %e, "giving a number back failed; it stays in the pool");
-                self.pool.cancel_give_back(&number.vn).await?;
-                outcome.problem = Some(e.to_string());
-            }
-        }
-        Ok(())
+        self.pool
+            .forget_acquisitions(region, operator, &settled)
+            .await?;
+        Ok(numbers)
     }
 }

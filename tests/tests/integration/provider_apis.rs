@@ -7,7 +7,9 @@ use maskline::adapters::provider_api::{ExotelCalls, TwilioApi, TwilioCalls, Twil
 use maskline::domain::pool::{Health, PoolNumber, PoolState};
 use maskline::domain::{Operator, OrderId, Provider, Region, VirtualNumber};
 use maskline::ports::dialer::{BridgeCall, CallDialer, DialError};
-use maskline::ports::number_provider::{NumberProvider, NumberProviderError, NumberRequest};
+use maskline::ports::number_provider::{
+    AcquiredNumber, NumberProvider, NumberProviderError, NumberRequest,
+};
 use maskline_tests::fake_exotel::{self, FakeExotel};
 use maskline_tests::fake_twilio::FakeTwilio;
 use maskline_tests::fixtures::{customer_phone, driver_phone, e164, vn};
@@ -27,6 +29,20 @@ fn request(count: u32, search: Option<&str>) -> NumberRequest {
         count,
         search: search.map(str::to_string),
     }
+}
+
+/// Buys the way refill does: one search, then one purchase per offered number.
+async fn buy(
+    adapter: &TwilioNumbers,
+    wanted: &NumberRequest,
+) -> Result<Vec<AcquiredNumber>, NumberProviderError> {
+    let mut bought = Vec::new();
+    for vn in adapter.offered(wanted).await? {
+        if let Some(number) = adapter.acquire_one(wanted, &vn).await? {
+            bought.push(number);
+        }
+    }
+    Ok(bought)
 }
 
 fn pool_number(number: &str, provider_ref: Option<&str>) -> PoolNumber {
@@ -59,7 +75,7 @@ async fn twilio_search_and_purchase_returns_the_offered_numbers_wired_to_our_web
     let fake = FakeTwilio::start();
     fake.offer(&OFFERED);
 
-    let acquired = numbers(&fake).acquire(&request(3, None)).await.unwrap();
+    let acquired = buy(&numbers(&fake), &request(3, None)).await.unwrap();
 
     let bought = fake.bought();
     assert_eq!(bought.len(), 3);
@@ -78,6 +94,8 @@ async fn twilio_search_and_purchase_returns_the_offered_numbers_wired_to_our_web
             Some("https://calls.example.com/webhooks/twilio/status")
         );
         assert_eq!(sale.status_callback_method.as_deref(), Some("POST"));
+        // Tagged with region and operator (never the number), so it can be found again.
+        assert_eq!(sale.friendly_name, "maskline/sfo/twilio-us");
     }
     assert!(fake.available().is_empty());
     let search = &fake.requests()[0];
@@ -93,7 +111,7 @@ async fn twilio_buys_no_more_than_asked() {
     let fake = FakeTwilio::start();
     fake.offer(&OFFERED);
 
-    let acquired = numbers(&fake).acquire(&request(2, None)).await.unwrap();
+    let acquired = buy(&numbers(&fake), &request(2, None)).await.unwrap();
 
     assert_eq!(acquired.len(), 2);
     assert_eq!(fake.bought().len(), 2);
@@ -107,7 +125,7 @@ async fn twilio_search_filter_is_sent_as_query_parameters() {
     fake.offer(&OFFERED[..1]);
 
     numbers(&fake)
-        .acquire(&request(1, Some("AreaCode=415&Contains=555*")))
+        .offered(&request(1, Some("AreaCode=415&Contains=555*")))
         .await
         .unwrap();
 
@@ -123,7 +141,7 @@ async fn twilio_skips_a_number_someone_else_bought_after_the_search() {
     fake.offer(&OFFERED);
     fake.snatch_after_next_search(&[OFFERED[0]]);
 
-    let acquired = numbers(&fake).acquire(&request(3, None)).await.unwrap();
+    let acquired = buy(&numbers(&fake), &request(3, None)).await.unwrap();
 
     let got: Vec<&str> = acquired.iter().map(|a| a.vn.as_str()).collect();
     assert_eq!(got, &OFFERED[1..]);
@@ -143,7 +161,7 @@ async fn twilio_concurrent_buyers_never_get_the_same_number() {
 
     let wanted = request(2, None);
 
-    let (first, second) = tokio::join!(a.acquire(&wanted), b.acquire(&wanted));
+    let (first, second) = tokio::join!(buy(&a, &wanted), buy(&b, &wanted));
 
     let mut all: Vec<String> = first
         .unwrap()
@@ -165,7 +183,7 @@ async fn twilio_give_back_deletes_the_right_sid_and_tolerates_404() {
     let fake = FakeTwilio::start();
     fake.offer(&OFFERED[..2]);
     let adapter = numbers(&fake);
-    let acquired = adapter.acquire(&request(2, None)).await.unwrap();
+    let acquired = buy(&adapter, &request(2, None)).await.unwrap();
     let second = &acquired[1];
     let number = pool_number(second.vn.as_str(), second.provider_ref.as_deref());
 
@@ -206,7 +224,7 @@ async fn twilio_wrong_token_is_refused_and_buys_nothing() {
     };
 
     let err = TwilioNumbers::new(api, "US", WEBHOOKS)
-        .acquire(&request(1, None))
+        .offered(&request(1, None))
         .await
         .unwrap_err();
 
@@ -230,7 +248,7 @@ async fn twilio_server_errors_are_unavailable() {
     fake.offer(&OFFERED);
     fake.fail_next(1);
 
-    let err = numbers(&fake).acquire(&request(1, None)).await.unwrap_err();
+    let err = buy(&numbers(&fake), &request(1, None)).await.unwrap_err();
 
     assert!(
         matches!(&err, NumberProviderError::Unavailable { detail, .. } if detail.contains("500")),
@@ -239,27 +257,97 @@ async fn twilio_server_errors_are_unavailable() {
     assert!(fake.bought().is_empty());
     // Once the outage passes the same request works.
     assert_eq!(
-        numbers(&fake)
-            .acquire(&request(1, None))
-            .await
-            .unwrap()
-            .len(),
+        buy(&numbers(&fake), &request(1, None)).await.unwrap().len(),
         1
     );
 }
 
 #[tokio::test]
-async fn twilio_keeps_what_it_bought_when_a_later_purchase_fails() {
+async fn twilio_a_purchase_whose_answer_is_lost_is_listed_as_held() {
     let fake = FakeTwilio::start();
     fake.offer(&OFFERED);
-    fake.fail_purchases_after(1);
+    fake.lose_next_reply_to("POST");
+    let adapter = numbers(&fake);
+    let wanted = request(1, None);
 
-    // The first number is paid for: losing it behind an error would leave it rented but unused.
-    let acquired = numbers(&fake).acquire(&request(3, None)).await.unwrap();
-
-    assert_eq!(acquired.len(), 1);
-    assert_eq!(acquired[0].vn.as_str(), OFFERED[0]);
+    // Twilio sold the number, but the answer never came: to the caller it is a mere outage.
+    let err = adapter
+        .acquire_one(&wanted, &VirtualNumber::parse(OFFERED[0], None).unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, NumberProviderError::Unavailable { .. }),
+        "{err}"
+    );
     assert_eq!(fake.bought().len(), 1);
+
+    // Its tag finds it again, with the sid needed to give it back.
+    let held = adapter.held(&wanted).await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].vn.as_str(), OFFERED[0]);
+    assert_eq!(
+        held[0].provider_ref.as_deref(),
+        Some(fake.bought()[0].sid.as_str())
+    );
+    let listing = fake.requests().last().unwrap().clone();
+    assert_eq!(listing.method, "GET");
+    assert!(listing.path.ends_with("/IncomingPhoneNumbers.json"));
+    assert_eq!(listing.query["FriendlyName"], "maskline/sfo/twilio-us");
+    // Another operator's tag lists none of it.
+    let other = NumberRequest {
+        operator: Operator::parse("other").unwrap(),
+        ..request(1, None)
+    };
+    assert!(adapter.held(&other).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn twilio_held_numbers_are_read_across_pages_and_released_ones_drop_out() {
+    let fake = FakeTwilio::start();
+    let offered: Vec<String> = (1..=5).map(|i| vn(i).to_string()).collect();
+    fake.offer(&offered.iter().map(String::as_str).collect::<Vec<_>>());
+    fake.page_listings_by(2);
+    let adapter = numbers(&fake);
+    let bought = buy(&adapter, &request(5, None)).await.unwrap();
+    adapter
+        .give_back(&pool_number(
+            bought[4].vn.as_str(),
+            bought[4].provider_ref.as_deref(),
+        ))
+        .await
+        .unwrap();
+
+    let held = adapter.held(&request(1, None)).await.unwrap();
+
+    assert_eq!(held, bought[..4]);
+    let pages: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/IncomingPhoneNumbers.json"))
+        .collect();
+    assert_eq!(pages.len(), 2, "four numbers, two per page");
+    assert!(pages[1].query.contains_key("PageToken"), "{:?}", pages[1]);
+    assert_eq!(pages[1].query["FriendlyName"], "maskline/sfo/twilio-us");
+}
+
+#[tokio::test]
+async fn twilio_listing_failures_are_sorted() {
+    let fake = FakeTwilio::start();
+    fake.fail_next(1);
+    let err = numbers(&fake).held(&request(1, None)).await.unwrap_err();
+    assert!(
+        matches!(err, NumberProviderError::Unavailable { .. }),
+        "{err}"
+    );
+    let api = TwilioApi {
+        auth_token: "nope".into(),
+        ..fake.api()
+    };
+    let err = TwilioNumbers::new(api, "US", WEBHOOKS)
+        .held(&request(1, None))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NumberProviderError::Refused { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -274,7 +362,7 @@ async fn twilio_bad_search_filter_is_refused_before_any_request() {
         "Area Code=415",
     ] {
         let err = numbers(&fake)
-            .acquire(&request(1, Some(bad)))
+            .offered(&request(1, Some(bad)))
             .await
             .unwrap_err();
         assert!(

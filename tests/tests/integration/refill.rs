@@ -1,6 +1,7 @@
 //! Refill brings each targeted (region, operator) to its wanted count — from imported standby
 //! numbers or by buying from Twilio — gives back idle surplus after the cool-off, and never buys
-//! twice for one shortfall.
+//! twice for one shortfall: not when two runs race, not when an answer is lost, not when the pool
+//! index lags.
 
 use maskline::adapters::sqs_batch::Redelivery;
 use std::collections::HashMap;
@@ -12,9 +13,11 @@ use maskline::domain::pool::{PoolNumber, PoolState, PoolTarget};
 use maskline::domain::refill_plan::RefillRules;
 use maskline::domain::{AllocationPolicy, Region};
 use maskline::ports::{NumberProvider, PoolStore};
+use maskline::services::Refill;
 use maskline_tests::fake_twilio::FakeTwilio;
 use maskline_tests::fixtures::{driver_assigned, pool_target, sqs_event, vn};
 use maskline_tests::invariants::assert_consistent;
+use maskline_tests::lagging_index::LaggingIndex;
 use maskline_tests::World;
 use serde_json::Value;
 
@@ -372,4 +375,245 @@ async fn two_refills_at_once_never_give_back_below_target() {
         .filter(|n| n.state == PoolState::Standby)
         .count();
     assert_eq!(standby, 7, "static numbers go back to standby, not away");
+}
+
+/// A Twilio pool of `count` numbers for airtel in blr, bought by `refill`.
+async fn bought_pool(world: &World, fake: &FakeTwilio, refill: &Refill, count: u32) {
+    offer(fake, 1, count + 5);
+    world
+        .store
+        .set_target(&target("airtel", "twilio", count))
+        .await
+        .unwrap();
+    refill.run_all().await.unwrap();
+    assert_eq!(fake.bought().len(), count as usize);
+    // Past the lease's settling tail, so the next run may take it.
+    world.clock.advance(Duration::seconds(10));
+}
+
+#[tokio::test]
+async fn a_give_back_whose_answer_is_lost_stays_retiring_until_confirmed() {
+    let world = World::new().await;
+    let fake = FakeTwilio::start();
+    let refill = world.refill(rules(), vec![twilio(&fake)]);
+    bought_pool(&world, &fake, &refill, 3).await;
+    world
+        .store
+        .set_target(&target("airtel", "twilio", 1))
+        .await
+        .unwrap();
+    world.clock.advance(Duration::minutes(90));
+    // Twilio releases the surplus number, but its answer is lost (a timeout, a 5xx).
+    fake.lose_next_reply_to("DELETE");
+
+    let first = refill.run_all().await.unwrap();
+
+    assert_eq!(first[0].operators[0].given_back, 0);
+    assert!(first[0].operators[0].problem.is_some());
+    assert_eq!(fake.released().len(), 1);
+    let released = fake.released()[0].clone();
+    let gone = numbers(&world)
+        .await
+        .into_iter()
+        .find(|n| n.provider_ref.as_deref() == Some(released.as_str()))
+        .expect("still in the pool");
+    // Not active: Twilio may no longer be renting it to us, so no session may get it.
+    assert_eq!(gone.state, PoolState::Retiring);
+    assert_eq!(active_by_operator(&world).await["airtel"], 2);
+
+    // The next run asks again; Twilio's 404 confirms it, and the number leaves the pool.
+    world.clock.advance(Duration::seconds(10));
+    let second = refill.run_all().await.unwrap();
+    assert_eq!(second[0].operators[0].given_back, 1);
+    assert!(world.store.pool_number(&gone.vn).await.unwrap().is_none());
+    assert_eq!(numbers(&world).await.len(), 2);
+    assert_eq!(fake.bought().len(), 3, "nothing bought to replace it");
+}
+
+#[tokio::test]
+async fn a_refused_give_back_returns_the_number_to_service() {
+    let world = World::new().await;
+    let fake = FakeTwilio::start();
+    let refill = world.refill(rules(), vec![twilio(&fake)]);
+    bought_pool(&world, &fake, &refill, 3).await;
+    world
+        .store
+        .set_target(&target("airtel", "twilio", 1))
+        .await
+        .unwrap();
+    world.clock.advance(Duration::minutes(90));
+    // A definite no (the credentials were revoked): Twilio did nothing, so the number is still
+    // ours to use.
+    let api = maskline::adapters::provider_api::TwilioApi {
+        auth_token: "revoked".into(),
+        ..fake.api()
+    };
+    let refused: Arc<dyn NumberProvider> =
+        Arc::new(TwilioNumbers::new(api, "IN", "https://calls.example.com"));
+    let done = world
+        .refill(rules(), vec![refused])
+        .run_all()
+        .await
+        .unwrap();
+
+    assert_eq!(done[0].operators[0].given_back, 0);
+    assert!(done[0].operators[0].problem.is_some());
+    assert!(fake.released().is_empty());
+    assert_eq!(active_by_operator(&world).await["airtel"], 3);
+}
+
+#[tokio::test]
+async fn a_number_left_retiring_is_given_back_by_the_next_run() {
+    let world = World::new().await;
+    let fake = FakeTwilio::start();
+    let refill = world.refill(rules(), vec![twilio(&fake)]);
+    bought_pool(&world, &fake, &refill, 2).await;
+    // A run stopped between retiring a number and giving it back.
+    let stuck = numbers(&world).await[0].clone();
+    assert!(world.store.begin_give_back(&stuck.vn).await.unwrap());
+
+    let done = refill.run_all().await.unwrap();
+
+    assert_eq!(done[0].operators[0].given_back, 1);
+    assert_eq!(fake.released(), [stuck.provider_ref.clone().unwrap()]);
+    let delete = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "DELETE")
+        .expect("a DELETE was sent");
+    assert!(delete.path.ends_with(&format!(
+        "/IncomingPhoneNumbers/{}.json",
+        stuck.provider_ref.unwrap()
+    )));
+    assert!(world.store.pool_number(&stuck.vn).await.unwrap().is_none());
+    // The shortfall it left was bought, once.
+    assert_eq!(active_by_operator(&world).await["airtel"], 2);
+    assert_eq!(fake.bought().len(), 3);
+}
+
+#[tokio::test]
+async fn a_retiring_number_a_session_holds_goes_back_to_service() {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 4).await;
+    world
+        .store
+        .set_target(&target("airtel", "static", 4))
+        .await
+        .unwrap();
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    let held = world.items_with_sk("BIND#").await[0]["pk"]
+        .as_s()
+        .unwrap()
+        .trim_start_matches("VN#")
+        .to_string();
+    let held = maskline::domain::VirtualNumber::parse(&held, None).unwrap();
+    // Retired between the plan and the idle check, by a run that then stopped.
+    assert!(world.store.begin_give_back(&held).await.unwrap());
+
+    world.refill(rules(), vec![]).run_all().await.unwrap();
+
+    let number = world.store.pool_number(&held).await.unwrap().unwrap();
+    assert_eq!(number.state, PoolState::Active);
+    assert_consistent(&world).await;
+}
+
+#[tokio::test]
+async fn a_purchase_whose_answer_is_lost_is_recorded_not_bought_again() {
+    let world = World::new().await;
+    let fake = FakeTwilio::start();
+    offer(&fake, 1, 6);
+    world
+        .store
+        .set_target(&target("airtel", "twilio", 2))
+        .await
+        .unwrap();
+    let refill = world.refill(rules(), vec![twilio(&fake)]);
+    // Twilio sells the first number, but the answer is lost.
+    fake.lose_next_reply_to("POST");
+
+    let first = refill.run_all().await.unwrap();
+    assert!(first[0].operators[0].problem.is_some());
+    assert_eq!(
+        fake.bought().len(),
+        1,
+        "bought no further after an ambiguous failure"
+    );
+
+    world.clock.advance(Duration::seconds(10));
+    let second = refill.run_all().await.unwrap();
+
+    let outcome = &second[0].operators[0];
+    assert_eq!((outcome.acquired, outcome.recovered), (2, 1));
+    assert_eq!(
+        fake.bought().len(),
+        2,
+        "exactly the wanted count was paid for"
+    );
+    let pool = numbers(&world).await;
+    assert_eq!(pool.len(), 2);
+    for sale in fake.bought() {
+        assert!(
+            pool.iter()
+                .any(|n| n.provider_ref.as_deref() == Some(sale.sid.as_str()) && n.allocatable()),
+            "{} is recorded with its sid",
+            sale.sid
+        );
+        // Tagged by region and operator, never by number.
+        assert_eq!(sale.friendly_name, "maskline/blr/airtel");
+    }
+}
+
+#[tokio::test]
+async fn numbers_the_pool_index_does_not_show_yet_are_not_bought_again() {
+    let world = World::new().await;
+    let fake = FakeTwilio::start();
+    offer(&fake, 1, 10);
+    world
+        .store
+        .set_target(&target("airtel", "twilio", 3))
+        .await
+        .unwrap();
+    let lagging = Arc::new(LaggingIndex::new(world.store.clone()));
+    let refill = Refill {
+        pool: lagging.clone(),
+        ..world.refill(rules(), vec![twilio(&fake)])
+    };
+    let blr = Region::parse("blr").unwrap();
+
+    refill.run_region(&blr).await.unwrap();
+    assert_eq!(fake.bought().len(), 3);
+
+    // Past the lease's settling tail, with the index still not showing the three.
+    world.clock.advance(Duration::seconds(10));
+    let again = refill.run_region(&blr).await.unwrap();
+    assert_eq!(again.operators[0].acquired, 0);
+    assert_eq!(
+        fake.bought().len(),
+        3,
+        "the lagging index fooled refill into buying again"
+    );
+
+    // Once the index shows them, the lease's notes of them are dropped.
+    lagging.catch_up();
+    world.clock.advance(Duration::seconds(10));
+    world
+        .store
+        .set_target(&target("airtel", "twilio", 4))
+        .await
+        .unwrap();
+    refill.run_region(&blr).await.unwrap();
+    assert_eq!(fake.bought().len(), 4);
+    let lease = world
+        .items_with_sk("airtel")
+        .await
+        .into_iter()
+        .find(|item| item["pk"].as_s().unwrap().starts_with("LEASE#"))
+        .expect("the lease item");
+    let noted = lease
+        .get("recently_acquired")
+        .map_or(0, |set| set.as_ss().unwrap().len());
+    assert_eq!(
+        noted, 1,
+        "only the number the index has not shown yet is still noted"
+    );
 }

@@ -11,6 +11,7 @@
 //! | region        | `REGIONS`         | `<region>`        | lets operators list regions without a Scan           |
 //! | pool target   | `TARGET#<region>` | `<operator>`      | provider, min, search                                |
 //! | refill lease  | `LEASE#<region>`  | `<operator>`      | holder, live_until: one refill per (region, operator) |
+//! |               |                   |                   | recently_acquired: VNs bought lately, until GSI1 shows them |
 //!
 //! A binding's key is (dialled VN, keyed hash of the caller), so "(VN, caller) is unique among live
 //! bindings" is a property of the key itself, and resolving a call is one GetItem. Keeping a VN's
@@ -66,6 +67,8 @@ pub mod attr {
     pub const MIN: &str = "min";
     pub const SEARCH: &str = "search";
     pub const HOLDER: &str = "holder";
+    /// On a refill lease: a string set of the VNs refill acquired that GSI1 may not show yet.
+    pub const RECENTLY_ACQUIRED: &str = "recently_acquired";
     pub const CUSTOMER_BACKUP: &str = "customer_backup";
     pub const DRIVER_BACKUP: &str = "driver_backup";
     pub const ADDED_AT: &str = "added_at";

@@ -7,6 +7,7 @@ pub mod layout;
 mod pool;
 mod pool_lifecycle;
 mod read_meter;
+mod refill_lease;
 mod replay;
 pub mod schema;
 mod session_write;

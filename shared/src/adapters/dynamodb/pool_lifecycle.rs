@@ -1,4 +1,5 @@
-//! [`PoolStore`] on DynamoDB: targets, refill leases, activation, give-back, health and suspects.
+//! [`PoolStore`] on DynamoDB: targets, refill leases (in `refill_lease`), activation, give-back,
+//! health and suspects.
 //! Every state change is a conditional write, so concurrent refills and failovers cannot undo
 //! each other.
 
@@ -9,7 +10,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 
-use super::items::{get_n, get_s, get_time_ms, key, millis, n, opt_s, parse_with, s, Item};
+use super::items::{get_n, get_s, get_time_ms, key, n, opt_s, parse_with, s, Item};
 use super::layout::{self, attr};
 use super::pool::{pool_number_from, pool_number_item, region_item};
 use super::session_write::describe;
@@ -20,7 +21,7 @@ use crate::domain::{Operator, OrderId, Provider, Region, VirtualNumber};
 use crate::ports::{Activation, PoolStore, StoreError};
 use crate::privacy::CallerKey;
 
-fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
+pub(super) fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
     StoreError::Unavailable(describe(e))
 }
 
@@ -269,24 +270,7 @@ impl PoolStore for DynamoStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut item = key(layout::lease_pk(region), operator.as_str());
-        item.insert(attr::HOLDER.into(), s(holder));
-        item.insert(attr::LIVE_UNTIL.into(), n(millis(until)));
-        item.insert(layout::TTL.into(), n(until.timestamp() + 3600));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR live_until <= :now")
-            .expression_attribute_values(":now", n(millis(now)))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        self.take_lease(region, operator, holder, now, until).await
     }
 
     async fn end_refill_lease(
@@ -296,23 +280,33 @@ impl PoolStore for DynamoStore {
         holder: &str,
         settle_until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(layout::lease_pk(region), operator.as_str())))
-            .update_expression("SET live_until = :until")
-            .condition_expression("#holder = :holder")
-            .expression_attribute_names("#holder", attr::HOLDER)
-            .expression_attribute_values(":holder", s(holder))
-            .expression_attribute_values(":until", n(millis(settle_until)))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Ok(()),
-            Err(e) => Err(unavailable(e)),
-        }
+        self.end_lease(region, operator, holder, settle_until).await
+    }
+
+    async fn note_acquisition(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        vn: &VirtualNumber,
+    ) -> Result<(), StoreError> {
+        self.add_note(region, operator, vn).await
+    }
+
+    async fn recent_acquisitions(
+        &self,
+        region: &Region,
+        operator: &Operator,
+    ) -> Result<Vec<VirtualNumber>, StoreError> {
+        self.notes(region, operator).await
+    }
+
+    async fn forget_acquisitions(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        vns: &[VirtualNumber],
+    ) -> Result<(), StoreError> {
+        self.drop_notes(region, operator, vns).await
     }
 
     async fn activate(&self, number: &PoolNumber) -> Result<Activation, StoreError> {

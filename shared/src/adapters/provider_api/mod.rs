@@ -11,6 +11,7 @@ pub mod settings;
 pub mod twilio_api;
 pub mod twilio_calls;
 pub mod twilio_numbers;
+pub mod twilio_owned;
 
 pub use exotel_calls::{ExotelApi, ExotelCalls};
 pub use http::{ApiClient, ApiFailure, Reply};

@@ -75,6 +75,14 @@ impl TwilioApi {
         )
     }
 
+    /// The URL of a list's `next_page_uri` (a path on Twilio's host). `None` for anything but a
+    /// path under this account: the request carries our credentials, so it goes nowhere else.
+    pub fn page_url(&self, next_page_uri: &str) -> Option<String> {
+        let account = format!("/2010-04-01/Accounts/{}/", self.account_sid);
+        (next_page_uri.starts_with(&account) && !next_page_uri.contains(".."))
+            .then(|| format!("{}{next_page_uri}", self.base_url.trim_end_matches('/')))
+    }
+
     pub fn client(&self) -> ApiClient {
         ApiClient::new(&self.account_sid, &self.auth_token)
     }
@@ -132,6 +140,26 @@ mod tests {
         assert!(
             TwilioApi::from_lookup(|n| (n == "TWILIO_ACCOUNT_SID").then(|| "-".into())).is_none()
         );
+    }
+
+    #[test]
+    fn next_pages_are_followed_only_within_the_account() {
+        let api = TwilioApi::new("AC123", "tok");
+        assert_eq!(
+            api.page_url("/2010-04-01/Accounts/AC123/IncomingPhoneNumbers.json?Page=1")
+                .as_deref(),
+            Some(
+                "https://api.twilio.com/2010-04-01/Accounts/AC123/IncomingPhoneNumbers.json?Page=1"
+            )
+        );
+        for elsewhere in [
+            "https://evil.example.com/2010-04-01/Accounts/AC123/x.json",
+            "//evil.example.com/2010-04-01/Accounts/AC123/x.json",
+            "/2010-04-01/Accounts/AC999/IncomingPhoneNumbers.json",
+            "/2010-04-01/Accounts/AC123/../AC999/IncomingPhoneNumbers.json",
+        ] {
+            assert_eq!(api.page_url(elsewhere), None, "{elsewhere}");
+        }
     }
 
     #[test]

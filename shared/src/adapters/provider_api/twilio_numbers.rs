@@ -2,7 +2,8 @@
 //!
 //! Twilio sells numbers in two steps: search the AvailablePhoneNumbers list, then buy each one by
 //! POSTing it to IncomingPhoneNumbers. Between the two another buyer may take a number; Twilio
-//! then answers 400 with error 21422, and we simply move on to the next one.
+//! then answers 400 with error 21422, and we simply move on to the next one. Each purchase is
+//! tagged so a purchase whose answer was lost can be found again (see `twilio_owned`).
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -11,6 +12,7 @@ use tracing::{info, warn};
 use super::http::{ApiClient, ApiFailure};
 use super::settings::{self, is_path_safe};
 use super::twilio_api::{self, TwilioApi, NUMBER_NOT_AVAILABLE, PROVIDER};
+use super::twilio_owned::{numbers_tagged, purchase_tag};
 use crate::config::ConfigError;
 use crate::domain::pool::PoolNumber;
 use crate::domain::{Provider, VirtualNumber};
@@ -130,12 +132,16 @@ impl TwilioNumbers {
             .collect())
     }
 
-    /// Buys one number. `Ok(None)` when someone else bought it first.
-    async fn purchase(&self, vn: &VirtualNumber) -> Result<Option<AcquiredNumber>, ApiFailure> {
+    /// Buys one number, tagged for finding it again. `Ok(None)` when someone else bought it first.
+    async fn purchase(
+        &self,
+        vn: &VirtualNumber,
+        tag: &str,
+    ) -> Result<Option<AcquiredNumber>, ApiFailure> {
         let url = self.api.account_url("IncomingPhoneNumbers.json");
         let reply = self
             .client
-            .post_form(&url, &purchase_form(vn, &self.webhook_base))
+            .post_form(&url, &purchase_form(vn, &self.webhook_base, tag))
             .await?;
         if !reply.is_success() {
             if reply.status == 400 && twilio_api::error_code(&reply) == Some(NUMBER_NOT_AVAILABLE) {
@@ -211,10 +217,12 @@ fn filter_pairs(filter: Option<&str>) -> Result<Vec<(String, String)>, String> {
     Ok(pairs)
 }
 
-/// The IncomingPhoneNumbers form: the number, and where its calls and call statuses go.
-fn purchase_form(vn: &VirtualNumber, webhook_base: &str) -> Vec<(&'static str, String)> {
+/// The IncomingPhoneNumbers form: the number, the tag that finds it again (see
+/// [`purchase_tag`]), and where its calls and call statuses go.
+fn purchase_form(vn: &VirtualNumber, webhook_base: &str, tag: &str) -> Vec<(&'static str, String)> {
     vec![
         ("PhoneNumber", vn.as_str().to_string()),
+        ("FriendlyName", tag.to_string()),
         ("VoiceUrl", format!("{webhook_base}/webhooks/twilio/voice")),
         ("VoiceMethod", "POST".to_string()),
         (
@@ -236,10 +244,20 @@ impl NumberProvider for TwilioNumbers {
         false
     }
 
-    async fn acquire(
+    async fn held(
         &self,
         request: &NumberRequest,
     ) -> Result<Vec<AcquiredNumber>, NumberProviderError> {
+        let tag = purchase_tag(&request.region, &request.operator);
+        numbers_tagged(&self.api, &self.client, &tag)
+            .await
+            .map_err(|f| f.into_number_error(PROVIDER))
+    }
+
+    async fn offered(
+        &self,
+        request: &NumberRequest,
+    ) -> Result<Vec<VirtualNumber>, NumberProviderError> {
         let query =
             search_query(request.count, request.search.as_deref()).map_err(Self::refused)?;
         if !(self.country.len() == 2 && self.country.chars().all(|c| c.is_ascii_alphabetic())) {
@@ -251,39 +269,25 @@ impl NumberProvider for TwilioNumbers {
         if request.count == 0 {
             return Ok(Vec::new());
         }
-        let offered = self.search(&query).await?;
-        let mut bought: Vec<AcquiredNumber> = Vec::new();
-        for vn in offered {
-            if bought.len() >= request.count as usize {
-                break;
-            }
-            match self.purchase(&vn).await {
-                Ok(Some(number)) => bought.push(number),
-                Ok(None) => {}
-                Err(failure) if bought.is_empty() => {
-                    return Err(failure.into_number_error(PROVIDER))
-                }
-                // Numbers already bought are paid for: hand them over rather than lose them
-                // behind an error. Fewer than asked is fine; the next refill tries again.
-                Err(failure) => {
-                    warn!(
-                        region = %request.region,
-                        operator = %request.operator,
-                        bought = bought.len(),
-                        failure = ?failure,
-                        "stopped buying Twilio numbers part-way"
-                    );
-                    break;
-                }
-            }
+        let mut offered = self.search(&query).await?;
+        offered.truncate(request.count as usize);
+        Ok(offered)
+    }
+
+    async fn acquire_one(
+        &self,
+        request: &NumberRequest,
+        vn: &VirtualNumber,
+    ) -> Result<Option<AcquiredNumber>, NumberProviderError> {
+        let tag = purchase_tag(&request.region, &request.operator);
+        let bought = self
+            .purchase(vn, &tag)
+            .await
+            .map_err(|f| f.into_number_error(PROVIDER))?;
+        if bought.is_some() {
+            info!(region = %request.region, operator = %request.operator, vn = %vn,
+                  "rented a Twilio number");
         }
-        info!(
-            region = %request.region,
-            operator = %request.operator,
-            wanted = request.count,
-            bought = bought.len(),
-            "rented Twilio numbers"
-        );
         Ok(bought)
     }
 
@@ -372,11 +376,16 @@ mod tests {
 
     #[test]
     fn purchases_point_the_number_at_our_webhooks() {
-        let form = purchase_form(&vn("+14155550101"), "https://calls.example.com");
+        let form = purchase_form(
+            &vn("+14155550101"),
+            "https://calls.example.com",
+            "maskline/sfo/twilio-us",
+        );
         assert_eq!(
             form,
             [
                 ("PhoneNumber", "+14155550101".to_string()),
+                ("FriendlyName", "maskline/sfo/twilio-us".to_string()),
                 (
                     "VoiceUrl",
                     "https://calls.example.com/webhooks/twilio/voice".to_string()
