@@ -280,3 +280,86 @@ fn rejection(
 pub(super) fn describe<E: std::error::Error + Send + Sync + 'static>(err: E) -> anyhow::Error {
     anyhow::anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(err))
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::config::http::HttpResponse;
+    use aws_sdk_dynamodb::types::error::{
+        ProvisionedThroughputExceededException, TransactionCanceledException,
+    };
+    use aws_sdk_dynamodb::types::CancellationReason;
+
+    use super::*;
+
+    fn refused(err: TransactWriteItemsError) -> WriteError {
+        let raw = HttpResponse::new(
+            400.try_into().unwrap(),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        rejection(
+            SdkError::service_error(err, raw),
+            &[Guarded::Session],
+            &empty_write(),
+        )
+    }
+
+    fn empty_write() -> SessionWrite {
+        use crate::domain::{OrderId, Session, SessionState};
+        SessionWrite {
+            record: crate::ports::SessionRecord {
+                session: Session {
+                    order_id: OrderId::parse("ORD-1").unwrap(),
+                    region: None,
+                    state: SessionState::Released,
+                    customer_id: None,
+                    driver_id: None,
+                    numbers: None,
+                    assignment: None,
+                    live_until: Utc::now(),
+                    released_at: None,
+                },
+                policy: Default::default(),
+                customer: None,
+                driver: None,
+                version: 1,
+                providers: Default::default(),
+            },
+            expected_version: None,
+            put_bindings: Vec::new(),
+            delete_bindings: Vec::new(),
+            put_locks: Vec::new(),
+            delete_locks: Vec::new(),
+            newly_claimed: Vec::new(),
+            moved_off: None,
+        }
+    }
+
+    fn cancelled(code: &str) -> TransactWriteItemsError {
+        TransactWriteItemsError::TransactionCanceledException(
+            TransactionCanceledException::builder()
+                .cancellation_reasons(CancellationReason::builder().code(code).build())
+                .build(),
+        )
+    }
+
+    #[test]
+    fn throttling_is_its_own_outcome_not_contention() {
+        let over = TransactWriteItemsError::ProvisionedThroughputExceededException(
+            ProvisionedThroughputExceededException::builder()
+                .message("slow down")
+                .build(),
+        );
+        assert!(matches!(
+            refused(over),
+            WriteError::Store(StoreError::Throttled(_))
+        ));
+        assert!(matches!(
+            refused(cancelled("ThrottlingError")),
+            WriteError::Store(StoreError::Throttled(_))
+        ));
+        assert!(matches!(
+            refused(cancelled("TransactionConflict")),
+            WriteError::Rejected(WriteRejected::Contention)
+        ));
+    }
+}
