@@ -1,10 +1,33 @@
 #!/usr/bin/env bash
-# make bench: start DynamoDB Local + moto and run the benchmarks, which print their figures.
+# make bench: every figure in one run (tests/benches/figures): builds the functions as deployed
+# (release, arm64) for their sizes and natively for their start-up time, starts DynamoDB Local +
+# moto, prints the table and writes target/bench/figures.json.
+# `make bench ARGS=…` passes arguments to `cargo bench` (e.g. ARGS="--bench pool_lifecycle").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 bash infra/local/install.sh
+export PATH="$PWD/.local/venv/bin:$PATH"   # cargo lambda (and zig, for the arm64 build)
+
+packages=()
+for dir in functions/*/; do packages+=(-p "$(basename "$dir")"); done
+
+if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu \
+  || rustup target add aarch64-unknown-linux-gnu; then
+  echo "==> release arm64 build of the functions (sizes as deployed)"
+  cargo lambda build --release --arm64 --lambda-dir target/lambda-arm64 "${packages[@]}" \
+    || echo "arm64 build failed: binary sizes will be missing from the figures"
+else
+  echo "no aarch64 Rust target: binary sizes will be missing from the figures"
+fi
+echo "==> native release build of the functions (start-to-ready on this machine)"
+cargo build --release "${packages[@]}"
+
 # shellcheck source=infra/local/services.sh
 source infra/local/services.sh
 trap stop_started_services EXIT
 start_local_services .local/logs
-cargo bench -p maskline-tests "$@"
+if [[ $# -gt 0 ]]; then
+  cargo bench -p maskline-tests "$@"
+else
+  cargo bench -p maskline-tests --bench figures
+fi

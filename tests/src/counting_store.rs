@@ -17,6 +17,7 @@ use maskline::privacy::CallerKey;
 pub struct CountingStore {
     inner: Arc<DynamoStore>,
     calls: AtomicUsize,
+    writes: AtomicUsize,
     /// The VN partition of every binding read, in order (which keys a use case touched).
     binding_partitions: std::sync::Mutex<Vec<String>>,
 }
@@ -26,6 +27,7 @@ impl CountingStore {
         CountingStore {
             inner,
             calls: AtomicUsize::new(0),
+            writes: AtomicUsize::new(0),
             binding_partitions: Default::default(),
         }
     }
@@ -33,6 +35,11 @@ impl CountingStore {
     /// How many store operations ran so far.
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    /// How many session writes (transactions) were attempted so far.
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
     }
 
     /// The VNs whose partition a binding read went to.
@@ -99,6 +106,7 @@ impl SessionStore for CountingStore {
         now: DateTime<Utc>,
     ) -> Result<(), WriteError> {
         self.count();
+        self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.write_session(write, now).await
     }
 }

@@ -7,6 +7,7 @@
 //! local HTTP servers that need nothing else.
 
 pub mod bus;
+pub mod capacity_meter;
 pub mod clock;
 pub mod counting_store;
 pub mod fake_exotel;

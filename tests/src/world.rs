@@ -78,6 +78,31 @@ impl World {
         }
     }
 
+    /// From now on every request the world's services make to the table is metered: the store
+    /// is replaced by one on a client that asks DynamoDB for each request's consumed capacity.
+    pub fn meter(&mut self) -> Arc<crate::capacity_meter::CapacityMeter> {
+        let (client, meter) = crate::capacity_meter::metered_client(&self.aws);
+        self.store = Arc::new(DynamoStore::new(client, &self.table));
+        meter
+    }
+
+    /// Adds `count` active VNs (`first..`) to `region`, alternating two operators, in bulk: for
+    /// pools of tens of thousands.
+    pub async fn add_large_pool(&self, region: &str, first: u32, count: u32) {
+        let entries: Vec<PoolEntry> = (first..first + count)
+            .map(|i| PoolEntry {
+                vn: vn(i),
+                region: Region::parse(region).unwrap(),
+                operator: Operator::parse(if i % 2 == 0 { "airtel" } else { "jio" }).unwrap(),
+                provider: Provider::parse("static").unwrap(),
+            })
+            .collect();
+        self.store
+            .add_numbers_in_bulk(&entries, PoolState::Active)
+            .await
+            .expect("bulk pool load");
+    }
+
     /// Adds VNs `first..first+count` to `region` under `operator`, active.
     pub async fn add_pool(
         &self,

@@ -4,12 +4,10 @@
 
 use std::sync::Arc;
 
-use maskline::adapters::dynamodb::PoolEntry;
 use maskline::domain::events::{DriverAssigned, OrderEvent};
-use maskline::domain::pool::PoolState;
-use maskline::domain::{AllocationPolicy, Operator, Provider, Region};
+use maskline::domain::AllocationPolicy;
 use maskline::services::{AllocationOutcome, Allocator};
-use maskline_tests::fixtures::{driver_assigned, vn};
+use maskline_tests::fixtures::driver_assigned;
 use maskline_tests::World;
 
 use crate::support::india;
@@ -21,28 +19,11 @@ fn assigned(order: &str, region: &str, party: u32) -> DriverAssigned {
     }
 }
 
-async fn add_region(world: &World, region: &str, first: u32, count: u32) {
-    let entries: Vec<PoolEntry> = (first..first + count)
-        .map(|i| PoolEntry {
-            vn: vn(i),
-            region: Region::parse(region).unwrap(),
-            // Two operators, so backups (another operator) are on offer in every window.
-            operator: Operator::parse(if i % 2 == 0 { "airtel" } else { "jio" }).unwrap(),
-            provider: Provider::parse("static").unwrap(),
-        })
-        .collect();
-    world
-        .store
-        .add_numbers_in_bulk(&entries, PoolState::Active)
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn allocation_reads_do_not_grow_with_the_pool() {
     let world = World::new().await;
-    add_region(&world, "small", 1, 100).await;
-    add_region(&world, "large", 1_001, 10_000).await;
+    world.add_large_pool("small", 1, 100).await;
+    world.add_large_pool("large", 1_001, 10_000).await;
     let (metered, meter) = world.store.metered();
     for backups in [false, true] {
         let allocator = Allocator {
