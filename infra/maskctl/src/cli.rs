@@ -3,6 +3,7 @@
 
 mod env;
 mod number;
+mod plan;
 mod pool;
 
 use clap::builder::NonEmptyStringValueParser;
@@ -12,6 +13,7 @@ use maskline::domain::{OrderId, Region};
 use maskline::providers::ProviderKind;
 
 pub use number::NumberCommand;
+pub use plan::{InfraFlags, PlanArgs, WorkloadFlags};
 pub use pool::{ListArgs, PoolCommand, RefillArgs, RulesArgs, SetTargetArgs, Standby};
 
 #[derive(Debug, Parser)]
@@ -39,6 +41,9 @@ pub enum Command {
     /// whose phone rings and which caller ID it shows. Secrets come from the same variables the
     /// functions read (TWILIO_AUTH_TOKEN, PLIVO_AUTH_TOKEN, WEBHOOK_PATH_TOKEN, ...).
     Call(CallArgs),
+    /// Capacity planning: simulate a day of orders and report how many numbers each allocation
+    /// policy needs per region, and what numbers, DynamoDB and Lambda cost a month. Needs no AWS.
+    Plan(Box<PlanArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +198,25 @@ mod tests {
             ("+918041000003", "orders")
         );
         assert!(backups.backups);
+    }
+
+    #[test]
+    fn plan_needs_no_table_and_takes_its_overrides() {
+        let Command::Plan(args) = parse("plan --json --chart plan.svg").unwrap() else {
+            panic!("not plan");
+        };
+        assert!(args.json && args.workload.is_none() && args.preset.is_none());
+        assert_eq!(args.seed, 7, "a fixed seed by default");
+        let Command::Plan(args) =
+            parse("plan --preset home-services --backups off --regions a=1,b=3 --seed 3").unwrap()
+        else {
+            panic!("not plan");
+        };
+        assert_eq!(args.overrides.backups, Some(false));
+        assert_eq!(args.overrides.regions.unwrap().len(), 2);
+        assert!(matches!(parse("plan --presets"), Ok(Command::Plan(a)) if a.presets));
+        assert!(parse("plan --workload w.toml --preset metro-food").is_err());
+        assert!(parse("plan --batch-shares 0.5,x").is_err());
     }
 
     #[test]

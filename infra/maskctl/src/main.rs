@@ -5,6 +5,7 @@ mod cli;
 mod columns;
 mod entry;
 mod number;
+mod plan;
 mod pool;
 mod pool_import;
 mod pool_summary;
@@ -50,6 +51,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // The simulator talks HTTP only: no AWS configuration needed.
     if let Command::Call(args) = cli.command {
         return call::run(args).await;
+    }
+    // Neither does the planner: it is a simulation on the domain's own rule.
+    if let Command::Plan(args) = cli.command {
+        return plan::run(*args);
     }
     let aws = aws_config().await;
     let client = Client::new(&aws);
@@ -123,7 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             target,
         }) => session::show(&store(target.table), &order, json).await,
-        Command::Call(_) => unreachable!("handled above"),
+        Command::Call(_) | Command::Plan(_) => unreachable!("handled above"),
     }
 }
 
