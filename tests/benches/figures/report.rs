@@ -83,6 +83,11 @@ pub fn print(f: &Value) {
         "  ratio                                            {:>8}     (target >= 0.8)",
         num(&t["ratio"], 2)
     );
+    println!(
+        "  allocations without the bus publish              {:>8} /s   ratio {}",
+        num(&t["allocations_without_publish_per_second"], 0),
+        num(&t["ratio_without_publish"], 2)
+    );
     let h = &f["hot_agent"];
     println!(
         "\nHot agent: {} simultaneous orders of one agent",

@@ -210,6 +210,23 @@ pub async fn measure() -> Value {
         .await;
     let allocations_per_second = ORDERS as f64 / start.elapsed().as_secs_f64();
     let failed = outcomes.iter().filter(|o| o.is_err()).count();
+
+    // The same without the announcement to the bus (moto here: a Python process on the same
+    // cores), to show what the DynamoDB side of an allocation alone sustains.
+    let quiet = Allocator {
+        publisher: Arc::new(Discard),
+        ..world.allocator(AllocationPolicy::Shared)
+    };
+    let events: Vec<DriverAssigned> = (0..ORDERS)
+        .map(|i| assigned(&format!("TQ-{i}"), "alloc", 12_000 + i, 12_000 + i))
+        .collect();
+    let start = Instant::now();
+    stream::iter(events.iter())
+        .map(|event| quiet.assign(event))
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await;
+    let without_publish = ORDERS as f64 / start.elapsed().as_secs_f64();
     json!({
         "orders": ORDERS,
         "in_flight": IN_FLIGHT,
@@ -219,7 +236,21 @@ pub async fn measure() -> Value {
         "allocations_per_second": allocations_per_second,
         "allocations_failed": failed,
         "ratio": allocations_per_second / raw_per_second,
+        "allocations_without_publish_per_second": without_publish,
+        "ratio_without_publish": without_publish / raw_per_second,
     })
+}
+
+struct Discard;
+
+#[async_trait::async_trait]
+impl maskline::ports::EventPublisher for Discard {
+    async fn publish(
+        &self,
+        _: &maskline::domain::events::PublishedEvent,
+    ) -> Result<(), maskline::ports::PublishError> {
+        Ok(())
+    }
 }
 
 /// One agent with 20 orders assigned at the same moment: every order must get its own VN for the
