@@ -277,6 +277,32 @@ impl World {
         )
     }
 
+    /// Points the binding `side` of `order` holds on `vn` at `to_order`, as if `to_order` had
+    /// claimed that (VN, caller) after `order`'s binding expired (or a writer whose clock ran
+    /// ahead thought so).
+    pub async fn hand_binding_over(&self, vn: &str, side: &str, order: &str, to_order: &str) {
+        let binding = self
+            .items_with_sk("BIND#")
+            .await
+            .into_iter()
+            .find(|item| {
+                item["pk"].as_s().unwrap() == &format!("VN#{vn}")
+                    && item["order_id"].as_s().unwrap() == order
+                    && item["caller_side"].as_s().unwrap() == side
+            })
+            .unwrap_or_else(|| panic!("no {side} binding of {order} on {vn}"));
+        let mut taken = binding.clone();
+        taken.insert("order_id".into(), AttributeValue::S(to_order.into()));
+        self.store
+            .client()
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(taken))
+            .send()
+            .await
+            .expect("re-point the binding");
+    }
+
     /// Every item in the table. A Scan, which only tests may use: it inspects the whole state to
     /// prove nothing was half-written.
     pub async fn all_items(&self) -> Vec<Item> {

@@ -1,7 +1,6 @@
 //! A binding an order would remove that another order holds now is left alone, and the order's
 //! change still goes through (rather than failing the same way until the attempts run out).
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use maskline::domain::AllocationPolicy;
 use maskline_tests::fixtures::driver_assigned_at;
 use maskline_tests::World;
@@ -20,23 +19,9 @@ async fn a_removal_another_order_now_holds_is_skipped_and_the_change_lands() {
     let (_, old_driver_dials) = numbers_of(&world, "ORD-1").await;
 
     // Another order took the first agent's binding (a writer whose clock ran ahead saw it expired).
-    let binding = world
-        .items_with_sk("BIND#")
-        .await
-        .into_iter()
-        .find(|item| item["pk"].as_s().unwrap() == &format!("VN#{old_driver_dials}"))
-        .expect("the first agent's binding");
-    let mut taken = binding.clone();
-    taken.insert("order_id".into(), AttributeValue::S("ORD-OTHER".into()));
     world
-        .store
-        .client()
-        .put_item()
-        .table_name(&world.table)
-        .set_item(Some(taken))
-        .send()
-        .await
-        .unwrap();
+        .hand_binding_over(&old_driver_dials, "driver", "ORD-1", "ORD-OTHER")
+        .await;
 
     let second = driver_assigned_at("ORD-1", "blr", 1, 2, start + chrono::Duration::seconds(5));
     let failed = allocate(&world, AllocationPolicy::Shared, &[second]).await;

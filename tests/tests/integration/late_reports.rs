@@ -2,7 +2,6 @@
 //! (VN, caller) binding that routed the call belongs to another order: Twilio's answer names a
 //! per-call report URL carrying the order, and Twilio signs that whole URL.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use maskline::providers::simulate::decode_report_url;
 use maskline::providers::ProviderKind;
 use maskline_tests::fixtures::{customer_phone, driver_assigned};
@@ -43,27 +42,9 @@ async fn a_late_report_lands_on_the_order_its_call_was_for() {
 
     // Before the report arrives, that (VN, customer) binding has come to belong to ORD-2 (ORD-1
     // ended and its binding was claimed again).
-    let binding = world
-        .items_with_sk("BIND#")
-        .await
-        .into_iter()
-        .find(|item| {
-            item["pk"].as_s().unwrap() == &format!("VN#{customer_dials}")
-                && item["order_id"].as_s().unwrap() == "ORD-1"
-                && item["caller_side"].as_s().unwrap() == "customer"
-        })
-        .unwrap();
-    let mut reclaimed = binding.clone();
-    reclaimed.insert("order_id".into(), AttributeValue::S("ORD-2".into()));
     world
-        .store
-        .client()
-        .put_item()
-        .table_name(&world.table)
-        .set_item(Some(reclaimed))
-        .send()
-        .await
-        .unwrap();
+        .hand_binding_over(&customer_dials, "customer", "ORD-1", "ORD-2")
+        .await;
 
     let events = callbacks(&world, config());
     let done = [("CallStatus", "busy")];

@@ -377,6 +377,17 @@ async fn two_refills_at_once_never_give_back_below_target() {
     assert_eq!(standby, 7, "static numbers go back to standby, not away");
 }
 
+/// Three bought Twilio numbers, idle past the cool-off, under a target of one: two to give back.
+async fn surplus_of_two(world: &World, fake: &FakeTwilio, refill: &Refill) {
+    bought_pool(world, fake, refill, 3).await;
+    world
+        .store
+        .set_target(&target("airtel", "twilio", 1))
+        .await
+        .unwrap();
+    world.clock.advance(Duration::minutes(90));
+}
+
 /// A Twilio pool of `count` numbers for airtel in blr, bought by `refill`.
 async fn bought_pool(world: &World, fake: &FakeTwilio, refill: &Refill, count: u32) {
     offer(fake, 1, count + 5);
@@ -396,13 +407,7 @@ async fn a_give_back_whose_answer_is_lost_stays_retiring_until_confirmed() {
     let world = World::new().await;
     let fake = FakeTwilio::start();
     let refill = world.refill(rules(), vec![twilio(&fake)]);
-    bought_pool(&world, &fake, &refill, 3).await;
-    world
-        .store
-        .set_target(&target("airtel", "twilio", 1))
-        .await
-        .unwrap();
-    world.clock.advance(Duration::minutes(90));
+    surplus_of_two(&world, &fake, &refill).await;
     // Twilio releases the surplus number, but its answer is lost (a timeout, a 5xx).
     fake.lose_next_reply_to("DELETE");
 
@@ -435,13 +440,7 @@ async fn a_refused_give_back_returns_the_number_to_service() {
     let world = World::new().await;
     let fake = FakeTwilio::start();
     let refill = world.refill(rules(), vec![twilio(&fake)]);
-    bought_pool(&world, &fake, &refill, 3).await;
-    world
-        .store
-        .set_target(&target("airtel", "twilio", 1))
-        .await
-        .unwrap();
-    world.clock.advance(Duration::minutes(90));
+    surplus_of_two(&world, &fake, &refill).await;
     // A definite no (the credentials were revoked): Twilio did nothing, so the number is still
     // ours to use.
     let api = maskline::adapters::provider_api::TwilioApi {

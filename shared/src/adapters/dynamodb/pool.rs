@@ -32,6 +32,23 @@ pub struct PoolEntryView {
     pub live_bindings: Option<usize>,
 }
 
+impl PoolEntry {
+    /// The entry as a healthy pool number in `state`, joining the pool at `now`.
+    fn joining(&self, state: PoolState, now: DateTime<Utc>) -> PoolNumber {
+        PoolNumber {
+            vn: self.vn.clone(),
+            region: self.region.clone(),
+            operator: self.operator.clone(),
+            provider: self.provider.clone(),
+            health: Health::Healthy,
+            state,
+            suspect: false,
+            provider_ref: None,
+            activated_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PoolInsert {
     Added,
@@ -47,17 +64,7 @@ impl DynamoStore {
         entry: &PoolEntry,
         state: PoolState,
     ) -> Result<PoolInsert, StoreError> {
-        let number = pool_number_item(&PoolNumber {
-            vn: entry.vn.clone(),
-            region: entry.region.clone(),
-            operator: entry.operator.clone(),
-            provider: entry.provider.clone(),
-            health: Health::Healthy,
-            state,
-            suspect: false,
-            provider_ref: None,
-            activated_at: Utc::now(),
-        });
+        let number = pool_number_item(&entry.joining(state, Utc::now()));
         let region = region_item(&entry.region);
 
         let result = self
@@ -117,17 +124,7 @@ impl DynamoStore {
         let requests: Vec<WriteRequest> = entries
             .iter()
             .map(|entry| {
-                let item = pool_number_item(&PoolNumber {
-                    vn: entry.vn.clone(),
-                    region: entry.region.clone(),
-                    operator: entry.operator.clone(),
-                    provider: entry.provider.clone(),
-                    health: Health::Healthy,
-                    state,
-                    suspect: false,
-                    provider_ref: None,
-                    activated_at: now,
-                });
+                let item = pool_number_item(&entry.joining(state, now));
                 WriteRequest::builder()
                     .put_request(
                         PutRequest::builder()
