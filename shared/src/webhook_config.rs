@@ -5,6 +5,7 @@
 use crate::domain::number::DefaultCountry;
 use crate::domain::E164;
 use crate::providers::answer::DEFAULT_OUT_OF_SESSION_MESSAGE;
+use crate::providers::source_allowlist::SourceAllowlist;
 use crate::providers::AnswerOptions;
 
 use super::config::ConfigError;
@@ -48,6 +49,8 @@ pub struct WebhookConfig {
     /// `REPLAY_GUARD=on`: a voice request whose call id was already answered gets the
     /// out-of-session answer. Off by default: it adds a conditional write to every call.
     pub replay_guard: bool,
+    /// `EXOTEL_ALLOWED_CIDRS`: where Exotel's requests may come from (unset: anywhere).
+    pub exotel_sources: Option<SourceAllowlist>,
 }
 
 impl WebhookConfig {
@@ -98,6 +101,13 @@ impl WebhookConfig {
             }),
         };
         let replay_guard = on_off("REPLAY_GUARD")?;
+        let exotel_sources = get("EXOTEL_ALLOWED_CIDRS")
+            .map(|raw| SourceAllowlist::parse(&raw))
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid {
+                name: "EXOTEL_ALLOWED_CIDRS",
+                reason,
+            })?;
         let record = on_off("RECORD_CALLS")?;
         Ok(WebhookConfig {
             secrets: WebhookSecrets {
@@ -120,6 +130,7 @@ impl WebhookConfig {
             },
             default_country,
             replay_guard,
+            exotel_sources,
         })
     }
 }

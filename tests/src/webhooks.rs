@@ -28,6 +28,7 @@ pub fn config() -> WebhookConfig {
         answer: AnswerOptions::default(),
         default_country: Some("IN".parse().unwrap()),
         replay_guard: false,
+        exotel_sources: None,
     }
 }
 

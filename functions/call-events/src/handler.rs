@@ -2,7 +2,9 @@
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
-use maskline::adapters::http::{into_response, order_route, refuse_oversized, webhook_request};
+use maskline::adapters::http::{
+    into_response, order_route, refuse_oversized, refuse_unlisted_source, webhook_request,
+};
 use maskline::domain::events::rfc3339;
 use maskline::domain::OrderId;
 use maskline::ports::CallRecord;
@@ -21,9 +23,12 @@ pub async fn handle(callbacks: &Callbacks, request: Request) -> Response<Body> {
     let (events, health) = (&callbacks.events, &callbacks.health);
     let path = request.uri().path().to_string();
     let public_base = events.config.public_base_url.as_deref();
-    if webhook_route(&path).is_some() {
+    if let Some((provider, _)) = webhook_route(&path) {
         if let Some(too_large) = refuse_oversized(&request) {
             return into_response(too_large);
+        }
+        if let Some(refused) = refuse_unlisted_source(&request, provider, &events.config) {
+            return into_response(refused);
         }
     }
     match webhook_route(&path) {

@@ -1,7 +1,9 @@
 //! Routes a provider's voice webhook to the resolution use case.
 
 use lambda_http::{Body, Request, Response};
-use maskline::adapters::http::{into_response, refuse_oversized, webhook_request};
+use maskline::adapters::http::{
+    into_response, refuse_oversized, refuse_unlisted_source, webhook_request,
+};
 use maskline::providers::{voice_methods, webhook_route, WebhookReply};
 use maskline::services::ResolveCall;
 use serde_json::json;
@@ -12,6 +14,9 @@ pub async fn handle(resolver: &ResolveCall, request: Request) -> Response<Body> 
     };
     if let Some(too_large) = refuse_oversized(&request) {
         return into_response(too_large);
+    }
+    if let Some(refused) = refuse_unlisted_source(&request, provider, &resolver.config) {
+        return into_response(refused);
     }
     let public_base = resolver.config.public_base_url.as_deref();
     let webhook = match webhook_request(&request, public_base) {

@@ -4,7 +4,8 @@ use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::providers::{HttpMethod, WebhookReply, WebhookRequest};
+use crate::providers::{HttpMethod, ProviderKind, WebhookReply, WebhookRequest};
+use crate::webhook_config::WebhookConfig;
 
 /// The largest webhook body accepted. Providers send a few hundred bytes; anything near this is
 /// not a provider, and parsing it whole before the signature check is what it would cost us.
@@ -29,6 +30,40 @@ pub fn refuse_oversized(request: &Request) -> Option<WebhookReply> {
             serde_json::json!({"error": "request too large for a provider webhook"}),
         )
     })
+}
+
+/// 403 for a request to one of `provider`'s routes from a source its allow-list does not name
+/// (only Exotel has one: it signs nothing), decided from API Gateway's own context before
+/// anything of the request is read.
+pub fn refuse_unlisted_source(
+    request: &Request,
+    provider: ProviderKind,
+    config: &WebhookConfig,
+) -> Option<WebhookReply> {
+    let allowed = match provider {
+        ProviderKind::Exotel => config.exotel_sources.as_ref()?,
+        _ => return None,
+    };
+    let source = source_ip(request);
+    if allowed.allows(source.as_deref()) {
+        return None;
+    }
+    tracing::warn!(%provider, source = source.as_deref().unwrap_or("unknown"),
+                   "webhook from a source outside the provider's allowed networks; refused");
+    Some(WebhookReply::json(
+        403,
+        serde_json::json!({"error": "forbidden"}),
+    ))
+}
+
+/// The client address API Gateway saw (its own context, not a forwarded header).
+fn source_ip(request: &Request) -> Option<String> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.http.source_ip.clone(),
+        RequestContext::ApiGatewayV1(context) => context.identity.source_ip.clone(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
 }
 
 /// The domain name API Gateway received the request on (its own context, not a header).

@@ -10,6 +10,7 @@ mod reply;
 pub mod request;
 pub mod secret_token;
 pub mod simulate;
+pub mod source_allowlist;
 pub mod twilio;
 pub mod vonage;
 pub(crate) mod xml;

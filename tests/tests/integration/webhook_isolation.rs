@@ -215,3 +215,90 @@ async fn without_a_public_url_the_signed_url_is_the_domain_api_gateway_served_no
         403
     );
 }
+
+/// `request` as API Gateway hands it over when it came from `source`.
+fn from_source(request: lambda_http::Request, source: &str) -> lambda_http::Request {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    let mut context = aws_lambda_events::event::apigw::ApiGatewayV2httpRequestContext::default();
+    context.http.source_ip = Some(source.to_string());
+    request.with_request_context(RequestContext::ApiGatewayV2(context))
+}
+
+#[tokio::test]
+async fn exotel_requests_from_outside_its_allowed_networks_are_refused_before_any_read() {
+    use std::sync::Arc;
+
+    use maskline::providers::source_allowlist::SourceAllowlist;
+    use maskline_tests::counting_store::CountingStore;
+
+    let world = World::new().await;
+    add_provider_numbers(&world, "exotel", "airtel", 1, 4).await;
+    let failed = allocate(
+        &world,
+        AllocationPolicy::Shared,
+        &[driver_assigned("ORD-1", "blr", 1, 1)],
+    )
+    .await;
+    assert!(failed.is_empty());
+    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
+    let mut settings = config();
+    settings.exotel_sources = Some(SourceAllowlist::parse("203.0.113.0/24").unwrap());
+    let counting = Arc::new(CountingStore::new(world.store.clone()));
+    let resolver = world.resolver(counting.clone(), settings.clone());
+    let call = || {
+        provider_request(
+            ProviderKind::Exotel,
+            "voice",
+            "EX-1",
+            &customer_phone(1),
+            &customer_dials,
+            &[],
+        )
+    };
+
+    // The right token, from the wrong network: refused, and the table never read.
+    let outside = from_source(call(), "198.51.100.9");
+    let response = resolve_call::handler::handle(&resolver, outside).await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(counting.calls(), 0);
+    // No source known at all (not behind API Gateway): refused too.
+    let response = resolve_call::handler::handle(&resolver, call()).await;
+    assert_eq!(response.status(), 403);
+
+    let inside = from_source(call(), "203.0.113.40");
+    let response = resolve_call::handler::handle(&resolver, inside).await;
+    assert_eq!(response.status(), 200);
+    assert!(matches!(
+        decode(ProviderKind::Exotel, &body_text(response.body())),
+        Decoded::Connect { .. }
+    ));
+
+    // The same list guards Exotel's status route; other providers are not affected by it.
+    let status = from_source(
+        provider_request(
+            ProviderKind::Exotel,
+            "status",
+            "EX-1",
+            &customer_phone(1),
+            &customer_dials,
+            &[("Status", "completed")],
+        ),
+        "198.51.100.9",
+    );
+    let response = call_events::handler::handle(&callbacks(&world, settings.clone()), status).await;
+    assert_eq!(response.status(), 403);
+    let twilio = from_source(
+        provider_request(
+            ProviderKind::Twilio,
+            "voice",
+            "CA-1",
+            &customer_phone(1),
+            &customer_dials,
+            &[],
+        ),
+        "198.51.100.9",
+    );
+    let response = resolve_call::handler::handle(&resolver, twilio).await;
+    assert_ne!(response.status(), 403);
+}
