@@ -84,6 +84,16 @@ pub fn event_ignored(detail_type: &str, reason: &str) {
     emit(&event_ignored_line(detail_type, reason, Utc::now()));
 }
 
+/// A call that could not be routed because the store failed (the caller heard "try again").
+/// No dimension: one series to alarm on, whichever provider carried the call.
+pub fn call_path_failure_line(timestamp: DateTime<Utc>) -> String {
+    emf_line(&[], &[("CallPathFailures", 1)], timestamp)
+}
+
+pub fn call_path_failure() {
+    emit(&call_path_failure_line(Utc::now()));
+}
+
 /// Writes an EMF line to stdout, where the Lambda runtime hands it to CloudWatch Logs.
 pub fn emit(line: &str) {
     println!("{line}");

@@ -4,7 +4,7 @@
 
 use crate::domain::number::DefaultCountry;
 use crate::domain::E164;
-use crate::providers::answer::DEFAULT_OUT_OF_SESSION_MESSAGE;
+use crate::providers::answer::{DEFAULT_OUT_OF_SESSION_MESSAGE, DEFAULT_TRY_AGAIN_MESSAGE};
 use crate::providers::source_allowlist::SourceAllowlist;
 use crate::providers::AnswerOptions;
 
@@ -127,6 +127,8 @@ impl WebhookConfig {
                 out_of_session_message: get("OUT_OF_SESSION_MESSAGE")
                     .unwrap_or_else(|| DEFAULT_OUT_OF_SESSION_MESSAGE.to_string()),
                 out_of_session_forward: forward,
+                try_again_message: get("CALL_PATH_FAILURE_MESSAGE")
+                    .unwrap_or_else(|| DEFAULT_TRY_AGAIN_MESSAGE.to_string()),
             },
             default_country,
             replay_guard,

@@ -38,7 +38,25 @@ pub struct AnswerOptions {
     pub record: bool,
     pub out_of_session_message: String,
     pub out_of_session_forward: Option<E164>,
+    /// Said when the call cannot be routed right now (the table is unreachable): the caller
+    /// hears a polite "try again" in the provider's own format instead of its generic error.
+    pub try_again_message: String,
 }
+
+impl AnswerOptions {
+    /// The options for the "try again" answer: the out-of-session answer, saying
+    /// `try_again_message`, forwarded nowhere (a support line cannot be told who called either).
+    pub fn trying_again(&self) -> AnswerOptions {
+        AnswerOptions {
+            out_of_session_message: self.try_again_message.clone(),
+            out_of_session_forward: None,
+            ..self.clone()
+        }
+    }
+}
+
+pub const DEFAULT_TRY_AGAIN_MESSAGE: &str =
+    "Sorry, we cannot connect your call right now. Please try again in a minute.";
 
 pub const DEFAULT_OUT_OF_SESSION_MESSAGE: &str =
     "Sorry, this number is not available for your call. Please use the number shown in the app.";
@@ -51,6 +69,7 @@ impl Default for AnswerOptions {
             record: false,
             out_of_session_message: DEFAULT_OUT_OF_SESSION_MESSAGE.to_string(),
             out_of_session_forward: None,
+            try_again_message: DEFAULT_TRY_AGAIN_MESSAGE.to_string(),
         }
     }
 }

@@ -5,6 +5,7 @@ use tracing::{error, info, warn};
 
 use super::route_call::{CallRouter, Route};
 use crate::domain::{VirtualNumber, E164};
+use crate::metrics;
 use crate::ports::{RequestId, SharedClock, SharedReplayGuard};
 use crate::providers::call_report::{report_url, reports_per_call, ReportedCall};
 use crate::providers::{
@@ -72,10 +73,7 @@ impl ResolveCall {
                 }
                 Err(e) => {
                     error!(%provider, call_id = %call.call_id, error = %e, "replay guard unavailable");
-                    return WebhookReply::json(
-                        503,
-                        serde_json::json!({"error": "temporarily unavailable"}),
-                    );
+                    return self.try_again(provider, dialled);
                 }
             }
         }
@@ -118,14 +116,28 @@ impl ResolveCall {
                 }
                 Err(e) => {
                     error!(%provider, call_id = %call.call_id, error = %e, "call routing failed");
-                    return WebhookReply::json(
-                        503,
-                        serde_json::json!({"error": "temporarily unavailable"}),
-                    );
+                    return self.try_again(provider, dialled);
                 }
             },
         };
         self.render(provider, answer)
+    }
+
+    /// The store failed: a 5xx would make the provider play its own generic error (or its
+    /// fallback URL), so the caller hears Maskline's "try again" in the provider's format
+    /// instead, revealing nothing; the failure is counted (`CallPathFailures`) and alarmed on.
+    fn try_again(&self, provider: ProviderKind, dialled: VirtualNumber) -> WebhookReply {
+        metrics::call_path_failure();
+        let rendered = providers::render(
+            provider,
+            &Answer::OutOfSession { dialled },
+            &self.config.answer.trying_again(),
+        );
+        WebhookReply {
+            status: 200,
+            content_type: rendered.content_type,
+            body: rendered.body,
+        }
     }
 
     fn render(&self, provider: ProviderKind, answer: Answer) -> WebhookReply {

@@ -617,3 +617,27 @@ fn refill_call_events_and_resolve_call_write_only_under_their_key_prefixes() {
         }
     }
 }
+
+#[test]
+fn a_call_path_store_failure_is_alarmed_on() {
+    let alarm = &resource("CallPathFailuresAlarm")["Properties"];
+    assert_eq!(
+        (&alarm["Namespace"], &alarm["MetricName"]),
+        (&json!("Maskline"), &json!("CallPathFailures"))
+    );
+    assert_eq!(alarm["AlarmActions"], json!([{ "Ref": "AlarmTopic" }]));
+    // The metric resolve-call logs is the one alarmed on (one EMF document, no dimension).
+    let line = maskline::metrics::call_path_failure_line(chrono::Utc::now());
+    let doc: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Maskline");
+    assert_eq!(
+        doc["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+        "CallPathFailures"
+    );
+    assert_eq!(
+        doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([[]])
+    );
+    let env = &resource("ResolveCallFunction")["Properties"]["Environment"]["Variables"];
+    assert!(env.get("CALL_PATH_FAILURE_MESSAGE").is_some());
+}

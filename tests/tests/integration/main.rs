@@ -5,6 +5,7 @@ mod announcements;
 mod backups;
 mod bad_input;
 mod call_log;
+mod call_path_failure;
 mod click_to_call;
 mod concurrency;
 mod deployed_template;
