@@ -129,8 +129,11 @@ export ALLOCATION_POLICY=shared
 export RELEASE_GRACE_SECONDS=${RELEASE_GRACE_SECONDS:-20}
 export DEFAULT_COUNTRY=IN
 # Provider webhook secrets, LOCAL ONLY and fixed so the signed samples in events/ verify
-# (tests/fixtures/generate_webhook_events.py signs them with these). PUBLIC_WEBHOOK_BASE_URL is set
-# per function in its Cargo.toml ([package.metadata.lambda.env]) for port 9000.
+# (tests/fixtures/generate_webhook_events.py signs them with these).
+# Signatures cover the URL a provider called, and `cargo lambda watch` serves each function under
+# its own prefix: `{function}` names the function serving each route. Set it yourself (a tunnel,
+# another port) and yours wins.
+export PUBLIC_WEBHOOK_BASE_URL=${PUBLIC_WEBHOOK_BASE_URL:-http://127.0.0.1:$LAMBDA_PORT/lambda-url/\{function\}}
 export TWILIO_AUTH_TOKEN=local-twilio-auth-token
 export PLIVO_AUTH_TOKEN=local-plivo-auth-token
 export VONAGE_SIGNATURE_SECRET=local-vonage-signature-secret

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod ports;
 pub mod privacy;
 pub mod providers;
+pub mod public_url;
 pub mod services;
 pub mod startup;
 pub mod webhook_config;

@@ -124,7 +124,7 @@ pub async fn status_report(
         caller_side: binding.caller_side,
         dialled,
     };
-    let url = report_url(&format!("{PUBLIC_BASE}/webhooks/twilio/voice"), &call).unwrap();
+    let url = report_url(&format!("{PUBLIC_BASE}/webhooks/twilio/status"), &call);
     twilio_dialled_leg(&url, call_id, to, extra)
 }
 

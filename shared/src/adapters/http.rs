@@ -5,6 +5,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::providers::{HttpMethod, ProviderKind, WebhookReply, WebhookRequest};
+use crate::public_url::public_base;
 use crate::webhook_config::WebhookConfig;
 
 /// The largest webhook body accepted. Providers send a few hundred bytes; anything near this is
@@ -106,7 +107,7 @@ pub fn webhook_request(request: &Request, public_base_url: Option<&str>) -> Opti
         })
         .collect();
     let url = match public_base_url {
-        Some(base) => format!("{base}{path}{query}"),
+        Some(base) => format!("{}{path}{query}", public_base(base, path)),
         None => match served_domain(request) {
             Some(domain) => format!("https://{domain}{path}{query}"),
             None => {

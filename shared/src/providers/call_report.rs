@@ -27,18 +27,22 @@ pub fn reports_per_call(provider: ProviderKind) -> bool {
     provider == ProviderKind::Twilio
 }
 
-/// The status URL for one call, next to the voice URL the provider requested
-/// (`…/webhooks/twilio/voice` -> `…/webhooks/twilio/status?order=…&side=…&vn=…`). `None` when the
-/// voice URL does not end in `/voice` (then the number's own status callback stays in use).
-pub fn report_url(voice_url: &str, call: &ReportedCall) -> Option<String> {
+/// The status route beside the voice URL the provider requested (`…/webhooks/twilio/voice` ->
+/// `…/webhooks/twilio/status`), for a deployment that serves both under one base. `None` when
+/// the URL does not end in `/voice`.
+pub fn status_route_beside(voice_url: &str) -> Option<String> {
     let without_query = voice_url.split('?').next().unwrap_or(voice_url);
-    let base = without_query.strip_suffix("/voice")?;
+    Some(format!("{}/status", without_query.strip_suffix("/voice")?))
+}
+
+/// The report URL for one call: the status route with the call named in its query.
+pub fn report_url(status_route: &str, call: &ReportedCall) -> String {
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair(ORDER, call.order_id.as_str())
         .append_pair(SIDE, call.caller_side.as_str())
         .append_pair(VN, call.dialled.as_str())
         .finish();
-    Some(format!("{base}/status?{query}"))
+    format!("{status_route}?{query}")
 }
 
 /// The call a signed report URL names; `None` for a report without one (the number's own status
@@ -81,11 +85,9 @@ mod tests {
 
     #[test]
     fn the_report_url_sits_beside_the_voice_url_and_reads_back() {
-        let url = report_url(
-            "https://api.example.com/prod/webhooks/twilio/voice?x=1",
-            &call(),
-        )
-        .unwrap();
+        let route =
+            status_route_beside("https://api.example.com/prod/webhooks/twilio/voice?x=1").unwrap();
+        let url = report_url(&route, &call());
         assert_eq!(
             url,
             "https://api.example.com/prod/webhooks/twilio/status?order=ORD-1&side=customer&vn=%2B918041000001"
@@ -95,7 +97,7 @@ mod tests {
                 .into_owned()
                 .collect();
         assert_eq!(reported_call(&query), Some(Ok(call())));
-        assert_eq!(report_url("https://x/other", &call()), None);
+        assert_eq!(status_route_beside("https://x/other"), None);
     }
 
     #[test]

@@ -7,10 +7,13 @@ use super::route_call::{CallRouter, Route};
 use crate::domain::{VirtualNumber, E164};
 use crate::metrics;
 use crate::ports::{RequestId, SharedClock, SharedReplayGuard};
-use crate::providers::call_report::{report_url, reports_per_call, ReportedCall};
+use crate::providers::call_report::{
+    report_url, reports_per_call, status_route_beside, ReportedCall,
+};
 use crate::providers::{
     self, authenticate, Answer, AuthError, ProviderKind, WebhookReply, WebhookRequest,
 };
+use crate::public_url::public_url;
 use crate::webhook_config::WebhookConfig;
 
 /// 403 for a request that failed authentication; says why in the log, nothing in the reply.
@@ -93,16 +96,14 @@ impl ResolveCall {
                     info!(%provider, call_id = %call.call_id, %order_id, %dialled,
                           caller = %caller.masked(), callee = %callee.masked(), %caller_id,
                           "connecting call");
-                    let report_to = reports_per_call(provider)
-                        .then(|| {
-                            let call = ReportedCall {
-                                order_id,
-                                caller_side,
-                                dialled: dialled.clone(),
-                            };
-                            report_url(&request.url, &call)
-                        })
-                        .flatten();
+                    let call = ReportedCall {
+                        order_id,
+                        caller_side,
+                        dialled: dialled.clone(),
+                    };
+                    let report_to = self
+                        .status_route(provider, request)
+                        .map(|route| report_url(&route, &call));
                     Answer::Connect {
                         callee,
                         caller_id,
@@ -121,6 +122,19 @@ impl ResolveCall {
             },
         };
         self.render(provider, answer)
+    }
+
+    /// Where `provider` reports a call's outcome, when it can be told per call: the status route
+    /// under the public base when one is configured (locally another function serves it), else
+    /// beside the voice URL the provider called.
+    fn status_route(&self, provider: ProviderKind, request: &WebhookRequest) -> Option<String> {
+        if !reports_per_call(provider) {
+            return None;
+        }
+        match &self.config.public_base_url {
+            Some(base) => Some(public_url(base, &format!("/webhooks/{provider}/status"))),
+            None => status_route_beside(&request.url),
+        }
     }
 
     /// The store failed: a 5xx would make the provider play its own generic error (or its

@@ -15,6 +15,7 @@ mod foreign_removals;
 mod idempotency;
 mod late_reports;
 mod lifecycle;
+mod local_dev;
 mod log_privacy;
 mod ordering;
 mod oversized_webhooks;

@@ -4,6 +4,7 @@
 //! and the `<Dial callerId>` is what `second` sees, so both parties see one of our VNs, each the
 //! one that reaches the other party when called back.
 
+use crate::public_url::public_url;
 use async_trait::async_trait;
 use serde::Deserialize;
 use tracing::info;
@@ -67,7 +68,7 @@ fn call_form(call: &BridgeCall, webhook_base: Option<&str>) -> Vec<(&'static str
         let (name, value) = crate::providers::CLICK_TO_CALL_LEG;
         form.push((
             "StatusCallback",
-            format!("{base}/webhooks/twilio/status?{name}={value}"),
+            public_url(base, &format!("/webhooks/twilio/status?{name}={value}")),
         ));
         form.push(("StatusCallbackMethod", "POST".to_string()));
     }

@@ -5,6 +5,7 @@
 //! then answers 400 with error 21422, and we simply move on to the next one. Each purchase is
 //! tagged so a purchase whose answer was lost can be found again (see `twilio_owned`).
 
+use crate::public_url::public_url;
 use async_trait::async_trait;
 use serde::Deserialize;
 use tracing::{info, warn};
@@ -223,11 +224,14 @@ fn purchase_form(vn: &VirtualNumber, webhook_base: &str, tag: &str) -> Vec<(&'st
     vec![
         ("PhoneNumber", vn.as_str().to_string()),
         ("FriendlyName", tag.to_string()),
-        ("VoiceUrl", format!("{webhook_base}/webhooks/twilio/voice")),
+        (
+            "VoiceUrl",
+            public_url(webhook_base, "/webhooks/twilio/voice"),
+        ),
         ("VoiceMethod", "POST".to_string()),
         (
             "StatusCallback",
-            format!("{webhook_base}/webhooks/twilio/status"),
+            public_url(webhook_base, "/webhooks/twilio/status"),
         ),
         ("StatusCallbackMethod", "POST".to_string()),
     ]
