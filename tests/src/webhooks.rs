@@ -43,7 +43,20 @@ pub fn provider_request(
     to: &str,
     extra: &[(&str, &str)],
 ) -> Request {
-    let secrets = config().secrets;
+    signed_with(&config().secrets, provider, hook, call_id, from, to, extra)
+}
+
+/// [`provider_request`] signed with `secrets` (the provider signs with the first of a list).
+pub fn signed_with(
+    secrets: &WebhookSecrets,
+    provider: ProviderKind,
+    hook: &str,
+    call_id: &str,
+    from: &str,
+    to: &str,
+    extra: &[(&str, &str)],
+) -> Request {
+    let secrets = secrets.clone();
     let call = SimulatedCall {
         provider,
         hook,

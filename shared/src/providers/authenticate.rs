@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::secret_list::verify_any;
 use super::{plivo, secret_token, twilio, vonage, AuthError, ProviderKind, WebhookRequest};
 use crate::webhook_config::WebhookSecrets;
 
@@ -17,29 +18,32 @@ pub fn authenticate(
             .clone()
             .ok_or(AuthError::NotConfigured(name, provider))
     };
+    // Each secret may list several, current first (see `secret_list`): any of them verifies.
     match provider {
-        ProviderKind::Twilio => twilio::verify(
-            request,
+        ProviderKind::Twilio => verify_any(
             &needed(&secrets.twilio_auth_token, "TWILIO_AUTH_TOKEN")?,
+            |token| twilio::verify(request, token),
         ),
-        ProviderKind::Plivo => plivo::verify(
-            request,
+        ProviderKind::Plivo => verify_any(
             &needed(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN")?,
+            |token| plivo::verify(request, token),
         ),
         // Exotel signs nothing: the secret token (plus IP allow-listing) is all there is.
-        ProviderKind::Exotel => secret_token::verify(
-            request,
+        ProviderKind::Exotel => verify_any(
             &needed(&secrets.exotel_token, "EXOTEL_WEBHOOK_TOKEN")?,
+            |token| secret_token::verify(request, token),
         ),
         // The token always; with a signature secret configured, Vonage's signed JWT too: a
         // request that simply leaves the Authorization header out is refused, not let through.
         ProviderKind::Vonage => {
-            secret_token::verify(
-                request,
+            verify_any(
                 &needed(&secrets.vonage_token, "VONAGE_WEBHOOK_TOKEN")?,
+                |token| secret_token::verify(request, token),
             )?;
             match &secrets.vonage_signature_secret {
-                Some(secret) => vonage::verify_signed_jwt(request, secret, now),
+                Some(secret) => verify_any(secret, |secret| {
+                    vonage::verify_signed_jwt(request, secret, now)
+                }),
                 None => Ok(()),
             }
         }

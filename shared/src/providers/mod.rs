@@ -8,6 +8,7 @@ pub mod exotel;
 pub mod plivo;
 mod reply;
 pub mod request;
+pub mod secret_list;
 pub mod secret_token;
 pub mod simulate;
 pub mod source_allowlist;

@@ -82,9 +82,11 @@ pub fn provider_request(
     } = *signing;
     let base_url = base_url.trim_end_matches('/');
     let path = format!("/webhooks/{provider}/{hook}");
+    // A provider signs with its current secret: the first of a rotation list.
     let need = |secret: &Option<String>, name: &str| {
         secret
-            .clone()
+            .as_deref()
+            .map(|s| super::secret_list::current(s).to_string())
             .ok_or_else(|| format!("{name} is needed to sign a {provider} request"))
     };
     let has = |name: &str| extra.iter().any(|(k, _)| *k == name);
@@ -203,7 +205,7 @@ pub fn provider_request(
                 let jwt = encode(
                     &Header::default(),
                     &claims,
-                    &EncodingKey::from_secret(secret.as_bytes()),
+                    &EncodingKey::from_secret(super::secret_list::current(secret).as_bytes()),
                 )
                 .map_err(|e| format!("cannot sign the Vonage JWT: {e}"))?;
                 headers.push(("authorization".into(), format!("Bearer {jwt}")));

@@ -27,6 +27,7 @@ mod refill;
 mod regions;
 mod release_race;
 mod replays;
+mod rotation;
 mod sample_events;
 mod scale;
 mod secrets;

@@ -62,7 +62,12 @@ impl TwilioApi {
         Ok(TwilioApi {
             base_url: settings::base_url(lookup, "TWILIO_API_BASE_URL", DEFAULT_BASE_URL)?,
             account_sid: settings::path_safe("TWILIO_ACCOUNT_SID", account_sid)?,
-            auth_token: settings::required(lookup, "TWILIO_AUTH_TOKEN")?,
+            // A rotation list (see `providers::secret_list`): the API takes the current token.
+            auth_token: crate::providers::secret_list::current(&settings::required(
+                lookup,
+                "TWILIO_AUTH_TOKEN",
+            )?)
+            .to_string(),
         })
     }
 
