@@ -1,5 +1,5 @@
 # Local test stack: see infra/local/. Extra cargo test args: make test ARGS='...'
-.PHONY: test install dev bench
+.PHONY: test install dev bench fuzz
 
 test:
 	bash infra/local/test.sh $(ARGS)
@@ -12,3 +12,6 @@ dev:
 
 bench:
 	bash infra/local/bench.sh $(ARGS)
+
+fuzz:
+	bash infra/local/fuzz.sh
