@@ -15,8 +15,13 @@ use crate::support::{add_provider_numbers, allocate, callbacks, numbers_of};
 
 /// An order whose numbers are all rented from Twilio; returns (world, customer dials).
 async fn twilio_order() -> (World, String) {
+    order_on("twilio").await
+}
+
+/// An order whose numbers are all rented from `provider`; returns (world, customer dials).
+async fn order_on(provider: &str) -> (World, String) {
     let world = World::new().await;
-    add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
+    add_provider_numbers(&world, provider, "airtel", 1, 4).await;
     let failed = allocate(
         &world,
         AllocationPolicy::Shared,
@@ -232,16 +237,7 @@ async fn exotel_requests_from_outside_its_allowed_networks_are_refused_before_an
     use maskline::providers::source_allowlist::SourceAllowlist;
     use maskline_tests::counting_store::CountingStore;
 
-    let world = World::new().await;
-    add_provider_numbers(&world, "exotel", "airtel", 1, 4).await;
-    let failed = allocate(
-        &world,
-        AllocationPolicy::Shared,
-        &[driver_assigned("ORD-1", "blr", 1, 1)],
-    )
-    .await;
-    assert!(failed.is_empty());
-    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
+    let (world, customer_dials) = order_on("exotel").await;
     let mut settings = config();
     settings.exotel_sources = Some(SourceAllowlist::parse("203.0.113.0/24").unwrap());
     let counting = Arc::new(CountingStore::new(world.store.clone()));
