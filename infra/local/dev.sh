@@ -570,8 +570,10 @@ From another terminal, in $ROOT:
   cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port $LAMBDA_PORT allocate-numbers --data-file events/driver-assigned.json
   cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port $LAMBDA_PORT order-numbers --data-file events/order-numbers.json
   cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port $LAMBDA_PORT release-numbers --data-file events/order-delivered.json
-    (events/*.json are about ORD-1, which the walkthrough has delivered: allocate-numbers acknowledges it
-     and changes nothing; for a fresh allocation, send a copy with another order_id)
+    (events/*.json are about ORD-1, which the walkthrough has delivered, and carry a fixed time older than
+     SESSION_MAX_SECONDS: allocate-numbers acknowledges them and changes nothing; for a fresh allocation,
+     send a copy with another order_id and time now:
+     sed "s/ORD-1/ORD-9/; s/2026-11-22T10:00:00Z/\$(date -u +%FT%TZ)/" events/driver-assigned.json > /tmp/e.json)
   curl -s $LAMBDA/lambda-url/order-numbers/v1/orders/ORD-2/numbers
   TABLE_NAME=$TABLE_NAME AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=$AWS_REGION cargo run -q --bin maskctl -- pool list --region blr
   set -a; . $SESSION_ENV; set +a    # then: cargo run -q --bin maskctl -- session show ORD-2
