@@ -147,15 +147,6 @@ impl Candidates {
         self.providers.contains_key(vn)
     }
 
-    /// How many numbers are candidates (ruled out or not).
-    pub fn len(&self) -> usize {
-        self.pool.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.pool.is_empty()
-    }
-
     /// The providers of `numbers` that are known.
     pub fn providers_of<'a>(
         &self,

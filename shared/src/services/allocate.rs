@@ -102,10 +102,7 @@ impl Allocator {
             let current = existing.as_ref().and_then(|r| r.session.numbers.as_ref());
             // Loaded once per event: later attempts learn from rejections instead of re-reading.
             if known_candidates.is_none() {
-                known_candidates = Some(
-                    self.candidates(event, &customer, &driver, current, now)
-                        .await?,
-                );
+                known_candidates = Some(self.candidates(event, &customer, &driver, now).await?);
             }
             let pool = known_candidates.as_mut().expect("loaded above");
             pool.know_current(self.store.as_ref(), current).await?;
@@ -215,7 +212,6 @@ impl Allocator {
         event: &DriverAssigned,
         customer: &StoredParticipant,
         driver: &StoredParticipant,
-        current: Option<&crate::domain::session::AssignedNumbers>,
         now: DateTime<Utc>,
     ) -> Result<CandidatePool, AllocationError> {
         let parties = [(Side::Customer, &customer.key), (Side::Driver, &driver.key)];
@@ -224,7 +220,6 @@ impl Allocator {
             &event.region,
             &event.order_id,
             parties,
-            current,
             now,
         )
         .await?)

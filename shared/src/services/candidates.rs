@@ -25,15 +25,14 @@ pub struct CandidatePool {
 }
 
 impl CandidatePool {
-    /// The first window of the region, the session's current numbers (kept while usable, in
-    /// whatever window they are), minus the VNs where either party already has a live binding for
-    /// another order (a hint; the conditional write stays the authority).
+    /// The first window of the region, minus the VNs where either party already has a live
+    /// binding for another order (a hint; the conditional write stays the authority). Before each
+    /// choice the caller adds the session's current numbers ([`CandidatePool::know_current`]).
     pub async fn open(
         store: &dyn SessionStore,
         region: &Region,
         order_id: &OrderId,
         parties: [(Side, &CallerKey); 2],
-        current: Option<&AssignedNumbers>,
         now: DateTime<Utc>,
     ) -> Result<CandidatePool, StoreError> {
         let mut pool = CandidatePool {
@@ -58,7 +57,6 @@ impl CandidatePool {
         if let Some(window) = window {
             pool.take(window);
         }
-        pool.know_current(store, current).await?;
         Ok(pool)
     }
 

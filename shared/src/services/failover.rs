@@ -184,15 +184,9 @@ impl Failover {
                 .is_none_or(|(_, loaded_for)| loaded_for != &parties_now)
             {
                 let parties = [(Side::Customer, &customer.key), (Side::Driver, &driver.key)];
-                let mut loaded = CandidatePool::open(
-                    self.store.as_ref(),
-                    region,
-                    order_id,
-                    parties,
-                    Some(numbers),
-                    now,
-                )
-                .await?;
+                let mut loaded =
+                    CandidatePool::open(self.store.as_ref(), region, order_id, parties, now)
+                        .await?;
                 loaded.candidates.rule_out_everywhere(vn.clone());
                 known_candidates = Some((loaded, parties_now));
             }

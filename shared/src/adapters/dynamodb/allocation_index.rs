@@ -2,9 +2,9 @@
 //! one small window of it from a random place, widening only while the window has nothing usable,
 //! so its reads do not grow with the pool while picks still spread over all of it.
 
-use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 
-use super::items::{key, parse_with, s, Item};
+use super::items::{get_s, key, parse_with, s, Item};
 use super::layout::{self, attr, GSI3, GSI3_PK, GSI3_SK};
 use super::pool::pool_number_from;
 use super::session_write::describe;
@@ -14,7 +14,7 @@ use crate::domain::{Operator, Provider, Region, VirtualNumber};
 use crate::ports::{Allocatable, AllocationWindow, PoolNumber, StoreError, WindowCursor};
 
 /// Index entries read per window: one read unit's worth, and plenty of choice for two numbers.
-pub const WINDOW: i32 = 32;
+const WINDOW: i32 = 32;
 
 fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
     StoreError::Unavailable(describe(e))
@@ -45,8 +45,7 @@ impl DynamoStore {
             .expression_attribute_values(":region", s(region.as_str()))
             .expression_attribute_values(":start", s(&cursor.start))
             .expression_attribute_values(":healthy", s(Health::Healthy.as_str()))
-            .limit(WINDOW)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            .limit(WINDOW);
         let query = match &cursor.after {
             Some((index_key, vn)) => {
                 let mut start = key(layout::vn_pk(vn), layout::META);
@@ -57,7 +56,6 @@ impl DynamoStore {
             None => query,
         };
         let output = query.send().await.map_err(unavailable)?;
-        self.meter_read(output.consumed_capacity());
         let numbers = output
             .items()
             .iter()
@@ -66,13 +64,10 @@ impl DynamoStore {
         let next = match output.last_evaluated_key() {
             Some(last) => Some(WindowCursor {
                 after: Some((
-                    parse_with(last, GSI3_SK, |v| Ok::<_, ()>(v.to_string()))?,
-                    VirtualNumber::parse(
-                        parse_with(last, layout::PK, |v| Ok::<_, ()>(v.to_string()))?
-                            .trim_start_matches("VN#"),
-                        None,
-                    )
-                    .map_err(|_| StoreError::Corrupt("allocation index key".into()))?,
+                    get_s(last, GSI3_SK)?.to_string(),
+                    parse_with(last, layout::PK, |pk| {
+                        VirtualNumber::parse(pk.trim_start_matches("VN#"), None)
+                    })?,
                 )),
                 ..cursor.clone()
             }),
@@ -109,11 +104,9 @@ impl DynamoStore {
                 .client
                 .batch_get_item()
                 .request_items(&self.table, request)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
                 .map_err(unavailable)?;
-            self.meter_reads(output.consumed_capacity());
             if let Some(items) = output.responses().and_then(|r| r.get(&self.table)) {
                 for item in items {
                     numbers.push(pool_number_from(item)?);
@@ -136,11 +129,9 @@ impl DynamoStore {
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(layout::REGIONS.to_string(), region.as_str())))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(unavailable)?;
-        self.meter_read(output.consumed_capacity());
         Ok(output.item.is_some())
     }
 

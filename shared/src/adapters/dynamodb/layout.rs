@@ -177,11 +177,6 @@ pub fn allocation_key(vn: &VirtualNumber) -> String {
     format!("{:016x}#{vn}", rand::random::<u64>())
 }
 
-/// A random place to start reading a region's allocation index.
-pub fn allocation_start() -> String {
-    format!("{:016x}", rand::random::<u64>())
-}
-
 pub fn target_pk(region: &Region) -> String {
     format!("TARGET#{region}")
 }

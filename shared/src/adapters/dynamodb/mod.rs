@@ -6,22 +6,17 @@ pub mod items;
 pub mod layout;
 mod pool;
 mod pool_lifecycle;
-mod read_meter;
 mod refill_lease;
 mod replay;
 pub mod schema;
 mod session_write;
-
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 
-pub use allocation_index::WINDOW;
 pub use pool::{PoolEntry, PoolEntryView, PoolInsert};
-pub use read_meter::ReadMeter;
 
 use self::items::{binding_from_item, get_s, get_time_ms, s, session_from_item, Item};
 use self::layout::{attr, GSI2, GSI2_PK};
@@ -37,8 +32,6 @@ use crate::privacy::CallerKey;
 pub struct DynamoStore {
     client: Client,
     table: String,
-    /// Set by [`DynamoStore::metered`]: where allocation reads report their read units.
-    meter: Option<Arc<ReadMeter>>,
 }
 
 impl DynamoStore {
@@ -46,30 +39,6 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
-            meter: None,
-        }
-    }
-
-    /// The same store, counting the read units of an allocation's reads (session, caller index,
-    /// allocation windows, pool entries) into the returned meter.
-    pub fn metered(&self) -> (DynamoStore, Arc<ReadMeter>) {
-        let meter = Arc::new(ReadMeter::default());
-        let store = DynamoStore {
-            meter: Some(meter.clone()),
-            ..self.clone()
-        };
-        (store, meter)
-    }
-
-    fn meter_read(&self, consumed: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>) {
-        if let Some(meter) = &self.meter {
-            meter.add(consumed);
-        }
-    }
-
-    fn meter_reads(&self, consumed: &[aws_sdk_dynamodb::types::ConsumedCapacity]) {
-        if let Some(meter) = &self.meter {
-            meter.add_all(consumed);
         }
     }
 
@@ -105,11 +74,9 @@ impl SessionStore for DynamoStore {
                 layout::SESSION,
             )))
             .consistent_read(true)
-            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| StoreError::Unavailable(describe(e)))?;
-        self.meter_read(output.consumed_capacity());
         output.item.as_ref().map(session_from_item).transpose()
     }
 
@@ -154,25 +121,16 @@ impl SessionStore for DynamoStore {
         caller: &CallerKey,
         now: DateTime<Utc>,
     ) -> Result<Vec<LiveBinding>, StoreError> {
-        let outputs = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", GSI2_PK)
-            .expression_attribute_values(":pk", s(layout::caller_gsi_pk(caller)))
-            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
-            .into_paginator()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| StoreError::Unavailable(describe(e)))?;
-        let mut pages = Vec::new();
-        for output in outputs {
-            self.meter_read(output.consumed_capacity());
-            pages.extend(output.items.unwrap_or_default());
-        }
+        let pages = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI2)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", GSI2_PK)
+                .expression_attribute_values(":pk", s(layout::caller_gsi_pk(caller))),
+        )
+        .await?;
         let mut live = Vec::new();
         for item in &pages {
             if get_time_ms(item, attr::LIVE_UNTIL)? > now {
