@@ -6,6 +6,7 @@
 //! message saying so — it never skips. The fake provider APIs (`fake_twilio`, `fake_exotel`) are
 //! local HTTP servers that need nothing else.
 
+pub mod blind_caller_index;
 pub mod bus;
 pub mod capacity_meter;
 pub mod clock;

@@ -37,6 +37,9 @@ pub enum Command {
     /// Order sessions.
     #[command(subcommand)]
     Session(SessionCommand),
+    /// The number hash and encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Play a telecom provider: send a call webhook signed as that provider signs it, and show
     /// whose phone rings and which caller ID it shows. Secrets come from the same variables the
     /// functions read (TWILIO_AUTH_TOKEN, PLIVO_AUTH_TOKEN, WEBHOOK_PATH_TOKEN, ...).
@@ -104,6 +107,24 @@ pub struct Backups {
     /// the default; off unless set).
     #[arg(long, env = "BACKUP_NUMBERS", value_parser = env::on_off)]
     pub backups: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// How many live sessions and bindings each key still serves: while rotating a key, the old
+    /// one can be dropped from the setting once nothing live names it. Reads the same settings as
+    /// the functions (only to name the listed keys; nothing is decrypted).
+    Status {
+        #[arg(long, env = "NUMBER_HASH_KEY", hide_env_values = true)]
+        hash_key: Option<String>,
+        #[arg(long, env = "NUMBER_ENCRYPTION_KEY", hide_env_values = true)]
+        encryption_key: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ mod call;
 mod cli;
 mod columns;
 mod entry;
+mod keys;
 mod number;
 mod plan;
 mod pool;
@@ -23,7 +24,9 @@ use maskline::adapters::aws_config;
 use maskline::adapters::dynamodb::DynamoStore;
 use maskline::domain::pool::PoolState;
 
-use cli::{Cli, Command, ListArgs, NumberCommand, PoolCommand, SessionCommand, TableCommand};
+use cli::{
+    Cli, Command, KeysCommand, ListArgs, NumberCommand, PoolCommand, SessionCommand, TableCommand,
+};
 use entry::RawEntry;
 
 #[tokio::main]
@@ -128,6 +131,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             target,
         }) => session::show(&store(target.table), &order, json).await,
+        Command::Keys(KeysCommand::Status {
+            hash_key,
+            encryption_key,
+            json,
+            target,
+        }) => {
+            let store = store(target.table);
+            keys::status(&store, hash_key.as_deref(), encryption_key.as_deref(), json).await
+        }
         Command::Call(_) | Command::Plan(_) => unreachable!("handled above"),
     }
 }

@@ -151,6 +151,8 @@ mod tests {
         let participant = |id: &str, key: &str, sealed: &str| StoredParticipant {
             id: ParticipantId::parse(id).unwrap(),
             key: CallerKey::from_stored(key.into()),
+            key_id: None,
+            older_keys: Vec::new(),
             sealed: SealedNumber::from_stored(sealed.into()),
         };
         SessionRecord {

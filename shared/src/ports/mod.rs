@@ -11,7 +11,7 @@ use crate::domain::events::PublishedEvent;
 use crate::domain::{
     AllocationPolicy, OrderId, ParticipantId, Provider, Region, Session, Side, VirtualNumber,
 };
-use crate::privacy::{CallerKey, SealedNumber};
+use crate::privacy::{CallerKey, KeyId, SealedNumber};
 use crate::providers::{CallStatus, ProviderKind};
 
 pub mod dialer;
@@ -27,8 +27,22 @@ pub use pool::{Activation, PoolStore};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredParticipant {
     pub id: ParticipantId,
+    /// The number's key under the hash key current when the session was written.
     pub key: CallerKey,
+    /// Which hash key made `key`; `None` for sessions written before keys were named.
+    pub key_id: Option<KeyId>,
+    /// The same number's keys under the older hash keys listed then (none unless a rotation was
+    /// under way): the session's numbers are kept apart from those the participant holds in
+    /// sessions keyed before the rotation.
+    pub older_keys: Vec<CallerKey>,
     pub sealed: SealedNumber,
+}
+
+impl StoredParticipant {
+    /// Every key the participant's bindings may be under, current first.
+    pub fn every_key(&self) -> impl Iterator<Item = &CallerKey> {
+        std::iter::once(&self.key).chain(&self.older_keys)
+    }
 }
 
 /// A session plus what the store needs to rebuild its bindings and detect concurrent changes.
@@ -89,6 +103,12 @@ pub struct BindingWrite {
     pub vn: VirtualNumber,
     pub caller_side: Side,
     pub caller_key: CallerKey,
+    /// Which hash key made `caller_key` (recorded so an operator can count what an old key
+    /// still serves); `None` for sessions written before keys were named.
+    pub caller_key_id: Option<KeyId>,
+    /// The caller's keys under older listed hash keys: no live binding of another order under
+    /// any of them may sit on `vn`, or the caller's calls to it would be ambiguous.
+    pub older_caller_keys: Vec<CallerKey>,
     pub callee: SealedNumber,
     pub caller_id: VirtualNumber,
     /// The provider that owns `vn`; `None` only for sessions written before it was recorded.

@@ -214,7 +214,7 @@ impl Allocator {
         driver: &StoredParticipant,
         now: DateTime<Utc>,
     ) -> Result<CandidatePool, AllocationError> {
-        let parties = [(Side::Customer, &customer.key), (Side::Driver, &driver.key)];
+        let parties = [(Side::Customer, customer), (Side::Driver, driver)];
         Ok(CandidatePool::open(
             self.store.as_ref(),
             &event.region,
@@ -263,6 +263,11 @@ impl Allocator {
         StoredParticipant {
             id: participant.id.clone(),
             key: self.vault.caller_key(&participant.phone),
+            key_id: Some(self.vault.caller_keys().current_id().clone()),
+            older_keys: self
+                .vault
+                .caller_keys()
+                .older_caller_keys(&participant.phone),
             sealed: self.vault.seal(&participant.phone, Owner { order, side }),
         }
     }

@@ -3,6 +3,7 @@
 
 use tracing::{error, info, warn};
 
+use super::caller_binding::find_binding;
 use super::number_health::track_call_outcome;
 use super::resolve_call::{bad_request, refused};
 use super::route_call::served_by;
@@ -181,8 +182,10 @@ impl CallEvents {
         raw_to: &str,
         bridge_leg: bool,
     ) -> Result<Option<(StoredBinding, VirtualNumber)>, StoreError> {
-        let key = self.caller_keys.caller_key(caller);
-        if let Some(binding) = self.store.binding(dialled, &key).await? {
+        // A report may come after the session ended: any binding found names the order.
+        let any = |_: &StoredBinding| true;
+        let store = self.store.as_ref();
+        if let Some(binding) = find_binding(store, &self.caller_keys, dialled, caller, any).await? {
             return Ok(served_by(&binding, provider).then(|| (binding, dialled.clone())));
         }
         // Only a leg Maskline placed comes from a VN. For any other report the caller is a
@@ -197,10 +200,7 @@ impl CallEvents {
         ) else {
             return Ok(None);
         };
-        let binding = self
-            .store
-            .binding(&from_vn, &self.caller_keys.caller_key(&callee))
-            .await?;
+        let binding = find_binding(store, &self.caller_keys, &from_vn, &callee, any).await?;
         Ok(binding
             .filter(|b| served_by(b, provider))
             .map(|b| (b, from_vn)))

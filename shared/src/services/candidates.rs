@@ -14,8 +14,9 @@ use crate::domain::choice::choose_numbers;
 use crate::domain::policy::Candidates;
 use crate::domain::session::AssignedNumbers;
 use crate::domain::{OrderId, Region, Side};
-use crate::ports::{AllocationWindow, SessionStore, StoreError, WindowCursor, WriteRejected};
-use crate::privacy::CallerKey;
+use crate::ports::{
+    AllocationWindow, SessionStore, StoreError, StoredParticipant, WindowCursor, WriteRejected,
+};
 
 /// The candidates read so far for one session, and where the next window starts.
 pub struct CandidatePool {
@@ -26,13 +27,14 @@ pub struct CandidatePool {
 
 impl CandidatePool {
     /// The first window of the region, minus the VNs where either party already has a live
-    /// binding for another order (a hint; the conditional write stays the authority). Before each
-    /// choice the caller adds the session's current numbers ([`CandidatePool::know_current`]).
+    /// binding for another order, under any hash key it is known by (a hint; the conditional
+    /// write stays the authority). Before each choice the caller adds the session's current
+    /// numbers ([`CandidatePool::know_current`]).
     pub async fn open(
         store: &dyn SessionStore,
         region: &Region,
         order_id: &OrderId,
-        parties: [(Side, &CallerKey); 2],
+        parties: [(Side, &StoredParticipant); 2],
         now: DateTime<Utc>,
     ) -> Result<CandidatePool, StoreError> {
         let mut pool = CandidatePool {
@@ -41,14 +43,18 @@ impl CandidatePool {
             candidates: Candidates::new(Vec::new()),
         };
         // Independent reads, sent together: the call's latency is one round trip, not four.
-        let [(customer_side, customer), (driver_side, driver)] = parties;
-        let (customer_live, driver_live, window) = futures::try_join!(
-            store.live_numbers_of(customer, now),
-            store.live_numbers_of(driver, now),
+        // (Two more per party only while an old hash key is listed.)
+        let live_reads = parties.iter().flat_map(|(side, party)| {
+            party.every_key().map(move |key| async move {
+                Ok::<_, StoreError>((*side, store.live_numbers_of(key, now).await?))
+            })
+        });
+        let (live, window) = futures::try_join!(
+            futures::future::try_join_all(live_reads),
             pool.read_next(store),
         )?;
-        for (side, live) in [(customer_side, customer_live), (driver_side, driver_live)] {
-            for binding in live {
+        for (side, bindings) in live {
+            for binding in bindings {
                 if &binding.order_id != order_id {
                     pool.candidates.rule_out_for(side, binding.vn);
                 }

@@ -183,7 +183,7 @@ impl Failover {
                 .as_ref()
                 .is_none_or(|(_, loaded_for)| loaded_for != &parties_now)
             {
-                let parties = [(Side::Customer, &customer.key), (Side::Driver, &driver.key)];
+                let parties = [(Side::Customer, customer), (Side::Driver, driver)];
                 let mut loaded =
                     CandidatePool::open(self.store.as_ref(), region, order_id, parties, now)
                         .await?;

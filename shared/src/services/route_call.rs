@@ -4,6 +4,7 @@
 
 use tracing::warn;
 
+use super::caller_binding::{find_binding, live_at};
 use crate::domain::{OrderId, Provider, VirtualNumber, E164};
 use crate::ports::{SharedClock, SharedStore, StoreError, StoredBinding};
 use crate::privacy::{NumberVault, Owner, PrivacyError};
@@ -45,8 +46,16 @@ impl CallRouter {
         dialled: &VirtualNumber,
         caller: &E164,
     ) -> Result<Route, RouteError> {
-        let key = self.vault.caller_key(caller);
-        let Some(binding) = self.store.binding(dialled, &key).await? else {
+        let now = self.clock.now();
+        let Some(binding) = find_binding(
+            self.store.as_ref(),
+            self.vault.caller_keys(),
+            dialled,
+            caller,
+            live_at(now),
+        )
+        .await?
+        else {
             return Ok(Route::OutOfSession);
         };
         if !served_by(&binding, webhook) {
@@ -56,7 +65,7 @@ impl CallRouter {
             return Ok(Route::OutOfSession);
         }
         // Expiry is judged here, not by TTL, which may leave an expired item for days.
-        if binding.live_until <= self.clock.now() {
+        if binding.live_until <= now {
             return Ok(Route::OutOfSession);
         }
         let callee = self.vault.open(

@@ -26,6 +26,8 @@ pub fn bindings_of(record: &SessionRecord) -> Vec<BindingWrite> {
                 vn: plan.vn,
                 caller_side: plan.caller,
                 caller_key: caller.key.clone(),
+                caller_key_id: caller.key_id.clone(),
+                older_caller_keys: caller.older_keys.clone(),
                 callee: callee.sealed.clone(),
                 caller_id: plan.caller_id,
             }

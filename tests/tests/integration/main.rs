@@ -13,6 +13,7 @@ mod exclusive;
 mod failover;
 mod foreign_removals;
 mod idempotency;
+mod key_rotation;
 mod late_reports;
 mod lifecycle;
 mod local_dev;

@@ -25,7 +25,7 @@ pub async fn allocate(world: &World, policy: AllocationPolicy, bodies: &[String]
 }
 
 /// Runs `allocator` on one batch, as the SQS trigger would; returns the failed message ids.
-async fn allocate_with(
+pub async fn allocate_with(
     allocator: &maskline::services::Allocator,
     bodies: &[String],
 ) -> Vec<String> {

@@ -15,7 +15,7 @@ use crate::domain::{
 use crate::ports::{
     BindingWrite, NumberLock, SessionRecord, StoreError, StoredBinding, StoredParticipant,
 };
-use crate::privacy::{CallerKey, SealedNumber};
+use crate::privacy::{CallerKey, KeyId, SealedNumber};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -96,31 +96,65 @@ pub fn opt_parse_with<T, E>(
         .transpose()
 }
 
-fn participant_attrs(
-    item: &mut Item,
-    party: &StoredParticipant,
-    (id, key, sealed): (&str, &str, &str),
-) {
-    item.insert(id.into(), s(party.id.as_str()));
-    item.insert(key.into(), s(party.key.as_str()));
-    item.insert(sealed.into(), s(party.sealed.as_str()));
+/// Where a participant's fields live on the session item.
+struct PartyAttrs {
+    id: &'static str,
+    key: &'static str,
+    key_id: &'static str,
+    older_keys: &'static str,
+    sealed: &'static str,
 }
 
-const CUSTOMER_ATTRS: (&str, &str, &str) =
-    (attr::CUSTOMER_ID, attr::CUSTOMER_KEY, attr::CUSTOMER_SEALED);
-const DRIVER_ATTRS: (&str, &str, &str) = (attr::DRIVER_ID, attr::DRIVER_KEY, attr::DRIVER_SEALED);
+const CUSTOMER_ATTRS: PartyAttrs = PartyAttrs {
+    id: attr::CUSTOMER_ID,
+    key: attr::CUSTOMER_KEY,
+    key_id: attr::CUSTOMER_KEY_ID,
+    older_keys: attr::CUSTOMER_OLDER_KEYS,
+    sealed: attr::CUSTOMER_SEALED,
+};
+const DRIVER_ATTRS: PartyAttrs = PartyAttrs {
+    id: attr::DRIVER_ID,
+    key: attr::DRIVER_KEY,
+    key_id: attr::DRIVER_KEY_ID,
+    older_keys: attr::DRIVER_OLDER_KEYS,
+    sealed: attr::DRIVER_SEALED,
+};
+
+fn participant_attrs(item: &mut Item, party: &StoredParticipant, names: PartyAttrs) {
+    item.insert(names.id.into(), s(party.id.as_str()));
+    item.insert(names.key.into(), s(party.key.as_str()));
+    if let Some(key_id) = &party.key_id {
+        item.insert(names.key_id.into(), s(key_id.as_str()));
+    }
+    if !party.older_keys.is_empty() {
+        let keys = party.older_keys.iter().map(|k| k.as_str().to_string());
+        item.insert(names.older_keys.into(), AttributeValue::Ss(keys.collect()));
+    }
+    item.insert(names.sealed.into(), s(party.sealed.as_str()));
+}
 
 fn participant_from(
     item: &Item,
-    (id, key, sealed): (&str, &str, &str),
+    names: PartyAttrs,
 ) -> Result<Option<StoredParticipant>, StoreError> {
-    let Some(raw_id) = opt_s(item, id) else {
+    let Some(raw_id) = opt_s(item, names.id) else {
         return Ok(None);
+    };
+    let older_keys = match item.get(names.older_keys) {
+        None => Vec::new(),
+        Some(value) => value
+            .as_ss()
+            .map_err(|_| corrupt(item, "invalid older keys"))?
+            .iter()
+            .map(|k| CallerKey::from_stored(k.clone()))
+            .collect(),
     };
     Ok(Some(StoredParticipant {
         id: ParticipantId::parse(raw_id).map_err(|_| corrupt(item, "invalid participant id"))?,
-        key: CallerKey::from_stored(get_s(item, key)?.to_string()),
-        sealed: SealedNumber::from_stored(get_s(item, sealed)?.to_string()),
+        key: CallerKey::from_stored(get_s(item, names.key)?.to_string()),
+        key_id: opt_s(item, names.key_id).map(|id| KeyId::from_stored(id.to_string())),
+        older_keys,
+        sealed: SealedNumber::from_stored(get_s(item, names.sealed)?.to_string()),
     }))
 }
 
@@ -286,6 +320,9 @@ pub fn binding_item(binding: &BindingWrite, session: &Session) -> Item {
     item.insert(layout::GSI2_SK.into(), s(binding.vn.as_str()));
     item.insert(attr::ORDER_ID.into(), s(session.order_id.as_str()));
     item.insert(attr::CALLER_SIDE.into(), s(binding.caller_side.as_str()));
+    if let Some(key_id) = &binding.caller_key_id {
+        item.insert(attr::CALLER_KEY_ID.into(), s(key_id.as_str()));
+    }
     item.insert(attr::CALLEE.into(), s(binding.callee.as_str()));
     item.insert(attr::CALLER_ID.into(), s(binding.caller_id.as_str()));
     if let Some(provider) = &binding.provider {

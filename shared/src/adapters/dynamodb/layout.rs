@@ -3,10 +3,10 @@
 //! | item          | pk                | sk                | notable attributes                                   |
 //! |---------------|-------------------|-------------------|------------------------------------------------------|
 //! | pool number   | `VN#<vn>`         | `META`            | region, operator, provider, health; GSI1 by region; GSI3 (allocation index) while active |
-//! | binding       | `VN#<vn>`         | `BIND#<callerkey>`| order_id, caller_side, callee (sealed), caller_id, live_until; GSI2 by caller |
+//! | binding       | `VN#<vn>`         | `BIND#<callerkey>`| order_id, caller_side, caller_key_id, callee (sealed), caller_id, live_until; GSI2 by caller |
 //! | exclusive lock| `VN#<vn>`         | `LOCK`            | order_id, side, live_until                           |
 //! | unannounced move | `VN#<vn>`      | `MOVED#<order>`   | a failover moved the order off the VN; gone once announced; GSI1 by region and time |
-//! | session       | `ORDER#<order>`   | `SESSION`         | state, version, participants (ids, keys, sealed), numbers, live_until |
+//! | session       | `ORDER#<order>`   | `SESSION`         | state, version, participants (ids, keys and key ids, older keys, sealed), numbers, live_until |
 //! | call record   | `ORDER#<order>`   | `CALL#<provider>#<call id>#<status>` | caller_side, dialled VN, duration, reported_at, announced |
 //! | region        | `REGIONS`         | `<region>`        | lets operators list regions without a Scan           |
 //! | pool target   | `TARGET#<region>` | `<operator>`      | provider, min, search                                |
@@ -88,6 +88,13 @@ pub mod attr {
     pub const DRIVER_ID: &str = "driver_id";
     pub const DRIVER_KEY: &str = "driver_key";
     pub const DRIVER_SEALED: &str = "driver_sealed";
+    /// Which hash key made a participant's (or a binding's caller's) key: see `maskctl keys`.
+    pub const CUSTOMER_KEY_ID: &str = "customer_key_id";
+    pub const DRIVER_KEY_ID: &str = "driver_key_id";
+    pub const CALLER_KEY_ID: &str = "caller_key_id";
+    /// A participant's keys under older listed hash keys, while a rotation is under way.
+    pub const CUSTOMER_OLDER_KEYS: &str = "customer_older_keys";
+    pub const DRIVER_OLDER_KEYS: &str = "driver_older_keys";
     pub const CUSTOMER_DIALS: &str = "customer_dials";
     pub const DRIVER_DIALS: &str = "driver_dials";
     /// The assignment's EventBridge time (RFC 3339, whole seconds).

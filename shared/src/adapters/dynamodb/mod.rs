@@ -3,6 +3,7 @@
 mod allocation_index;
 mod call_log;
 pub mod items;
+mod key_usage;
 pub mod layout;
 mod pool;
 mod pool_lifecycle;
