@@ -127,8 +127,15 @@ pub async fn status_report(
     else {
         return provider_request(provider, "status", call_id, from, to, extra);
     };
-    let key = events.caller_keys.caller_key(&caller);
-    let Some(binding) = events.store.binding(&dialled, &key).await.unwrap() else {
+    // The binding resolve-call found when it answered (under an older listed key, mid-rotation).
+    let mut found = None;
+    for key in events.caller_keys.every_caller_key(&caller) {
+        found = events.store.binding(&dialled, &key).await.unwrap();
+        if found.is_some() {
+            break;
+        }
+    }
+    let Some(binding) = found else {
         // Nobody's call: only the number's own callback would report it.
         return provider_request(provider, "status", call_id, from, to, extra);
     };

@@ -18,7 +18,14 @@ use maskline_tests::invariants::assert_consistent;
 use maskline_tests::world::GRACE_SECONDS;
 use maskline_tests::World;
 
-use crate::support::{allocate_ok, allocate_with, connects_to, numbers_of, release, route};
+use maskline::providers::ProviderKind;
+use maskline_tests::webhooks::config;
+use serde_json::Value;
+
+use crate::call_log::{log, status};
+use crate::support::{
+    allocate_ok, allocate_with, callbacks, connects_to, numbers_of, release, route,
+};
 
 /// The keys rotated in (test keys, base64 of 32 bytes).
 const NEW_HASH_KEY: &str = "bmV3LWhhc2gta2V5LWZvci1yb3RhdGlvbi10ZXN0cyE=";
@@ -166,4 +173,32 @@ async fn the_write_itself_keeps_a_participant_apart_from_its_old_key_bindings() 
         assert_connects(&world, "ORD-1", 1, 1).await;
         assert_connects(&world, "ORD-2", 2, 1).await;
     }
+}
+
+#[tokio::test]
+async fn a_call_report_for_a_session_keyed_before_the_rotation_is_still_logged() {
+    // Plivo's reports are attributed by looking the caller up, as a call is routed.
+    let mut world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 4).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
+
+    world.vault = rotating();
+    let events = callbacks(&world, config());
+    let (code, body) = status(
+        &events,
+        ProviderKind::Plivo,
+        "CA-rotated",
+        &customer_phone(1),
+        &customer_dials,
+        &[("CallStatus", "completed"), ("Duration", "7")],
+    )
+    .await;
+    assert_eq!(
+        (code, &body["recorded"]),
+        (200, &Value::Bool(true)),
+        "{body}"
+    );
+    let (_, log) = log(&events, "ORD-1").await;
+    assert_eq!(log["calls"][0]["call_id"], "CA-rotated", "{log}");
 }
