@@ -29,6 +29,8 @@ pub struct Stats {
     /// Seeds of the schedules that had violations.
     pub failing_seeds: Vec<u64>,
     pub elapsed: Duration,
+    /// Where the time went: (phase, total).
+    pub phases: BTreeMap<&'static str, Duration>,
 }
 
 impl fmt::Display for Stats {
@@ -44,6 +46,9 @@ impl fmt::Display for Stats {
         writeln!(f, "  allocations      {}", self.allocations)?;
         writeln!(f, "  failover moves   {}", self.moved)?;
         writeln!(f, "  time             {:.1} s", self.elapsed.as_secs_f64())?;
+        for (phase, spent) in &self.phases {
+            writeln!(f, "    {phase:<28} {:.1} s", spent.as_secs_f64())?;
+        }
         writeln!(f, "  operations by kind")?;
         for (kind, count) in &self.ops {
             writeln!(f, "    {kind:<28} {count}")?;

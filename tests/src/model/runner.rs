@@ -33,10 +33,17 @@ pub struct Settings {
     /// `MODEL_ALLOCATIONS`: keep running schedules (up to `MODEL_SCHEDULES`) until this many
     /// allocations happened (the soak).
     pub allocations: Option<u64>,
+    /// `MODEL_BATCH`: at most this many operations at once (default 4).
+    pub batch: usize,
+    /// `MODEL_CHECK_EVERY`: resolve every call and read the events every this many steps
+    /// (default 1: every step; the closing steps always). The session, table and pool checks run
+    /// every step regardless.
+    pub check_every: usize,
 }
 
 pub const DEFAULT_SCHEDULES: usize = 24;
 pub const DEFAULT_STEPS: usize = 30;
+pub const DEFAULT_BATCH: usize = 4;
 
 fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
     let raw = std::env::var(name).ok()?;
@@ -64,16 +71,21 @@ impl Settings {
             }),
             steps: env("MODEL_STEPS").unwrap_or(DEFAULT_STEPS),
             allocations: env("MODEL_ALLOCATIONS"),
+            batch: env("MODEL_BATCH").unwrap_or(DEFAULT_BATCH),
+            check_every: env::<usize>("MODEL_CHECK_EVERY").unwrap_or(1).max(1),
         }
     }
 
     /// The environment that replays the schedule of `seed`.
     pub fn replay(&self, seed: u64) -> String {
-        if self.steps == DEFAULT_STEPS {
-            format!("MODEL_SEED={seed}")
-        } else {
-            format!("MODEL_SEED={seed} MODEL_STEPS={}", self.steps)
+        let mut replay = format!("MODEL_SEED={seed}");
+        if self.steps != DEFAULT_STEPS {
+            replay += &format!(" MODEL_STEPS={}", self.steps);
         }
+        if self.batch != DEFAULT_BATCH {
+            replay += &format!(" MODEL_BATCH={}", self.batch);
+        }
+        replay
     }
 }
 
@@ -109,7 +121,7 @@ pub async fn run_all(settings: &Settings) -> Stats {
             settings.replay(seed)
         );
         let began_schedule = Instant::now();
-        let found = run_schedule(seed, settings.steps, &mut stats).await;
+        let found = run_schedule(seed, settings, &mut stats).await;
         stats.schedules += 1;
         println!(
             "model: schedule {} done in {:.1} s, {} violation(s)",
@@ -163,15 +175,18 @@ async fn setup(world: &World) {
 }
 
 /// One schedule on a fresh world; returns its violations ("step N: …").
-pub async fn run_schedule(seed: u64, steps: usize, stats: &mut Stats) -> Vec<String> {
-    let schedule = generate(seed, steps);
+pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> Vec<String> {
+    let schedule = generate(seed, settings.steps, settings.batch);
+    let began = Instant::now();
     let world = World::new().await;
     setup(&world).await;
+    *stats.phases.entry("new world").or_default() += began.elapsed();
     let start = world.clock.now();
     let mut orders = Orders::new();
     let mut violations = Vec::new();
     for (n, step) in schedule.iter().enumerate() {
-        for v in run_step(&world, start, step, &mut orders, stats).await {
+        let full = (n + 1) % settings.check_every == 0;
+        for v in run_step(&world, start, step, &mut orders, stats, full).await {
             violations.push(format!("step {n}: {v}"));
         }
     }
@@ -193,7 +208,7 @@ pub async fn run_schedule(seed: u64, steps: usize, stats: &mut Stats) -> Vec<Str
         label: "jump: past grace",
     };
     for (name, step) in [("closing ends", ends), ("closing grace", past_grace)] {
-        for v in run_step(&world, start, &step, &mut orders, stats).await {
+        for v in run_step(&world, start, &step, &mut orders, stats, true).await {
             violations.push(format!("{name}: {v}"));
         }
     }
@@ -216,6 +231,7 @@ async fn run_step(
     step: &Step,
     orders: &mut Orders,
     stats: &mut Stats,
+    full: bool,
 ) -> Vec<String> {
     let mut violations = Vec::new();
     let ops: &[Op] = match step {
@@ -229,7 +245,13 @@ async fn run_step(
             ops
         }
     };
+    let mut clock = Instant::now();
+    let mut lap = |stats: &mut Stats, phase: &'static str| {
+        *stats.phases.entry(phase).or_default() += clock.elapsed();
+        clock = Instant::now();
+    };
     let before = check::Snapshot::take(world).await;
+    lap(stats, "scan before");
     let pool_before = &before.pool;
     let bindings_before = before.live_bindings(world.clock.now().timestamp_millis());
     // VNs that could take no new binding for the whole batch: unhealthy with no "healthy again"
@@ -248,6 +270,7 @@ async fn run_step(
         .collect();
 
     let done = join_all(ops.iter().map(|op| ops::run(world, start, op))).await;
+    lap(stats, "operations");
 
     let now = world.clock.now();
     let mut inputs: BTreeMap<u32, Vec<(OrderInput, bool)>> = BTreeMap::new();
@@ -344,6 +367,7 @@ async fn run_step(
         tracked.record = record;
     }
 
+    lap(stats, "read sessions");
     let after = check::Snapshot::take(world).await;
     violations.extend(after.table(now_ms));
     violations.extend(check::pool_respected(
@@ -352,8 +376,14 @@ async fn run_step(
         &after.live_bindings(now_ms),
         &after.pool,
     ));
+    lap(stats, "scan after");
+    if !full {
+        return violations;
+    }
     violations.extend(check::calls(world, orders).await);
+    lap(stats, "resolve calls");
     let received = world.events.read(0).await;
     violations.extend(check::events(&received, orders));
+    lap(stats, "read events");
     violations
 }

@@ -134,14 +134,16 @@ struct OrderPlan {
 
 struct Generator {
     rng: StdRng,
+    max_batch: usize,
     orders: Vec<OrderPlan>,
     clock: i64,
 }
 
-/// The schedule of `steps` steps drawn from `seed`.
-pub fn generate(seed: u64, steps: usize) -> Vec<Step> {
+/// The schedule of `steps` steps drawn from `seed`, batches of up to `max_batch` operations.
+pub fn generate(seed: u64, steps: usize, max_batch: usize) -> Vec<Step> {
     let mut generator = Generator {
         rng: StdRng::seed_from_u64(seed),
+        max_batch: max_batch.max(1),
         orders: Vec::new(),
         clock: 0,
     };
@@ -164,8 +166,9 @@ impl Generator {
             0..=1 => 1,
             2..=4 => 2,
             5..=7 => 3,
-            _ => 4,
-        };
+            _ => self.rng.gen_range(4..=self.max_batch.max(4)),
+        }
+        .min(self.max_batch);
         Step::Batch((0..size).map(|_| self.op()).collect())
     }
 
@@ -311,7 +314,7 @@ mod tests {
 
     #[test]
     fn a_seed_names_one_schedule() {
-        assert_eq!(generate(7, 40), generate(7, 40));
-        assert_ne!(generate(7, 40), generate(8, 40));
+        assert_eq!(generate(7, 40, 4), generate(7, 40, 4));
+        assert_ne!(generate(7, 40, 4), generate(8, 40, 4));
     }
 }
