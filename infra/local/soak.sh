@@ -23,7 +23,7 @@ export MODEL_CHECK_EVERY="${MODEL_CHECK_EVERY:-3}"
 echo "==> soak: MODEL_ALLOCATIONS=$MODEL_ALLOCATIONS MODEL_STEPS=$MODEL_STEPS MODEL_BATCH=$MODEL_BATCH MODEL_CHECK_EVERY=$MODEL_CHECK_EVERY ${MODEL_SEED:+MODEL_SEED=$MODEL_SEED}"
 # The functions' metric lines (CloudWatch EMF, one JSON object a line) are left out of the report.
 set +e
-cargo test -p maskline-tests --test integration model -- --nocapture 2>&1 | grep -v '^{"'
+cargo test -p maskline-tests --test integration model -- --nocapture 2>&1 | grep --line-buffered -v '^{"'
 status=${PIPESTATUS[0]}
 set -e
 exit "$status"

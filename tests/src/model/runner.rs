@@ -124,10 +124,13 @@ pub async fn run_all(settings: &Settings) -> Stats {
         let found = run_schedule(seed, settings, &mut stats).await;
         stats.schedules += 1;
         println!(
-            "model: schedule {} done in {:.1} s, {} violation(s)",
+            "model: schedule {} done in {:.1} s, {} violation(s); so far {} allocations, {} violations, {:.0} s",
             i + 1,
             began_schedule.elapsed().as_secs_f64(),
-            found.len()
+            found.len(),
+            stats.allocations,
+            stats.violations.len() + found.len(),
+            began.elapsed().as_secs_f64()
         );
         if !found.is_empty() {
             stats.failing_seeds.push(seed);
