@@ -307,14 +307,14 @@ pub fn events(received: &[Received], orders: &mut Orders) -> Vec<String> {
         };
         let version = event.detail["version"].as_u64().unwrap_or(0);
         match event.detail_type.as_str() {
-            "MaskedNumbersAssigned" | "MaskedNumbersChanged" => {
-                if tracked.announced.as_ref().is_none_or(|a| a.0 <= version) {
-                    tracked.announced = Some((
-                        version,
-                        event.detail["customer_dials"].as_str().unwrap_or("").into(),
-                        event.detail["driver_dials"].as_str().unwrap_or("").into(),
-                    ));
-                }
+            "MaskedNumbersAssigned" | "MaskedNumbersChanged"
+                if tracked.announced.as_ref().is_none_or(|a| a.0 <= version) =>
+            {
+                tracked.announced = Some((
+                    version,
+                    event.detail["customer_dials"].as_str().unwrap_or("").into(),
+                    event.detail["driver_dials"].as_str().unwrap_or("").into(),
+                ));
             }
             "MaskedNumbersReleased" => {
                 tracked.released_version = tracked.released_version.max(Some(version));

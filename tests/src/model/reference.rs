@@ -4,8 +4,9 @@
 //! elsewhere (the call path and the events must agree with the session). It knows who should be
 //! reachable and until when, following the product's documented rules:
 //! - the first successful DriverAssigned opens the session for `SESSION_MAX` (24 h);
-//! - another agent's DriverAssigned with a higher `sequence` takes over (and restarts the 24 h);
-//!   a lower one is stale; the same agent again changes nothing (a redelivery);
+//! - a DriverAssigned with a higher `sequence` is the assignment in force from then on: another
+//!   agent takes over (and the 24 h restart); the same agent keeps the numbers, but a later
+//!   assignment must now beat this sequence. A lower one is stale; the same one a redelivery;
 //! - an OrderDelivered/OrderCancelled ends it, callable until `min(live_until, now + grace)`;
 //!   before any assignment it leaves a tombstone that refuses every later DriverAssigned;
 //! - an event older than `SESSION_MAX` is ignored; a session past `live_until` takes no
@@ -80,11 +81,17 @@ pub fn apply(state: &OrderState, input: OrderInput, succeeded: bool, now: i64) -
                 live_until,
             },
             OrderInput::Assign { driver, seq, .. },
-        ) if now < *live_until && driver != *current && seq > *in_force => OrderState::Live {
+        ) if now < *live_until && seq > *in_force => OrderState::Live {
             released: false,
             driver,
             seq,
-            live_until: now + SESSION_MAX_MS,
+            // The same agent again (newer): the assignment in force is the newer one, nothing
+            // moves; another agent: the session restarts its life.
+            live_until: if driver == *current {
+                *live_until
+            } else {
+                now + SESSION_MAX_MS
+            },
         },
         (OrderState::Unseen, OrderInput::End { .. }) => OrderState::Tombstone { live_until: now },
         (
@@ -162,6 +169,16 @@ mod tests {
         let second = apply(&first, assign(2, 2), true, NOW);
         assert_eq!(second.driver(), Some(2));
         assert_eq!(apply(&second, assign(1, 1), true, NOW), second);
+    }
+
+    #[test]
+    fn the_highest_sequence_wins_whatever_the_arrival_order() {
+        // d1 (seq 2), d2 (seq 3), d1 again (seq 4), arriving 2, 4, 3: d1 is the agent.
+        let mut state = OrderState::Unseen;
+        for (driver, seq) in [(1, 2), (1, 4), (2, 3)] {
+            state = apply(&state, assign(driver, seq), true, NOW);
+        }
+        assert_eq!(state.driver(), Some(1));
     }
 
     #[test]
