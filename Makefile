@@ -1,5 +1,5 @@
 # Local test stack: see infra/local/. Extra cargo test args: make test ARGS='...'
-.PHONY: test install dev bench fuzz
+.PHONY: test install dev bench fuzz soak
 
 test:
 	bash infra/local/test.sh $(ARGS)
@@ -15,3 +15,6 @@ bench:
 
 fuzz:
 	bash infra/local/fuzz.sh
+
+soak:
+	bash infra/local/soak.sh

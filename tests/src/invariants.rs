@@ -24,15 +24,26 @@ fn n(item: &Item, name: &str) -> Option<i64> {
 /// - every live binding and lock belongs to a session that names it (no orphan from a failed
 ///   claim). Expired items are out of the picture: their numbers are free for others to take.
 pub async fn assert_consistent(world: &World) {
+    let violations = consistency_violations(world).await;
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// What [`assert_consistent`] checks, as a list of violations (empty when consistent), for
+/// callers that count violations instead of stopping at the first (the model test's soak).
+pub async fn consistency_violations(world: &World) -> Vec<String> {
     let now = world.clock.now().timestamp_millis();
-    let items: Vec<Item> = world
-        .all_items()
-        .await
-        .into_iter()
+    consistency_violations_in(&world.all_items().await, now)
+}
+
+/// [`consistency_violations`] over items already read (a whole-table scan), at `now` (epoch ms).
+pub fn consistency_violations_in(all_items: &[Item], now: i64) -> Vec<String> {
+    let items: Vec<&Item> = all_items
+        .iter()
         .filter(|i| n(i, "live_until").is_some_and(|t| t > now))
         .collect();
     let sessions: Vec<&Item> = items
         .iter()
+        .copied()
         .filter(|i| s(i, "sk") == Some("SESSION"))
         .collect();
     let bindings: HashMap<(String, String), &Item> = items
@@ -41,32 +52,37 @@ pub async fn assert_consistent(world: &World) {
         .map(|i| {
             (
                 (
-                    s(i, "pk").unwrap().to_string(),
-                    s(i, "sk").unwrap().to_string(),
+                    s(i, "pk").unwrap_or_default().to_string(),
+                    s(i, "sk").unwrap_or_default().to_string(),
                 ),
-                i,
+                *i,
             )
         })
         .collect();
     let locks: HashMap<String, &Item> = items
         .iter()
         .filter(|i| s(i, "sk") == Some("LOCK"))
-        .map(|i| (s(i, "pk").unwrap().to_string(), i))
+        .map(|i| (s(i, "pk").unwrap_or_default().to_string(), *i))
         .collect();
 
+    let mut violations = Vec::new();
     let mut expected_bindings = HashSet::new();
     let mut expected_locks = HashSet::new();
     for session in &sessions {
-        let order = s(session, "order_id").unwrap();
+        let order = s(session, "order_id").unwrap_or("?");
         let (Some(customer_dials), Some(driver_dials)) =
             (s(session, "customer_dials"), s(session, "driver_dials"))
         else {
             continue; // a tombstone holds nothing
         };
-        let (customer_key, driver_key) = (
-            s(session, "customer_key").unwrap(),
-            s(session, "driver_key").unwrap(),
-        );
+        let (Some(customer_key), Some(driver_key)) =
+            (s(session, "customer_key"), s(session, "driver_key"))
+        else {
+            violations.push(format!(
+                "order {order}: a session with numbers lacks a caller key"
+            ));
+            continue;
+        };
         let mut held = vec![(customer_dials, customer_key), (driver_dials, driver_key)];
         if let Some(backup) = s(session, "customer_backup") {
             held.push((backup, customer_key));
@@ -75,46 +91,55 @@ pub async fn assert_consistent(world: &World) {
             held.push((backup, driver_key));
         }
         let distinct: HashSet<&str> = held.iter().map(|(vn, _)| *vn).collect();
-        assert_eq!(
-            distinct.len(),
-            held.len(),
-            "order {order}: two of its numbers are the same VN"
-        );
+        if distinct.len() != held.len() {
+            violations.push(format!("order {order}: two of its numbers are the same VN"));
+        }
         for (vn, key) in held {
             let id = (format!("VN#{vn}"), format!("BIND#{key}"));
-            let binding = bindings
-                .get(&id)
-                .unwrap_or_else(|| panic!("order {order}: binding on {vn} missing"));
-            assert_eq!(
-                s(binding, "order_id"),
-                Some(order),
-                "binding on {vn} owned by another order"
-            );
-            assert_eq!(
-                n(binding, "live_until"),
-                n(session, "live_until"),
-                "order {order}: binding on {vn} lives apart from its session"
-            );
+            let Some(binding) = bindings.get(&id) else {
+                violations.push(format!("order {order}: binding on {vn} missing"));
+                continue;
+            };
+            if s(binding, "order_id") != Some(order) {
+                violations.push(format!(
+                    "order {order}: binding on {vn} owned by another order ({:?})",
+                    s(binding, "order_id")
+                ));
+            }
+            if n(binding, "live_until") != n(session, "live_until") {
+                violations.push(format!(
+                    "order {order}: binding on {vn} lives apart from its session"
+                ));
+            }
             expected_bindings.insert(id);
             if s(session, "policy") == Some("exclusive") {
                 let lock_id = format!("VN#{vn}");
-                let lock = locks
-                    .get(&lock_id)
-                    .unwrap_or_else(|| panic!("order {order}: exclusive lock on {vn} missing"));
-                assert_eq!(s(lock, "order_id"), Some(order));
+                match locks.get(&lock_id) {
+                    None => {
+                        violations.push(format!("order {order}: exclusive lock on {vn} missing"))
+                    }
+                    Some(lock) if s(lock, "order_id") != Some(order) => violations.push(format!(
+                        "order {order}: exclusive lock on {vn} held by {:?}",
+                        s(lock, "order_id")
+                    )),
+                    Some(_) => {}
+                }
                 expected_locks.insert(lock_id);
             }
         }
     }
     for id in bindings.keys() {
-        assert!(
-            expected_bindings.contains(id),
-            "orphan binding {id:?}: no session names it"
-        );
+        if !expected_bindings.contains(id) {
+            violations.push(format!("orphan binding {id:?}: no session names it"));
+        }
     }
     for id in locks.keys() {
-        assert!(expected_locks.contains(id), "orphan lock on {id}");
+        if !expected_locks.contains(id) {
+            violations.push(format!("orphan lock on {id}"));
+        }
     }
+    violations.sort();
+    violations
 }
 
 /// No real number appears anywhere in the table: keys are hashes, stored copies are sealed.

@@ -18,6 +18,7 @@ pub mod fixtures;
 pub mod flaky_bus;
 pub mod invariants;
 pub mod lagging_index;
+pub mod model;
 pub mod webhooks;
 pub mod world;
 

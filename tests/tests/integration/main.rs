@@ -18,6 +18,7 @@ mod late_reports;
 mod lifecycle;
 mod local_dev;
 mod log_privacy;
+mod model;
 mod ordering;
 mod oversized_webhooks;
 mod provider_apis;
