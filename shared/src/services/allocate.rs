@@ -26,7 +26,9 @@ pub enum AllocationOutcome {
     Created(Session),
     /// The same (order, agent) was already assigned: the same numbers, announced again.
     AlreadyAssigned(Session),
-    /// A different agent took over: the agent's side moved, the customer's stayed when it could.
+    /// A newer assignment took over: a different agent (the agent's side moved, the customer's
+    /// stayed when it could), or the agent in force assigned again later (the numbers stay; the
+    /// newer assignment is recorded).
     DriverChanged(Session),
     /// The order was delivered or cancelled first; a late DriverAssigned allocates nothing.
     IgnoredReleased,
@@ -180,19 +182,31 @@ impl Allocator {
             warn!(order_id = %session.order_id, "session past its maximum lifetime; DriverAssigned ignored");
             return Ok(Some(AllocationOutcome::IgnoredExpired));
         }
+        // The same person: the stored key may be under an older hash key still listed.
         let same_driver = record
             .driver
             .as_ref()
-            .is_some_and(|d| d.id == driver.id && d.key == driver.key);
+            .is_some_and(|d| d.id == driver.id && driver.every_key().any(|k| *k == d.key));
+        let precedence = session
+            .assignment
+            .as_ref()
+            .map(|in_force| event.stamp.compared_to(in_force));
         if same_driver {
-            // Announce again: the first delivery may have failed to publish after the write.
+            // The agent in force assigned again, later (agent 1, agent 2, agent 1 again, arriving
+            // out of order): the newer assignment is written like any other, or the one between
+            // would still look newer than what is recorded and take the order.
+            if precedence == Some(Precedence::Newer) {
+                return Ok(None);
+            }
+            // A redelivery. Announce again: the first delivery may have failed to publish after
+            // the write.
             self.announce(record).await?;
             return Ok(Some(AllocationOutcome::AlreadyAssigned(session.clone())));
         }
-        let Some(in_force) = &session.assignment else {
+        let Some(precedence) = precedence else {
             return Ok(None);
         };
-        match event.stamp.compared_to(in_force) {
+        match precedence {
             Precedence::Newer => Ok(None),
             Precedence::Older => {
                 info!(order_id = %session.order_id, "DriverAssigned older than the assignment in force; ignored");

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use maskline::domain::events::PublishedEvent;
 use maskline::domain::VirtualNumber;
-use maskline::ports::{EventPublisher, PublishError, SharedPublisher};
+use maskline::ports::{EventPublisher, PublishError, SessionStore, SharedPublisher};
 use maskline::services::{Failover, Route};
 use maskline_tests::fixtures::{
     driver_assigned_at, driver_assigned_with, driver_phone, order_ended_at,
@@ -61,6 +61,32 @@ async fn a_redelivered_earlier_agent_in_the_same_second_does_not_take_the_order_
         route(&world, &driver_dials, &driver_phone(2)).await,
         Route::Connect { .. }
     ));
+    assert_consistent(&world).await;
+}
+
+#[tokio::test]
+async fn the_same_agent_assigned_again_later_is_recorded_so_the_assignment_between_stays_stale() {
+    // Found by the model test (MODEL_SEED=42): the platform assigns agent 1 (seq 2), agent 2
+    // (seq 3), then agent 1 again (seq 4); the events arrive as 2, 4, 3.
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 6).await;
+    let second = this_second();
+    let seq = |n: u64| json!({ "sequence": n });
+    let first = driver_assigned_with("ORD-1", "blr", 1, 1, second, seq(2));
+    let between = driver_assigned_with("ORD-1", "blr", 1, 2, second, seq(3));
+    let again = driver_assigned_with("ORD-1", "blr", 1, 1, second, seq(4));
+
+    allocate_ok(&world, &[first]).await;
+    allocate_ok(&world, &[again]).await;
+    allocate_ok(&world, &[between]).await;
+    assert_eq!(
+        agent_reached(&world, "ORD-1").await,
+        driver_phone(1),
+        "the order went to the agent of an earlier assignment"
+    );
+    let order = maskline::domain::OrderId::parse("ORD-1").unwrap();
+    let record = world.store.load_session(&order).await.unwrap().unwrap();
+    assert_eq!(record.session.assignment.and_then(|a| a.sequence), Some(4));
     assert_consistent(&world).await;
 }
 
