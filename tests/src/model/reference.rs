@@ -4,9 +4,9 @@
 //! elsewhere (the call path and the events must agree with the session). It knows who should be
 //! reachable and until when, following the product's documented rules:
 //! - the first successful DriverAssigned opens the session for `SESSION_MAX` (24 h);
-//! - a DriverAssigned with a higher `sequence` is the assignment in force from then on: another
-//!   agent takes over (and the 24 h restart); the same agent keeps the numbers, but a later
-//!   assignment must now beat this sequence. A lower one is stale; the same one a redelivery;
+//! - a DriverAssigned with a higher `sequence` is the assignment in force from then on and restarts
+//!   the 24 h: another agent takes over; the same agent keeps the numbers, and a later assignment
+//!   must now beat this sequence. A lower one is stale; the same one a redelivery;
 //! - an OrderDelivered/OrderCancelled ends it, callable until `min(live_until, now + grace)`;
 //!   before any assignment it leaves a tombstone that refuses every later DriverAssigned;
 //! - an event older than `SESSION_MAX` is ignored; a session past `live_until` takes no
@@ -76,22 +76,18 @@ pub fn apply(state: &OrderState, input: OrderInput, succeeded: bool, now: i64) -
         (
             OrderState::Live {
                 released: false,
-                driver: current,
                 seq: in_force,
                 live_until,
+                ..
             },
             OrderInput::Assign { driver, seq, .. },
         ) if now < *live_until && seq > *in_force => OrderState::Live {
             released: false,
             driver,
             seq,
-            // The same agent again (newer): the assignment in force is the newer one, nothing
-            // moves; another agent: the session restarts its life.
-            live_until: if driver == *current {
-                *live_until
-            } else {
-                now + SESSION_MAX_MS
-            },
+            // A newer assignment restarts the session's life, whoever it names (the same agent
+            // again keeps its numbers): as if the assignments had arrived in order.
+            live_until: now + SESSION_MAX_MS,
         },
         (OrderState::Unseen, OrderInput::End { .. }) => OrderState::Tombstone { live_until: now },
         (
