@@ -68,7 +68,9 @@ fi
 command -v aws >/dev/null 2>&1 || { echo "aws CLI not found: install it and configure a profile" >&2; exit 1; }
 while IFS=$'\t' read -r name value; do
   if aws secretsmanager describe-secret --secret-id "$name" >/dev/null 2>&1; then
-    # Never overwrite: a new NUMBER_HASH_KEY or NUMBER_ENCRYPTION_KEY would orphan every binding.
+    # Never overwrite: a new NUMBER_HASH_KEY or NUMBER_ENCRYPTION_KEY replacing the old would orphan
+    # every live binding. Keys are rotated by listing the new one first (README: "Rotating the
+    # number keys without a dropped call").
     echo "exists, left as it is: $name"
   else
     aws secretsmanager create-secret --name "$name" --secret-string "$value" >/dev/null
