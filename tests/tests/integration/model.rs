@@ -5,12 +5,17 @@
 //! `MODEL_SEED=<seed>` replays one schedule; `MODEL_SCHEDULES=<n>` runs more; `make soak` runs
 //! until 10,000 allocations and prints the report.
 
+use std::io::Write;
+
 use maskline_tests::model::runner::{run_all, Settings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn model_random_schedules_agree_with_the_reference_model() {
     let settings = Settings::from_env();
-    println!(
+    // Straight to stderr, past the test harness's capture: the seed shows in every `make test`
+    // log, passing or not.
+    let _ = writeln!(
+        std::io::stderr(),
         "model: {} schedule(s) of {} steps from seed {} (replay the first with {})",
         settings.schedules,
         settings.steps,
