@@ -120,6 +120,7 @@ pub async fn status_report(
 ) -> Request {
     use maskline::domain::{VirtualNumber, E164};
     use maskline::providers::call_report::{report_url, ReportedCall};
+    use maskline::services::caller_binding::find_binding;
     if provider != ProviderKind::Twilio {
         return provider_request(provider, "status", call_id, from, to, extra);
     }
@@ -128,13 +129,15 @@ pub async fn status_report(
         return provider_request(provider, "status", call_id, from, to, extra);
     };
     // The binding resolve-call found when it answered (under an older listed key, mid-rotation).
-    let mut found = None;
-    for key in events.caller_keys.every_caller_key(&caller) {
-        found = events.store.binding(&dialled, &key).await.unwrap();
-        if found.is_some() {
-            break;
-        }
-    }
+    let found = find_binding(
+        events.store.as_ref(),
+        &events.caller_keys,
+        &dialled,
+        &caller,
+        |_| true,
+    )
+    .await
+    .unwrap();
     let Some(binding) = found else {
         // Nobody's call: only the number's own callback would report it.
         return provider_request(provider, "status", call_id, from, to, extra);

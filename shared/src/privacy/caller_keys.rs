@@ -110,7 +110,11 @@ impl CallerKeys {
 
     /// The number's keys under the older listed keys (none unless a rotation is under way).
     pub fn older_caller_keys(&self, number: &E164) -> Vec<CallerKey> {
-        self.every_caller_key(number).skip(1).collect()
+        // Skips the current key itself, so its HMAC is not computed again.
+        self.keys[1..]
+            .iter()
+            .map(|k| k.caller_key(number))
+            .collect()
     }
 
     pub(super) fn secrets(&self) -> impl Iterator<Item = &[u8]> {

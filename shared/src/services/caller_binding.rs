@@ -19,18 +19,12 @@ pub async fn find_binding(
     caller: &E164,
     usable: impl Fn(&StoredBinding) -> bool,
 ) -> Result<Option<StoredBinding>, StoreError> {
-    let mut first_found = None;
     for key in keys.every_caller_key(caller) {
-        match store.binding(vn, &key).await? {
-            Some(binding) if usable(&binding) => return Ok(Some(binding)),
-            Some(binding) => {
-                first_found.get_or_insert(binding);
-            }
-            None => {}
+        if let Some(binding) = store.binding(vn, &key).await?.filter(&usable) {
+            return Ok(Some(binding));
         }
     }
-    // Nothing usable: what the current key found (if anything), for the caller to judge.
-    Ok(first_found)
+    Ok(None)
 }
 
 /// Live at `now`: expiry is judged by `live_until`, not by TTL, which may leave an expired item

@@ -43,7 +43,7 @@ impl CandidatePool {
             candidates: Candidates::new(Vec::new()),
         };
         // Independent reads, sent together: the call's latency is one round trip, not four.
-        // (Two more per party only while an old hash key is listed.)
+        // (One more read per party for each older hash key listed while rotating.)
         let live_reads = parties.iter().flat_map(|(side, party)| {
             party.every_key().map(move |key| async move {
                 Ok::<_, StoreError>((*side, store.live_numbers_of(key, now).await?))

@@ -3,7 +3,7 @@
 
 pub mod allocate;
 pub mod call_events;
-mod caller_binding;
+pub mod caller_binding;
 mod candidates;
 pub mod click_to_call;
 pub mod failover;

@@ -46,13 +46,13 @@ impl CallRouter {
         dialled: &VirtualNumber,
         caller: &E164,
     ) -> Result<Route, RouteError> {
-        let now = self.clock.now();
+        // Only a binding live now counts (see `live_at`).
         let Some(binding) = find_binding(
             self.store.as_ref(),
             self.vault.caller_keys(),
             dialled,
             caller,
-            live_at(now),
+            live_at(self.clock.now()),
         )
         .await?
         else {
@@ -62,10 +62,6 @@ impl CallRouter {
             // A request to one provider's URL naming another provider's number is forged (or
             // misrouted): the provider would never send it. It learns nothing.
             warn!(%webhook, %dialled, "dialled number belongs to another provider; out of session");
-            return Ok(Route::OutOfSession);
-        }
-        // Expiry is judged here, not by TTL, which may leave an expired item for days.
-        if binding.live_until <= now {
             return Ok(Route::OutOfSession);
         }
         let callee = self.vault.open(
