@@ -21,6 +21,17 @@ VENV="$LOCAL/venv"
 say() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# --- fast path -------------------------------------------------------------------
+# A stamp of this script's own hash, written after a full run: while it matches and the tools are
+# there, nothing is checked again (each check below starts a Python process).
+STAMP="$LOCAL/installed.sha256"
+want_stamp="$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want_stamp" && -f "$LOCAL/dynamodb/DynamoDBLocal.jar" \
+      && -x "$VENV/bin/moto_server" && -x "$VENV/bin/cargo-lambda" && -x "$VENV/bin/cfn-lint" ]]; then
+  say "up to date (.local/ holds what this version of install.sh installs)"
+  exit 0
+fi
+
 # --- prerequisites -----------------------------------------------------------
 command -v java >/dev/null 2>&1 || die "java not found: install a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless)"
 java_ver="$(java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"   # e.g. 17.0.15, 21, 1.8.0_392
@@ -106,4 +117,5 @@ else
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "aws-sam-translator==$SAM_TRANSLATOR_VERSION"
 fi
 
+echo "$want_stamp" >"$STAMP"
 say "done"

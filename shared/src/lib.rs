@@ -5,6 +5,7 @@
 //! opens `domain::policy`; for the table layout, `adapters::dynamodb::layout`.
 
 pub mod adapters;
+pub mod app;
 pub mod config;
 pub mod domain;
 pub mod metrics;

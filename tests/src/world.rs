@@ -1,15 +1,13 @@
 //! One test's world: a fresh table on DynamoDB Local, a fresh bus and queue on moto, a manual
-//! clock, and the services wired exactly as the functions wire them.
+//! clock, and the services wired by the functions' own composition root (`maskline::app`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::Duration;
 use maskline::adapters::dynamodb::{schema, DynamoStore, PoolEntry};
 use maskline::adapters::eventbridge::EventBridgePublisher;
-use maskline::adapters::static_numbers::StaticNumbers;
-use maskline::config::ClickToCallMode;
+use maskline::app::{Ports, Wiring};
+use maskline::config::{ClickToCallMode, Config};
 use maskline::domain::pool::PoolState;
 use maskline::domain::refill_plan::RefillRules;
 use maskline::domain::{AllocationPolicy, Operator, Provider, Region, VirtualNumber};
@@ -31,6 +29,23 @@ pub const GRACE_SECONDS: i64 = 1800;
 pub const SESSION_MAX_SECONDS: i64 = 24 * 3600;
 /// Failed calls in a row that flag a VN suspect, in tests.
 pub const SUSPECT_AFTER: u32 = 3;
+
+/// The settings every test world runs with, read the way a function reads its environment.
+fn test_config() -> Config {
+    let settings = [
+        ("TABLE_NAME", "named-per-world".to_string()),
+        ("RELEASE_GRACE_SECONDS", GRACE_SECONDS.to_string()),
+        ("SESSION_MAX_SECONDS", SESSION_MAX_SECONDS.to_string()),
+        ("SUSPECT_AFTER_FAILED_CALLS", SUSPECT_AFTER.to_string()),
+    ];
+    Config::from_lookup(|name| {
+        settings
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .expect("the test settings are valid")
+}
 
 pub struct World {
     pub store: Arc<DynamoStore>,
@@ -141,60 +156,60 @@ impl World {
         added
     }
 
-    pub fn allocator(&self, policy: AllocationPolicy) -> Allocator {
-        Allocator {
-            store: self.store.clone(),
-            publisher: Arc::new(self.publisher()),
-            clock: self.clock.clone(),
-            vault: self.vault.clone(),
-            policy,
-            backups: false,
-            session_max: Duration::seconds(SESSION_MAX_SECONDS),
+    /// The production wiring (`maskline::app`) over this world's table, bus and clock, with the
+    /// test settings: every service below is built by it, so the tests run what the functions run.
+    pub fn wiring(&self) -> Wiring {
+        let mut config = test_config();
+        config.table_name = self.table.clone();
+        config.event_bus_name = self.events.bus_name.clone();
+        Wiring {
+            config,
+            ports: Ports::on_table(
+                self.store.clone(),
+                Arc::new(self.publisher()),
+                self.clock.clone(),
+            ),
         }
+    }
+
+    /// [`World::wiring`] with `change` applied to its settings.
+    fn wired_with(&self, change: impl FnOnce(&mut Config)) -> Wiring {
+        let mut wiring = self.wiring();
+        change(&mut wiring.config);
+        wiring
+    }
+
+    pub fn allocator(&self, policy: AllocationPolicy) -> Allocator {
+        self.wired_with(|c| c.policy = policy)
+            .allocator(self.vault.clone())
     }
 
     /// An allocator that also gives each side a backup VN on another operator.
     pub fn allocator_with_backups(&self, policy: AllocationPolicy) -> Allocator {
-        Allocator {
-            backups: true,
-            ..self.allocator(policy)
-        }
+        self.wired_with(|c| {
+            c.policy = policy;
+            c.backups = true;
+        })
+        .allocator(self.vault.clone())
     }
 
     pub fn failover(&self, backups: bool) -> Failover {
-        Failover {
-            store: self.store.clone(),
-            pool: self.store.clone(),
-            publisher: Arc::new(self.publisher()),
-            clock: self.clock.clone(),
-            backups,
-        }
+        self.wired_with(|c| c.backups = backups).failover()
     }
 
     pub fn number_health(&self, config: WebhookConfig) -> NumberHealth {
-        NumberHealth {
-            failover: Arc::new(self.failover(false)),
-            replays: self.store.clone(),
-            clock: self.clock.clone(),
-            config,
-        }
+        self.wiring().number_health(config)
     }
 
     /// Refill over the test table with the given number sources (plus `static`, always).
     pub fn refill(&self, rules: RefillRules, sources: Vec<Arc<dyn NumberProvider>>) -> Refill {
-        let mut providers: HashMap<Provider, Arc<dyn NumberProvider>> = HashMap::new();
-        let static_numbers: Arc<dyn NumberProvider> = Arc::new(StaticNumbers {
-            pool: self.store.clone(),
-        });
-        for source in std::iter::once(static_numbers).chain(sources) {
-            providers.insert(source.provider(), source);
-        }
-        Refill {
-            pool: self.store.clone(),
-            providers,
-            clock: self.clock.clone(),
-            rules,
-        }
+        self.wired_with(|c| {
+            c.policy = rules.policy;
+            c.backups = rules.backups;
+            c.refill.headroom = rules.headroom;
+            c.refill.cool_off = rules.cool_off;
+        })
+        .refill(sources)
     }
 
     pub fn click_to_call(
@@ -202,71 +217,37 @@ impl World {
         dialers: Vec<(&str, Arc<dyn CallDialer>)>,
         mode: ClickToCallMode,
     ) -> ClickToCall {
-        ClickToCall {
-            store: self.store.clone(),
-            calls: self.store.clone(),
-            pool: self.store.clone(),
-            dialers: dialers
-                .into_iter()
-                .map(|(p, d)| (Provider::parse(p).unwrap(), d))
-                .collect(),
-            clock: self.clock.clone(),
-            vault: self.vault.clone(),
-            mode,
-            max_call_seconds: 1800,
-        }
+        let dialers = dialers
+            .into_iter()
+            .map(|(p, d)| (Provider::parse(p).unwrap(), d))
+            .collect();
+        self.wired_with(|c| c.click_to_call = mode)
+            .click_to_call(dialers, self.vault.clone(), 1800)
     }
 
     pub fn releaser(&self) -> Releaser {
-        Releaser {
-            store: self.store.clone(),
-            publisher: Arc::new(self.publisher()),
-            clock: self.clock.clone(),
-            grace: Duration::seconds(GRACE_SECONDS),
-            session_max: Duration::seconds(SESSION_MAX_SECONDS),
-        }
+        self.wiring().releaser()
     }
 
     pub fn order_numbers(&self) -> OrderNumbers {
-        OrderNumbers {
-            store: self.store.clone(),
-            clock: self.clock.clone(),
-        }
+        self.wiring().order_numbers()
     }
 
     pub fn router(&self) -> CallRouter {
-        CallRouter {
-            store: self.store.clone(),
-            clock: self.clock.clone(),
-            vault: self.vault.clone(),
-        }
+        self.wiring().call_router(self.vault.clone())
     }
 
     /// The resolve-call use case over `store` (the table itself, or a counting wrapper of it).
     pub fn resolver(&self, store: SharedStore, config: WebhookConfig) -> ResolveCall {
-        ResolveCall {
-            router: CallRouter {
-                store,
-                clock: self.clock.clone(),
-                vault: self.vault.clone(),
-            },
-            config,
-            clock: self.clock.clone(),
-            replays: self.store.clone(),
-        }
+        let mut wiring = self.wiring();
+        wiring.ports.sessions = store;
+        wiring.resolve_call(config, self.vault.clone())
     }
 
     pub fn call_events(&self, store: SharedStore, config: WebhookConfig) -> CallEvents {
-        CallEvents {
-            store,
-            calls: self.store.clone(),
-            pool: self.store.clone(),
-            suspect_after: SUSPECT_AFTER,
-            publisher: Arc::new(self.publisher()),
-            clock: self.clock.clone(),
-            caller_keys: self.vault.caller_keys().clone(),
-            config,
-        }
+        let mut wiring = self.wiring();
+        wiring.ports.sessions = store;
+        wiring.call_events(config, self.vault.caller_keys().clone())
     }
 
     /// The publisher every service of the world uses: the test's bus on moto.

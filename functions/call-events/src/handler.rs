@@ -9,15 +9,12 @@ use maskline::domain::events::rfc3339;
 use maskline::domain::OrderId;
 use maskline::ports::CallRecord;
 use maskline::providers::{webhook_route, WebhookReply};
-use maskline::services::{CallEvents, NumberHealth};
+use maskline::services::CallEvents;
 use serde_json::{json, Value};
 use tracing::error;
 
-/// The use cases behind this function's routes.
-pub struct Callbacks {
-    pub events: CallEvents,
-    pub health: NumberHealth,
-}
+/// The use cases behind this function's routes, as the composition root builds them.
+pub use maskline::app::functions::CallCallbacks as Callbacks;
 
 pub async fn handle(callbacks: &Callbacks, request: Request) -> Response<Body> {
     let (events, health) = (&callbacks.events, &callbacks.health);

@@ -1,6 +1,8 @@
 //! The pure domain: numbers, identifiers, sessions, the allocation rule and the event contracts.
 //! Nothing in here performs I/O or knows about AWS.
 
+pub mod call_status;
+pub mod caller_key;
 pub mod choice;
 pub mod events;
 pub mod ids;
@@ -8,10 +10,14 @@ pub mod number;
 pub mod ordering;
 pub mod policy;
 pub mod pool;
+pub mod provider_kind;
 pub mod refill_plan;
 pub mod session;
 
+pub use call_status::CallStatus;
+pub use caller_key::CallerKey;
 pub use ids::{IdError, Operator, OrderId, ParticipantId, Provider, Region};
 pub use number::{NumberError, VirtualNumber, E164};
 pub use policy::AllocationPolicy;
+pub use provider_kind::ProviderKind;
 pub use session::{Participant, Session, SessionState, Side};

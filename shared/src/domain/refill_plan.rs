@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, Utc};
 
 use super::pool::{PoolNumber, PoolState, PoolTarget};
+use super::CallerKey;
 use super::{AllocationPolicy, Operator, VirtualNumber};
-use crate::privacy::CallerKey;
 
 /// What is happening on one VN right now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

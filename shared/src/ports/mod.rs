@@ -11,8 +11,8 @@ use crate::domain::events::PublishedEvent;
 use crate::domain::{
     AllocationPolicy, OrderId, ParticipantId, Provider, Region, Session, Side, VirtualNumber,
 };
+use crate::domain::{CallStatus, ProviderKind};
 use crate::privacy::{CallerKey, KeyId, SealedNumber};
-use crate::providers::{CallStatus, ProviderKind};
 
 pub mod dialer;
 pub mod number_provider;

@@ -7,24 +7,9 @@ use sha2::Sha256;
 
 use super::key_id::KeyId;
 use super::{key_list, required_key, PrivacyError};
-use crate::domain::E164;
+use crate::domain::{CallerKey, E164};
 
 const NAME: &str = "NUMBER_HASH_KEY";
-
-/// The keyed hash of a real number: safe to put in a table key or compare, reveals nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CallerKey(String);
-
-impl CallerKey {
-    /// Rebuilds a key read back from the store.
-    pub fn from_stored(value: String) -> Self {
-        CallerKey(value)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 #[derive(Clone)]
 struct HashKey {
@@ -37,7 +22,7 @@ impl HashKey {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret)
             .expect("HMAC accepts any key length");
         mac.update(number.expose().as_bytes());
-        CallerKey(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        CallerKey::from_stored(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 }
 

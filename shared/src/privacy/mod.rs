@@ -17,7 +17,8 @@ mod key_list;
 mod key_usage;
 mod vault;
 
-pub use caller_keys::{CallerKey, CallerKeys};
+pub use crate::domain::CallerKey;
+pub use caller_keys::CallerKeys;
 pub use key_id::KeyId;
 pub use key_usage::{CountByKey, KeyUsage};
 pub use vault::{seal_key_ids, NumberVault, Owner, SealedNumber};

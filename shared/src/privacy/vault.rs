@@ -6,9 +6,10 @@ use aes_gcm::{AeadCore, Aes256Gcm, Nonce};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use super::caller_keys::{CallerKey, CallerKeys};
+use super::caller_keys::CallerKeys;
 use super::key_id::KeyId;
 use super::{key_list, required_key, PrivacyError};
+use crate::domain::CallerKey;
 use crate::domain::{OrderId, Side, E164};
 
 const NAME: &str = "NUMBER_ENCRYPTION_KEY";

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::secret_list::verify_any;
+use super::WebhookSecrets;
 use super::{plivo, secret_token, twilio, vonage, AuthError, ProviderKind, WebhookRequest};
-use crate::webhook_config::WebhookSecrets;
 
 pub fn authenticate(
     provider: ProviderKind,

@@ -10,6 +10,7 @@ mod reply;
 pub mod request;
 pub mod secret_list;
 pub mod secret_token;
+mod secrets;
 pub mod simulate;
 pub mod source_allowlist;
 pub mod twilio;
@@ -17,60 +18,18 @@ pub mod vonage;
 pub(crate) mod xml;
 
 use std::fmt;
-use std::str::FromStr;
 
 pub use answer::{Answer, AnswerOptions, Rendered};
 pub use authenticate::authenticate;
 pub use reply::WebhookReply;
 pub use request::{HttpMethod, WebhookRequest};
+pub use secrets::WebhookSecrets;
+// The provider and call-status vocabulary belongs to the domain; these names stay for callers.
+pub use crate::domain::{CallStatus, ProviderKind};
 
 /// The query a click-to-call's status callback URL carries (`…/status?leg=click-to-call`): the
 /// URL is signed, so only calls Maskline placed can claim to be bridge legs, reported from a VN.
 pub const CLICK_TO_CALL_LEG: (&str, &str) = ("leg", "click-to-call");
-
-/// The providers Maskline speaks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProviderKind {
-    Twilio,
-    Exotel,
-    Plivo,
-    Vonage,
-}
-
-impl ProviderKind {
-    pub const ALL: [ProviderKind; 4] = [
-        ProviderKind::Twilio,
-        ProviderKind::Exotel,
-        ProviderKind::Plivo,
-        ProviderKind::Vonage,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::Twilio => "twilio",
-            ProviderKind::Exotel => "exotel",
-            ProviderKind::Plivo => "plivo",
-            ProviderKind::Vonage => "vonage",
-        }
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ProviderKind {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ProviderKind::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or(())
-    }
-}
 
 /// A call as every provider describes it: who called which number. Raw strings, normalised by
 /// the caller of the parser (national formats need the configured default country).
@@ -140,60 +99,6 @@ pub fn render(provider: ProviderKind, answer: &Answer, options: &AnswerOptions) 
         ProviderKind::Exotel => exotel::render(answer, options),
         ProviderKind::Plivo => plivo::render(answer, options),
         ProviderKind::Vonage => vonage::render(answer, options),
-    }
-}
-
-/// How a call ended (or how far it got), in provider-neutral terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CallStatus {
-    Ringing,
-    InProgress,
-    Completed,
-    Busy,
-    NoAnswer,
-    Failed,
-    Canceled,
-}
-
-impl CallStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallStatus::Ringing => "ringing",
-            CallStatus::InProgress => "in-progress",
-            CallStatus::Completed => "completed",
-            CallStatus::Busy => "busy",
-            CallStatus::NoAnswer => "no-answer",
-            CallStatus::Failed => "failed",
-            CallStatus::Canceled => "canceled",
-        }
-    }
-
-    /// A final status that means the parties did not talk.
-    pub fn is_failure(self) -> bool {
-        matches!(
-            self,
-            CallStatus::Busy | CallStatus::NoAnswer | CallStatus::Failed | CallStatus::Canceled
-        )
-    }
-
-    pub fn is_final(self) -> bool {
-        self == CallStatus::Completed || self.is_failure()
-    }
-
-    pub fn parse(raw: &str) -> Option<CallStatus> {
-        Some(
-            match raw.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-                "ringing" | "initiated" | "queued" | "started" => CallStatus::Ringing,
-                "in-progress" | "answered" => CallStatus::InProgress,
-                "completed" => CallStatus::Completed,
-                "busy" => CallStatus::Busy,
-                "no-answer" | "unanswered" | "timeout" => CallStatus::NoAnswer,
-                "failed" | "rejected" => CallStatus::Failed,
-                "canceled" | "cancelled" => CallStatus::Canceled,
-                _ => return None,
-            },
-        )
     }
 }
 

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::request::{HttpMethod, WebhookRequest};
+use super::WebhookSecrets;
 use super::{plivo, twilio, ProviderKind};
-use crate::webhook_config::WebhookSecrets;
 
 /// The nonce the simulator sends to Plivo-signed routes (any value works; Plivo sends a fresh one).
 const PLIVO_NONCE: &str = "05429567804466091622";
