@@ -69,7 +69,7 @@ command -v aws >/dev/null 2>&1 || { echo "aws CLI not found: install it and conf
 while IFS=$'\t' read -r name value; do
   if aws secretsmanager describe-secret --secret-id "$name" >/dev/null 2>&1; then
     # Never overwrite: a new NUMBER_HASH_KEY or NUMBER_ENCRYPTION_KEY replacing the old would orphan
-    # every live binding. Keys are rotated by listing the new one first (README: "Rotating the
+    # every live binding. Keys are rotated by listing the new one first (docs/rotation.md: "Rotating the
     # number keys without a dropped call").
     echo "exists, left as it is: $name"
   else
