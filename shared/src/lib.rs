@@ -16,3 +16,6 @@ pub mod public_url;
 pub mod services;
 pub mod startup;
 pub mod webhook_config;
+
+#[cfg(test)]
+mod layers;

@@ -3,7 +3,8 @@
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use maskline::adapters::http::{
-    into_response, order_route, refuse_oversized, refuse_unlisted_source, webhook_request,
+    into_response, order_route, refuse_oversized, refuse_unlisted_source, webhook_reply,
+    webhook_request,
 };
 use maskline::domain::events::rfc3339;
 use maskline::domain::OrderId;
@@ -31,14 +32,14 @@ pub async fn handle(callbacks: &Callbacks, request: Request) -> Response<Body> {
     match webhook_route(&path) {
         Some((provider, "status")) => {
             return into_response(match webhook_request(&request, public_base) {
-                Some(webhook) => events.status(provider, &webhook).await,
+                Some(webhook) => webhook_reply(events.status(provider, &webhook).await),
                 None => WebhookReply::json(405, json!({"error": "method not allowed"})),
             });
         }
         Some((provider, "number-health")) => {
             return into_response(match webhook_request(&request, public_base) {
                 Some(webhook) if request.method() == Method::POST => {
-                    health.report(provider, &webhook).await
+                    webhook_reply(health.report(provider, &webhook).await)
                 }
                 _ => WebhookReply::json(405, json!({"error": "only POST is supported"})),
             });

@@ -2,7 +2,7 @@
 
 use lambda_http::{Body, Request, Response};
 use maskline::adapters::http::{
-    into_response, refuse_oversized, refuse_unlisted_source, webhook_request,
+    into_response, outcome_response, refuse_oversized, refuse_unlisted_source, webhook_request,
 };
 use maskline::providers::{voice_methods, webhook_route, WebhookReply};
 use maskline::services::ResolveCall;
@@ -28,5 +28,5 @@ pub async fn handle(resolver: &ResolveCall, request: Request) -> Response<Body> 
             ))
         }
     };
-    into_response(resolver.answer(provider, &webhook).await)
+    outcome_response(resolver.answer(provider, &webhook).await)
 }

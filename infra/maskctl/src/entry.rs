@@ -1,8 +1,8 @@
 //! Turns what an operator typed — a CSV row or `pool add` arguments — into a [`PoolEntry`], so both
 //! commands accept exactly the same input and explain a bad one the same way.
 
-use maskline::adapters::dynamodb::PoolEntry;
 use maskline::domain::number::DefaultCountry;
+use maskline::domain::pool::PoolEntry;
 use maskline::domain::{Operator, Provider, Region, VirtualNumber};
 
 /// The four fields of a pool entry, as text.

@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use maskline::adapters::dynamodb::DynamoStore;
+use maskline::ports::KeyAudit;
 use maskline::privacy::{seal_key_ids, CallerKeys, CountByKey, KeyId, KeyUsage};
 use serde::Serialize;
 
@@ -155,7 +155,7 @@ fn verdict(report: &SettingReport) -> String {
 }
 
 pub async fn status(
-    store: &DynamoStore,
+    store: &dyn KeyAudit,
     hash_keys: Option<&str>,
     encryption_keys: Option<&str>,
     json: bool,

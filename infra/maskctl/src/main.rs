@@ -1,8 +1,10 @@
-//! maskctl: the operator CLI. Wiring only: each command lives in its own module.
+//! maskctl: the operator CLI. Each command lives in its own module; `commands` gives each the
+//! ports it works through (`maskline::app::OperatorTools`).
 
 mod call;
 mod cli;
 mod columns;
+mod commands;
 mod entry;
 mod keys;
 mod number;
@@ -18,16 +20,10 @@ mod table;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use aws_sdk_dynamodb::Client;
 use clap::Parser;
-use maskline::adapters::aws_config;
-use maskline::adapters::dynamodb::DynamoStore;
 use maskline::domain::pool::PoolState;
 
-use cli::{
-    Cli, Command, KeysCommand, ListArgs, NumberCommand, PoolCommand, SessionCommand, TableCommand,
-};
-use entry::RawEntry;
+use cli::{Cli, Command, TableCommand};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -51,100 +47,20 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    // The simulator talks HTTP only: no AWS configuration needed.
-    if let Command::Call(args) = cli.command {
-        return call::run(args).await;
-    }
-    // Neither does the planner: it is a simulation on the domain's own rule.
-    if let Command::Plan(args) = cli.command {
-        return plan::run(*args);
-    }
-    let aws = aws_config().await;
-    let client = Client::new(&aws);
-    let store = |table: String| DynamoStore::new(client.clone(), table);
     match cli.command {
-        Command::Table(TableCommand::Create { target }) => {
-            table::create(&client, &target.table).await
-        }
-        Command::Pool(PoolCommand::Import {
-            file,
-            standby,
-            format,
-            target,
-        }) => {
-            let state = state_of(standby);
-            pool_import::run(&store(target.table), &file, state, format.default_country).await
-        }
-        Command::Pool(PoolCommand::Add {
-            number,
-            region,
-            operator,
-            provider,
-            standby,
-            format,
-            target,
-        }) => {
-            let raw = RawEntry {
-                number: &number,
-                region: &region,
-                operator: &operator,
-                provider: &provider,
-            };
-            let state = state_of(standby);
-            pool::add(&store(target.table), raw, state, format.default_country).await
-        }
-        Command::Pool(PoolCommand::List(ListArgs {
-            region,
-            json,
-            target,
-        })) => pool::list(&store(target.table), region.as_ref(), json).await,
-        Command::Pool(PoolCommand::Target(args)) => {
-            pool_target::set(&store(args.target.table.clone()), args).await
-        }
-        Command::Pool(PoolCommand::Targets(ListArgs {
-            region,
-            json,
-            target,
-        })) => pool_target::list(&store(target.table), region.as_ref(), json).await,
-        Command::Pool(PoolCommand::Refill(args)) => {
-            refill::run(store(args.target.table.clone()), args).await
-        }
-        Command::Number(NumberCommand::MarkUnhealthy {
-            vn,
-            event_bus,
-            backups,
-            format,
-            target,
-        }) => {
-            let vn = number::parse_vn(&vn, format.default_country)?;
-            let failover = number::failover(&aws, store(target.table), &event_bus, backups.backups);
-            number::mark_unhealthy(&failover, &vn).await
-        }
-        Command::Number(NumberCommand::MarkHealthy { vn, format, target }) => {
-            let vn = number::parse_vn(&vn, format.default_country)?;
-            // Marking healthy moves nothing and publishes nothing: the bus is never used.
-            let failover = number::failover(&aws, store(target.table), "default", false);
-            number::mark_healthy(&failover, &vn).await
-        }
-        Command::Session(SessionCommand::Show {
-            order,
-            json,
-            target,
-        }) => session::show(&store(target.table), &order, json).await,
-        Command::Keys(KeysCommand::Status {
-            hash_key,
-            encryption_key,
-            json,
-            target,
-        }) => {
-            let store = store(target.table);
-            keys::status(&store, hash_key.as_deref(), encryption_key.as_deref(), json).await
-        }
-        Command::Call(_) | Command::Plan(_) => unreachable!("handled above"),
+        // The simulator talks HTTP only, and the planner is a simulation on the domain's own rule:
+        // neither needs AWS.
+        Command::Call(args) => call::run(args).await,
+        Command::Plan(args) => plan::run(*args),
+        Command::Table(TableCommand::Create { target }) => table::create(&target.table).await,
+        Command::Pool(command) => commands::pool(command).await,
+        Command::Number(command) => commands::number(command).await,
+        Command::Session(command) => commands::session(command).await,
+        Command::Keys(command) => commands::keys(command).await,
     }
 }
 
-fn state_of(standby: cli::Standby) -> PoolState {
+pub(crate) fn state_of(standby: cli::Standby) -> PoolState {
     if standby.standby {
         PoolState::Standby
     } else {

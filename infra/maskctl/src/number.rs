@@ -2,31 +2,11 @@
 //! the number-health function runs, so sessions move and the apps are told exactly as they would
 //! be for a provider's report. Virtual numbers are ours, so they are printed in full.
 
-use std::sync::Arc;
-
 use anyhow::{bail, Context};
-use aws_config::SdkConfig;
-use maskline::adapters::dynamodb::DynamoStore;
-use maskline::adapters::eventbridge::EventBridgePublisher;
 use maskline::domain::number::DefaultCountry;
 use maskline::domain::pool::PoolNumber;
 use maskline::domain::VirtualNumber;
-use maskline::ports::SystemClock;
 use maskline::services::{Failover, FailoverError, FailoverReport};
-
-pub fn failover(aws: &SdkConfig, store: DynamoStore, bus: &str, backups: bool) -> Failover {
-    let store = Arc::new(store);
-    Failover {
-        store: store.clone(),
-        pool: store,
-        publisher: Arc::new(EventBridgePublisher::new(
-            aws_sdk_eventbridge::Client::new(aws),
-            bus,
-        )),
-        clock: Arc::new(SystemClock),
-        backups,
-    }
-}
 
 pub fn parse_vn(
     raw: &str,

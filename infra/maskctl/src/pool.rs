@@ -2,10 +2,11 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use maskline::adapters::dynamodb::{DynamoStore, PoolEntryView, PoolInsert};
 use maskline::domain::number::DefaultCountry;
 use maskline::domain::pool::{Health, PoolState};
+use maskline::domain::pool::{PoolEntryView, PoolInsert};
 use maskline::domain::Region;
+use maskline::ports::{PoolAdmin, PoolStore};
 
 use crate::columns;
 use crate::entry::{parse_entry, RawEntry};
@@ -13,7 +14,7 @@ use crate::pool_summary::{render_summary, summarise};
 use crate::pool_target;
 
 pub async fn add(
-    store: &DynamoStore,
+    store: &dyn PoolAdmin,
     raw: RawEntry<'_>,
     state: PoolState,
     default_country: Option<DefaultCountry>,
@@ -60,7 +61,7 @@ pub fn state_phrase(state: PoolState) -> &'static str {
 /// Only the `static` source activates standby numbers; a standby number of another provider would
 /// sit there forever.
 pub fn warn_if_never_activated(provider: &str, count: usize) {
-    if provider != maskline::adapters::static_numbers::STATIC_PROVIDER && count > 0 {
+    if provider != maskline::domain::pool::STATIC_PROVIDER && count > 0 {
         eprintln!(
             "warning: {count} standby number(s) of provider {provider}: refill activates standby \
              numbers of provider static only"
@@ -68,7 +69,12 @@ pub fn warn_if_never_activated(provider: &str, count: usize) {
     }
 }
 
-pub async fn list(store: &DynamoStore, region: Option<&Region>, json: bool) -> anyhow::Result<()> {
+pub async fn list(
+    store: &dyn PoolAdmin,
+    pool: &dyn PoolStore,
+    region: Option<&Region>,
+    json: bool,
+) -> anyhow::Result<()> {
     let mut entries = store
         .list_pool(region, Utc::now())
         .await
@@ -78,7 +84,7 @@ pub async fn list(store: &DynamoStore, region: Option<&Region>, json: bool) -> a
         println!("{}", serde_json::to_string_pretty(&entries)?);
         return Ok(());
     }
-    let targets = pool_target::read(store, region).await?;
+    let targets = pool_target::read(pool, region).await?;
     if entries.is_empty() {
         eprintln!(
             "the pool is empty{}",

@@ -10,10 +10,11 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
-use maskline::adapters::dynamodb::{DynamoStore, PoolEntry, PoolInsert};
 use maskline::domain::number::DefaultCountry;
 use maskline::domain::pool::PoolState;
+use maskline::domain::pool::{PoolEntry, PoolInsert};
 use maskline::domain::VirtualNumber;
+use maskline::ports::PoolAdmin;
 
 use crate::entry::{parse_entry, RawEntry};
 use crate::pool::{state_phrase, warn_if_never_activated};
@@ -233,7 +234,7 @@ struct Tally {
 }
 
 pub async fn run(
-    store: &DynamoStore,
+    store: &dyn PoolAdmin,
     file: &Path,
     state: PoolState,
     default_country: Option<DefaultCountry>,
@@ -285,7 +286,7 @@ pub async fn run(
     Ok(())
 }
 
-async fn insert_all(store: &DynamoStore, entries: &[PoolEntry], state: PoolState) -> Tally {
+async fn insert_all(store: &dyn PoolAdmin, entries: &[PoolEntry], state: PoolState) -> Tally {
     let bar = progress_bar(entries.len());
     let mut results = stream::iter(entries)
         .map(|entry| async move { (entry, store.add_number(entry, state).await) })

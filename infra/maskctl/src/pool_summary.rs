@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use maskline::adapters::dynamodb::PoolEntryView;
+use maskline::domain::pool::PoolEntryView;
 use maskline::domain::pool::{PoolState, PoolTarget};
 use maskline::domain::{Operator, Region};
 

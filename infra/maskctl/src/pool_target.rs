@@ -2,16 +2,15 @@
 //! keeps. Refill reads these; nothing else does.
 
 use anyhow::{bail, Context};
-use maskline::adapters::dynamodb::DynamoStore;
-use maskline::adapters::static_numbers::STATIC_PROVIDER;
 use maskline::domain::pool::PoolTarget;
+use maskline::domain::pool::STATIC_PROVIDER;
 use maskline::domain::{Operator, Provider, Region};
 use maskline::ports::PoolStore;
 
 use crate::cli::SetTargetArgs;
 use crate::columns;
 
-pub async fn set(store: &DynamoStore, args: SetTargetArgs) -> anyhow::Result<()> {
+pub async fn set(store: &dyn PoolStore, args: SetTargetArgs) -> anyhow::Result<()> {
     let target = target_of(
         args.region,
         args.operator,
@@ -69,7 +68,10 @@ pub fn describe(t: &PoolTarget) -> String {
 }
 
 /// The targets of one region or of all, by region and operator.
-pub async fn read(store: &DynamoStore, region: Option<&Region>) -> anyhow::Result<Vec<PoolTarget>> {
+pub async fn read(
+    store: &dyn PoolStore,
+    region: Option<&Region>,
+) -> anyhow::Result<Vec<PoolTarget>> {
     let regions = match region {
         Some(r) => vec![r.clone()],
         None => store.regions().await.context("listing the regions")?,
@@ -87,7 +89,11 @@ pub async fn read(store: &DynamoStore, region: Option<&Region>) -> anyhow::Resul
     Ok(targets)
 }
 
-pub async fn list(store: &DynamoStore, region: Option<&Region>, json: bool) -> anyhow::Result<()> {
+pub async fn list(
+    store: &dyn PoolStore,
+    region: Option<&Region>,
+    json: bool,
+) -> anyhow::Result<()> {
     let targets = read(store, region).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&targets)?);

@@ -2,30 +2,16 @@
 //! only. It is how standby numbers imported by hand go live without waiting for the schedule;
 //! bought numbers (twilio) are the refill function's business, with its credentials.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use anyhow::Context;
 use chrono::Duration;
-use maskline::adapters::dynamodb::DynamoStore;
-use maskline::adapters::static_numbers::StaticNumbers;
-use maskline::domain::refill_plan::RefillRules;
-use maskline::ports::{NumberProvider, SharedPoolStore, SystemClock};
+use maskline::config::Config;
 use maskline::services::refill::OperatorRefill;
 use maskline::services::{Refill, RegionRefill};
 
 use crate::cli::{RefillArgs, RulesArgs};
 use crate::columns;
 
-pub async fn run(store: DynamoStore, args: RefillArgs) -> anyhow::Result<()> {
-    let pool: SharedPoolStore = Arc::new(store);
-    let static_numbers: Arc<dyn NumberProvider> = Arc::new(StaticNumbers { pool: pool.clone() });
-    let refill = Refill {
-        pool,
-        providers: HashMap::from([(static_numbers.provider(), static_numbers)]),
-        clock: Arc::new(SystemClock),
-        rules: rules(&args.rules),
-    };
+pub async fn run(refill: &Refill, args: RefillArgs) -> anyhow::Result<()> {
     let done = match &args.region {
         Some(region) => vec![refill
             .run_region(region)
@@ -51,13 +37,12 @@ pub async fn run(store: DynamoStore, args: RefillArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn rules(args: &RulesArgs) -> RefillRules {
-    RefillRules {
-        policy: args.policy,
-        backups: args.backups.backups,
-        headroom: args.headroom,
-        cool_off: Duration::seconds(i64::from(args.cool_off_seconds)),
-    }
+/// The refill rules the flags name, over the wiring's defaults.
+pub fn apply_rules(config: &mut Config, args: &RulesArgs) {
+    config.policy = args.policy;
+    config.backups = args.backups.backups;
+    config.refill.headroom = args.headroom;
+    config.refill.cool_off = Duration::seconds(i64::from(args.cool_off_seconds));
 }
 
 /// One row per targeted operator, then the regions that have no target (refill leaves those alone).
@@ -186,14 +171,23 @@ mod tests {
 
     #[test]
     fn rules_come_from_the_arguments() {
-        let rules = rules(&RulesArgs {
-            policy: AllocationPolicy::Exclusive,
-            backups: crate::cli::Backups { backups: true },
-            headroom: 3,
-            cool_off_seconds: 600,
-        });
-        assert_eq!(rules.policy, AllocationPolicy::Exclusive);
-        assert!(rules.backups);
-        assert_eq!((rules.headroom, rules.cool_off), (3, Duration::minutes(10)));
+        let mut config =
+            Config::from_lookup(|name| (name == "TABLE_NAME").then(|| "t".to_string())).unwrap();
+        apply_rules(
+            &mut config,
+            &RulesArgs {
+                policy: AllocationPolicy::Exclusive,
+                backups: crate::cli::Backups { backups: true },
+                headroom: 3,
+                cool_off_seconds: 600,
+            },
+        );
+        assert_eq!(config.policy, AllocationPolicy::Exclusive);
+        assert!(config.backups);
+        let refill = &config.refill;
+        assert_eq!(
+            (refill.headroom, refill.cool_off),
+            (3, Duration::minutes(10))
+        );
     }
 }

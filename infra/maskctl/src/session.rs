@@ -4,7 +4,6 @@
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, SecondsFormat, Utc};
-use maskline::adapters::dynamodb::DynamoStore;
 use maskline::domain::session::SessionStatus;
 use maskline::domain::OrderId;
 use maskline::ports::{SessionRecord, SessionStore};
@@ -111,7 +110,7 @@ impl SessionView {
     }
 }
 
-pub async fn show(store: &DynamoStore, order: &OrderId, json: bool) -> anyhow::Result<()> {
+pub async fn show(store: &dyn SessionStore, order: &OrderId, json: bool) -> anyhow::Result<()> {
     let Some(record) = store
         .load_session(order)
         .await

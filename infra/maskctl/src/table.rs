@@ -7,7 +7,14 @@ use aws_sdk_dynamodb::types::TimeToLiveStatus;
 use aws_sdk_dynamodb::Client;
 use maskline::adapters::dynamodb::schema;
 
-pub async fn create(client: &Client, table: &str) -> anyhow::Result<()> {
+/// Creating the table is the one command that works on the table itself rather than through the
+/// library's ports: there is nothing to wire before it exists.
+pub async fn create(table: &str) -> anyhow::Result<()> {
+    let aws = maskline::app::OperatorTools::aws().await;
+    create_with(&Client::new(&aws), table).await
+}
+
+async fn create_with(client: &Client, table: &str) -> anyhow::Result<()> {
     if exists(client, table).await? {
         println!("table {table} already exists; nothing to do");
         warn_if_ttl_off(client, table).await?;

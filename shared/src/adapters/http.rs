@@ -3,9 +3,11 @@
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::{json, Value};
 
 use crate::providers::{HttpMethod, ProviderKind, WebhookReply, WebhookRequest};
 use crate::public_url::public_base;
+use crate::services::WebhookOutcome;
 use crate::webhook_config::WebhookConfig;
 
 /// The largest webhook body accepted. Providers send a few hundred bytes; anything near this is
@@ -152,6 +154,35 @@ pub fn json_response(status: u16, body: serde_json::Value) -> Response<Body> {
     into_response(WebhookReply::json(status, body))
 }
 
+/// The status code and body of each webhook outcome.
+pub fn webhook_reply(outcome: WebhookOutcome) -> WebhookReply {
+    let error = |status, message: &str| WebhookReply::json(status, json!({ "error": message }));
+    match outcome {
+        WebhookOutcome::Answer(rendered) => WebhookReply {
+            status: 200,
+            content_type: rendered.content_type,
+            body: rendered.body,
+        },
+        WebhookOutcome::Acknowledged(body) => WebhookReply::json(200, body),
+        WebhookOutcome::Refused => error(403, "forbidden"),
+        WebhookOutcome::Malformed(reason) => error(400, &reason),
+        WebhookOutcome::NotOurs => error(404, "not a number of this provider"),
+        // 5xx: the provider sends the request again, which every use case makes safe.
+        WebhookOutcome::RetryLater(figures) => {
+            let mut body = json!({"error": "temporarily unavailable"});
+            if let (Some(Value::Object(figures)), Value::Object(body)) = (figures, &mut body) {
+                body.extend(figures);
+            }
+            WebhookReply::json(503, body)
+        }
+    }
+}
+
+/// A webhook outcome as the HTTP API answers it.
+pub fn outcome_response(outcome: WebhookOutcome) -> Response<Body> {
+    into_response(webhook_reply(outcome))
+}
+
 pub fn into_response(reply: WebhookReply) -> Response<Body> {
     Response::builder()
         .status(reply.status)
@@ -162,7 +193,30 @@ pub fn into_response(reply: WebhookReply) -> Response<Body> {
 
 #[cfg(test)]
 mod tests {
-    use super::order_route;
+    use super::*;
+
+    #[test]
+    fn each_outcome_has_its_status_and_says_nothing_more() {
+        let status = |outcome| webhook_reply(outcome).status;
+        assert_eq!(status(WebhookOutcome::Refused), 403);
+        assert_eq!(
+            status(WebhookOutcome::Malformed("field To is missing".into())),
+            400
+        );
+        assert_eq!(status(WebhookOutcome::NotOurs), 404);
+        assert_eq!(
+            status(WebhookOutcome::Acknowledged(json!({"recorded": true}))),
+            200
+        );
+        let refused = webhook_reply(WebhookOutcome::Refused);
+        assert_eq!(refused.body, r#"{"error":"forbidden"}"#);
+        let later = webhook_reply(WebhookOutcome::RetryLater(Some(json!({"moved": 2}))));
+        assert_eq!(later.status, 503);
+        assert_eq!(
+            serde_json::from_str::<Value>(&later.body).unwrap(),
+            json!({"error": "temporarily unavailable", "moved": 2})
+        );
+    }
 
     #[test]
     fn order_routes_name_one_order() {

@@ -10,7 +10,7 @@ use crate::ports::{
     AcquiredNumber, NumberProvider, NumberProviderError, NumberRequest, SharedPoolStore, StoreError,
 };
 
-pub const STATIC_PROVIDER: &str = "static";
+pub use crate::domain::pool::STATIC_PROVIDER;
 
 pub struct StaticNumbers {
     pub pool: SharedPoolStore,

@@ -8,7 +8,9 @@
 
 mod environment;
 pub mod functions;
+mod operator;
 mod wiring;
 
 pub use environment::Environment;
+pub use operator::OperatorTools;
 pub use wiring::{Ports, Wiring};

@@ -8,6 +8,10 @@ use serde::Serialize;
 
 use super::{Operator, Provider, Region, VirtualNumber};
 
+/// The provider label of numbers an operator bought elsewhere and imported by hand: refill
+/// activates them from standby instead of buying.
+pub const STATIC_PROVIDER: &str = "static";
+
 /// Whether the provider (or an operator) says calls on the number work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -107,4 +111,46 @@ pub struct PoolTarget {
     /// Provider-specific search filter for buying numbers, e.g. `AreaCode=80` for Twilio.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub search: Option<String>,
+}
+
+/// A number to add to the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolEntry {
+    pub vn: VirtualNumber,
+    pub region: Region,
+    pub operator: Operator,
+    pub provider: Provider,
+}
+
+/// A pool number as listed for operators.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PoolEntryView {
+    #[serde(flatten)]
+    pub number: PoolNumber,
+    /// Live bindings on this VN, when the listing counted them.
+    pub live_bindings: Option<usize>,
+}
+
+impl PoolEntry {
+    /// The entry as a healthy pool number in `state`, joining the pool at `now`.
+    pub fn joining(&self, state: PoolState, now: DateTime<Utc>) -> PoolNumber {
+        PoolNumber {
+            vn: self.vn.clone(),
+            region: self.region.clone(),
+            operator: self.operator.clone(),
+            provider: self.provider.clone(),
+            health: Health::Healthy,
+            state,
+            suspect: false,
+            provider_ref: None,
+            activated_at: now,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolInsert {
+    Added,
+    /// The VN was already in the pool; nothing changed.
+    AlreadyPresent,
 }

@@ -16,11 +16,13 @@ use crate::privacy::{CallerKey, KeyId, SealedNumber};
 
 pub mod dialer;
 pub mod number_provider;
+pub mod operations;
 pub mod pool;
 
 pub use crate::domain::pool::PoolNumber;
 pub use dialer::{BridgeCall, CallDialer, DialError, PlacedCall};
 pub use number_provider::{AcquiredNumber, NumberProvider, NumberProviderError, NumberRequest};
+pub use operations::{KeyAudit, PoolAdmin};
 pub use pool::{Activation, PoolStore};
 
 /// A participant as stored: never the number itself, only its lookup key and its sealed copy.

@@ -11,6 +11,7 @@ pub mod request;
 pub mod secret_list;
 pub mod secret_token;
 mod secrets;
+#[cfg(any(test, feature = "simulate"))]
 pub mod simulate;
 pub mod source_allowlist;
 pub mod twilio;

@@ -5,8 +5,8 @@ use tracing::{error, info, warn};
 
 use super::caller_binding::find_binding;
 use super::number_health::track_call_outcome;
-use super::resolve_call::{bad_request, refused};
 use super::route_call::served_by;
+use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::events::PublishedEvent;
 use crate::domain::number::mask;
 use crate::domain::{OrderId, VirtualNumber, E164};
@@ -16,9 +16,7 @@ use crate::ports::{
 };
 use crate::privacy::CallerKeys;
 use crate::providers::call_report::{reported_call, reports_per_call, ReportedCall};
-use crate::providers::{
-    self, authenticate, ProviderKind, StatusReport, WebhookReply, WebhookRequest,
-};
+use crate::providers::{self, authenticate, ProviderKind, StatusReport, WebhookRequest};
 use crate::webhook_config::WebhookConfig;
 
 pub struct CallEvents {
@@ -43,13 +41,13 @@ fn usable_call_id(id: &str) -> bool {
 }
 
 impl CallEvents {
-    pub async fn status(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookReply {
+    pub async fn status(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookOutcome {
         if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
             return refused(provider, &e);
         }
         let report = match providers::parse_status(provider, request) {
             Ok(report) => report,
-            Err(e) => return bad_request(provider, e),
+            Err(e) => return malformed(provider, e),
         };
         // A `<Dial>`ed leg is logged under the call the voice webhook answered.
         let call_id = report
@@ -57,10 +55,11 @@ impl CallEvents {
             .clone()
             .unwrap_or_else(|| report.call.call_id.clone());
         if !usable_call_id(&call_id) {
-            return bad_request(provider, "the call id is malformed");
+            return malformed(provider, "the call id is malformed");
         }
-        let acknowledged =
-            |recorded: bool| WebhookReply::json(200, serde_json::json!({ "recorded": recorded }));
+        let acknowledged = |recorded: bool| {
+            WebhookOutcome::Acknowledged(serde_json::json!({ "recorded": recorded }))
+        };
         let reported = match self.whose_call(provider, request, &report).await {
             Ok(Some(reported)) => reported,
             Ok(None) => return acknowledged(false),
@@ -118,12 +117,12 @@ impl CallEvents {
         provider: ProviderKind,
         request: &WebhookRequest,
         report: &StatusReport,
-    ) -> Result<Option<ReportedCall>, WebhookReply> {
+    ) -> Result<Option<ReportedCall>, WebhookOutcome> {
         let query = request.query_params();
         if reports_per_call(provider) {
             match reported_call(&query) {
                 Some(Ok(named)) => return Ok(Some(named)),
-                Some(Err(e)) => return Err(bad_request(provider, e)),
+                Some(Err(e)) => return Err(malformed(provider, e)),
                 None => {}
             }
         }
@@ -140,7 +139,7 @@ impl CallEvents {
         }
         let country = self.config.default_country;
         let Ok(dialled) = VirtualNumber::parse(&report.call.to, country) else {
-            return Err(bad_request(
+            return Err(malformed(
                 provider,
                 "the dialled number is not a phone number",
             ));
@@ -236,7 +235,7 @@ fn call_event(record: &CallRecord) -> PublishedEvent {
     }
 }
 
-fn unavailable(provider: ProviderKind, e: impl std::fmt::Display) -> WebhookReply {
+fn unavailable(provider: ProviderKind, e: impl std::fmt::Display) -> WebhookOutcome {
     error!(%provider, error = %e, "status callback could not be processed");
-    WebhookReply::json(503, serde_json::json!({"error": "temporarily unavailable"}))
+    WebhookOutcome::RetryLater(None)
 }

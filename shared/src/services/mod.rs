@@ -16,6 +16,7 @@ pub mod resolve_call;
 mod retry;
 pub mod route_call;
 mod session_plan;
+pub mod webhook_outcome;
 
 pub use allocate::{AllocationError, AllocationOutcome, Allocator};
 pub use call_events::CallEvents;
@@ -27,3 +28,4 @@ pub use refill::{Refill, RegionRefill, REFILL_LEASE_SECONDS};
 pub use release::{ReleaseError, ReleaseOutcome, Releaser};
 pub use resolve_call::ResolveCall;
 pub use route_call::{CallRouter, Route, RouteError};
+pub use webhook_outcome::WebhookOutcome;

@@ -14,7 +14,7 @@ use serde_json::json;
 use tracing::{error, info, warn};
 
 use super::failover::{Failover, FailoverError};
-use super::resolve_call::{bad_request, refused};
+use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::events::PublishedEvent;
 use crate::domain::number::mask;
 use crate::domain::VirtualNumber;
@@ -22,7 +22,7 @@ use crate::ports::{
     RequestId, SharedClock, SharedPoolStore, SharedPublisher, SharedReplayGuard, StoreError,
 };
 use crate::providers::request::required;
-use crate::providers::{authenticate, CallStatus, ProviderKind, WebhookReply, WebhookRequest};
+use crate::providers::{authenticate, CallStatus, ProviderKind, WebhookRequest};
 use crate::webhook_config::WebhookConfig;
 
 pub struct NumberHealth {
@@ -38,13 +38,13 @@ const MAX_REPORT_ID_LEN: usize = 128;
 
 impl NumberHealth {
     /// `POST /webhooks/{provider}/number-health`.
-    pub async fn report(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookReply {
+    pub async fn report(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookOutcome {
         if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
             return refused(provider, &e);
         }
         let params = match request.all_params() {
             Ok(params) => params,
-            Err(e) => return bad_request(provider, e),
+            Err(e) => return malformed(provider, e),
         };
         let (raw_number, raw_status, report_id) = match (
             required(&params, "number"),
@@ -52,18 +52,18 @@ impl NumberHealth {
             required(&params, "report_id"),
         ) {
             (Ok(n), Ok(s), Ok(r)) => (n, s, r),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return bad_request(provider, e),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return malformed(provider, e),
         };
         if report_id.len() > MAX_REPORT_ID_LEN {
-            return bad_request(provider, "report_id is longer than 128 characters");
+            return malformed(provider, "report_id is longer than 128 characters");
         }
         let Ok(vn) = VirtualNumber::parse(raw_number, self.config.default_country) else {
-            return bad_request(provider, "number is not a phone number");
+            return malformed(provider, "number is not a phone number");
         };
         let healthy = match raw_status.to_ascii_lowercase().as_str() {
             "unhealthy" | "down" | "degraded" => false,
             "healthy" | "up" | "ok" => true,
-            _ => return bad_request(provider, "status must be unhealthy or healthy"),
+            _ => return malformed(provider, "status must be unhealthy or healthy"),
         };
         match self.failover.pool.pool_number(&vn).await {
             Ok(Some(number)) if number.provider.as_str() == provider.as_str() => {}
@@ -72,7 +72,7 @@ impl NumberHealth {
                 // Not a number of ours: it may be anyone's phone, so it is masked.
                 let number = mask(vn.as_str());
                 warn!(%provider, %number, "health report about a number this provider does not serve");
-                return WebhookReply::json(404, json!({"error": "not a number of this provider"}));
+                return WebhookOutcome::NotOurs;
             }
             Err(e) => return unavailable(provider, e),
         }
@@ -90,18 +90,18 @@ impl NumberHealth {
             Ok(true) => {}
             Ok(false) => {
                 warn!(%provider, %vn, "number-health report already received; not acted on again");
-                return WebhookReply::json(200, json!({"number": vn, "duplicate": true}));
+                return WebhookOutcome::Acknowledged(json!({"number": vn, "duplicate": true}));
             }
             Err(e) => return unavailable(provider, e),
         }
-        let reply = self.apply(provider, &vn, healthy).await;
-        if reply.status >= 500 {
+        let outcome = self.apply(provider, &vn, healthy).await;
+        if matches!(outcome, WebhookOutcome::RetryLater(_)) {
             // Not done: the provider's retry of this very report must be let through.
             if let Err(e) = self.replays.forget(&request).await {
                 warn!(%provider, error = %e, "could not forget a failed report's id; its retry will be ignored");
             }
         }
-        reply
+        outcome
     }
 
     async fn apply(
@@ -109,11 +109,11 @@ impl NumberHealth {
         provider: ProviderKind,
         vn: &VirtualNumber,
         healthy: bool,
-    ) -> WebhookReply {
+    ) -> WebhookOutcome {
         let vn = vn.clone();
         if healthy {
             return match self.failover.mark_healthy(&vn).await {
-                Ok(_) => WebhookReply::json(200, json!({"number": vn, "health": "healthy"})),
+                Ok(_) => WebhookOutcome::Acknowledged(json!({"number": vn, "health": "healthy"})),
                 Err(e) => failover_failed(provider, e),
             };
         }
@@ -124,17 +124,11 @@ impl NumberHealth {
             Ok(report) if !report.unannounced.is_empty() => {
                 error!(%provider, %vn, unannounced = report.unannounced.len(),
                        "sessions moved but not all announced; asking the provider to retry");
-                WebhookReply::json(
-                    503,
-                    json!({"error": "temporarily unavailable", "moved": report.moved.len(),
-                           "unannounced": report.unannounced.len()}),
-                )
+                WebhookOutcome::RetryLater(Some(json!({"moved": report.moved.len(),
+                                                       "unannounced": report.unannounced.len()})))
             }
-            Ok(report) => WebhookReply::json(
-                200,
-                json!({"number": vn, "health": "unhealthy",
-                       "moved": report.moved.len(), "stranded": report.stranded.len()}),
-            ),
+            Ok(report) => WebhookOutcome::Acknowledged(json!({"number": vn, "health": "unhealthy",
+                       "moved": report.moved.len(), "stranded": report.stranded.len()})),
             Err(e) => failover_failed(provider, e),
         }
     }
@@ -176,17 +170,15 @@ pub async fn track_call_outcome(
     Ok(())
 }
 
-fn failover_failed(provider: ProviderKind, e: FailoverError) -> WebhookReply {
+fn failover_failed(provider: ProviderKind, e: FailoverError) -> WebhookOutcome {
     match e {
-        FailoverError::UnknownNumber(_) => {
-            WebhookReply::json(404, json!({"error": "not a number of this provider"}))
-        }
+        FailoverError::UnknownNumber(_) => WebhookOutcome::NotOurs,
         other => unavailable(provider, other),
     }
 }
 
-fn unavailable(provider: ProviderKind, e: impl std::fmt::Display) -> WebhookReply {
+fn unavailable(provider: ProviderKind, e: impl std::fmt::Display) -> WebhookOutcome {
     error!(%provider, error = %e, "number health report could not be processed");
     info!("the provider will retry; a repeated report is safe");
-    WebhookReply::json(503, json!({"error": "temporarily unavailable"}))
+    WebhookOutcome::RetryLater(None)
 }

@@ -4,34 +4,16 @@
 use tracing::{error, info, warn};
 
 use super::route_call::{CallRouter, Route};
+use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::{VirtualNumber, E164};
 use crate::metrics;
 use crate::ports::{RequestId, SharedClock, SharedReplayGuard};
 use crate::providers::call_report::{
     report_url, reports_per_call, status_route_beside, ReportedCall,
 };
-use crate::providers::{
-    self, authenticate, Answer, AuthError, ProviderKind, WebhookReply, WebhookRequest,
-};
+use crate::providers::{self, authenticate, Answer, ProviderKind, WebhookRequest};
 use crate::public_url::public_url;
 use crate::webhook_config::WebhookConfig;
-
-/// 403 for a request that failed authentication; says why in the log, nothing in the reply.
-pub(crate) fn refused(provider: ProviderKind, err: &AuthError) -> WebhookReply {
-    match err {
-        AuthError::NotConfigured(setting, _) => {
-            error!(%provider, setting, "webhook secret not configured; refusing the request")
-        }
-        other => warn!(%provider, reason = %other, "webhook refused"),
-    }
-    WebhookReply::json(403, serde_json::json!({"error": "forbidden"}))
-}
-
-/// 400 for an authentic but unusable request.
-pub(crate) fn bad_request(provider: ProviderKind, reason: impl std::fmt::Display) -> WebhookReply {
-    warn!(%provider, %reason, "malformed webhook");
-    WebhookReply::json(400, serde_json::json!({"error": reason.to_string()}))
-}
 
 pub struct ResolveCall {
     pub router: CallRouter,
@@ -45,17 +27,17 @@ pub struct ResolveCall {
 const CALL_ID_KEPT_HOURS: i64 = 24;
 
 impl ResolveCall {
-    pub async fn answer(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookReply {
+    pub async fn answer(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookOutcome {
         if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
             return refused(provider, &e);
         }
         let call = match providers::parse_call(provider, request) {
             Ok(call) => call,
-            Err(e) => return bad_request(provider, e),
+            Err(e) => return malformed(provider, e),
         };
         let country = self.config.default_country;
         let Ok(dialled) = VirtualNumber::parse(&call.to, country) else {
-            return bad_request(provider, "the dialled number is not a phone number");
+            return malformed(provider, "the dialled number is not a phone number");
         };
         if self.config.replay_guard {
             let request = RequestId {
@@ -140,26 +122,16 @@ impl ResolveCall {
     /// The store failed: a 5xx would make the provider play its own generic error (or its
     /// fallback URL), so the caller hears Maskline's "try again" in the provider's format
     /// instead, revealing nothing; the failure is counted (`CallPathFailures`) and alarmed on.
-    fn try_again(&self, provider: ProviderKind, dialled: VirtualNumber) -> WebhookReply {
+    fn try_again(&self, provider: ProviderKind, dialled: VirtualNumber) -> WebhookOutcome {
         metrics::call_path_failure();
-        let rendered = providers::render(
+        WebhookOutcome::Answer(providers::render(
             provider,
             &Answer::OutOfSession { dialled },
             &self.config.answer.trying_again(),
-        );
-        WebhookReply {
-            status: 200,
-            content_type: rendered.content_type,
-            body: rendered.body,
-        }
+        ))
     }
 
-    fn render(&self, provider: ProviderKind, answer: Answer) -> WebhookReply {
-        let rendered = providers::render(provider, &answer, &self.config.answer);
-        WebhookReply {
-            status: 200,
-            content_type: rendered.content_type,
-            body: rendered.body,
-        }
+    fn render(&self, provider: ProviderKind, answer: Answer) -> WebhookOutcome {
+        WebhookOutcome::Answer(providers::render(provider, &answer, &self.config.answer))
     }
 }

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::future::join_all;
-use maskline::adapters::http::webhook_request;
+use maskline::adapters::http::{webhook_reply, webhook_request};
 use maskline::domain::pool::{Health, PoolState};
 use maskline::domain::{OrderId, SessionState};
 use maskline::ports::{SessionRecord, SessionStore};
@@ -249,7 +249,7 @@ pub async fn calls(world: &World, orders: &Orders) -> Vec<String> {
                 &[],
             );
             let request = webhook_request(&request, Some(PUBLIC_BASE)).expect("a voice request");
-            let reply = resolver.answer(ProviderKind::Twilio, &request).await;
+            let reply = webhook_reply(resolver.answer(ProviderKind::Twilio, &request).await);
             (reply.status, decode(ProviderKind::Twilio, &reply.body))
         }
     }))

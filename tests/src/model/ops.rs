@@ -3,7 +3,7 @@
 //! the number-health webhook (signed, as a provider sends it) or the failover use case, refill.
 
 use chrono::{DateTime, Duration, Utc};
-use maskline::adapters::http::webhook_request;
+use maskline::adapters::http::{webhook_reply, webhook_request};
 use maskline::domain::events::OrderEvent;
 use maskline::domain::{AllocationPolicy, Region};
 use maskline::providers::ProviderKind;
@@ -176,10 +176,12 @@ async fn health_webhook(world: &World, i: u32) -> Done {
     let Some(request) = webhook_request(&request, Some(PUBLIC_BASE)) else {
         return unexpected("a health report the adapter cannot read");
     };
-    let reply = world
-        .number_health(config())
-        .report(ProviderKind::Twilio, &request)
-        .await;
+    let reply = webhook_reply(
+        world
+            .number_health(config())
+            .report(ProviderKind::Twilio, &request)
+            .await,
+    );
     let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap_or_default();
     if reply.status != 200 {
         return unexpected(&format!(

@@ -5,6 +5,7 @@ mod call_log;
 pub mod items;
 mod key_usage;
 pub mod layout;
+mod operations;
 mod pool;
 mod pool_lifecycle;
 mod refill_lease;
@@ -17,7 +18,8 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 
-pub use pool::{PoolEntry, PoolEntryView, PoolInsert};
+// Pool types are the domain's; these names stay for callers that knew them here.
+pub use crate::domain::pool::{PoolEntry, PoolEntryView, PoolInsert};
 
 use self::items::{binding_from_item, get_s, get_time_ms, s, session_from_item, Item};
 use self::layout::{attr, GSI2, GSI2_PK};

@@ -10,51 +10,9 @@ use super::items::{get_s, get_time_ms, millis, n, opt_s, parse_with, s, Item};
 use super::layout::{self, attr, GSI1, GSI1_PK};
 use super::session_write::describe;
 use super::{query_all, DynamoStore};
-use crate::domain::pool::{Health, PoolNumber, PoolState};
+use crate::domain::pool::{Health, PoolEntry, PoolEntryView, PoolInsert, PoolNumber, PoolState};
 use crate::domain::{Operator, Provider, Region, VirtualNumber};
 use crate::ports::{PoolStore, StoreError};
-
-/// A number to add to the pool.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoolEntry {
-    pub vn: VirtualNumber,
-    pub region: Region,
-    pub operator: Operator,
-    pub provider: Provider,
-}
-
-/// A pool number as listed for operators.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PoolEntryView {
-    #[serde(flatten)]
-    pub number: PoolNumber,
-    /// Live bindings on this VN; filled by [`DynamoStore::list_pool`] only.
-    pub live_bindings: Option<usize>,
-}
-
-impl PoolEntry {
-    /// The entry as a healthy pool number in `state`, joining the pool at `now`.
-    fn joining(&self, state: PoolState, now: DateTime<Utc>) -> PoolNumber {
-        PoolNumber {
-            vn: self.vn.clone(),
-            region: self.region.clone(),
-            operator: self.operator.clone(),
-            provider: self.provider.clone(),
-            health: Health::Healthy,
-            state,
-            suspect: false,
-            provider_ref: None,
-            activated_at: now,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PoolInsert {
-    Added,
-    /// The VN was already in the pool; nothing changed.
-    AlreadyPresent,
-}
 
 impl DynamoStore {
     /// Adds a healthy VN, active or on standby (for refill to activate), and registers its
