@@ -66,102 +66,136 @@ impl Config {
     /// Reads settings through `lookup`, so tests can supply them without touching the process
     /// environment (which is shared by every test thread).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
-        let seconds = |name: &'static str, default: i64| -> Result<Duration, ConfigError> {
-            match get(name) {
-                None => Ok(Duration::seconds(default)),
-                Some(v) => v
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|s| *s >= 0)
-                    .map(Duration::seconds)
-                    .ok_or(ConfigError::Invalid {
-                        name,
-                        reason: format!("expected a whole number of seconds, got {v:?}"),
-                    }),
-            }
-        };
+        let settings = Settings(&lookup);
+        Ok(Config {
+            table_name: settings.required("TABLE_NAME")?,
+            event_bus_name: settings
+                .get("EVENT_BUS_NAME")
+                .unwrap_or_else(|| "default".to_string()),
+            policy: settings.policy()?,
+            release_grace: settings
+                .seconds("RELEASE_GRACE_SECONDS", DEFAULT_RELEASE_GRACE_SECONDS)?,
+            session_max: settings.seconds("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)?,
+            default_country: settings.default_country()?,
+            backups: settings.on_off("BACKUP_NUMBERS")?,
+            suspect_after: settings.count("SUSPECT_AFTER_FAILED_CALLS", 5)?.max(1),
+            refill: settings.refill()?,
+            click_to_call: settings.click_to_call()?,
+        })
+    }
+}
 
-        let policy = match get("ALLOCATION_POLICY") {
-            None => AllocationPolicy::default(),
-            Some(v) => v.parse().map_err(|reason| ConfigError::Invalid {
-                name: "ALLOCATION_POLICY",
-                reason,
-            })?,
-        };
-        let default_country =
-            match get("DEFAULT_COUNTRY") {
-                None => None,
-                Some(v) => Some(v.parse().map_err(|e: crate::domain::NumberError| {
-                    ConfigError::Invalid {
-                        name: "DEFAULT_COUNTRY",
-                        reason: e.to_string(),
-                    }
-                })?),
-            };
+/// The settings as `from_lookup` reads them: a blank value counts as unset.
+struct Settings<'a, F: Fn(&str) -> Option<String>>(&'a F);
 
-        let on_off = |name: &'static str| -> Result<bool, ConfigError> {
-            match get(name).map(|v| v.trim().to_ascii_lowercase()) {
-                None => Ok(false),
-                Some(v) if matches!(v.as_str(), "on" | "true" | "1" | "yes") => Ok(true),
-                Some(v) if matches!(v.as_str(), "off" | "false" | "0" | "no") => Ok(false),
-                Some(v) => Err(ConfigError::Invalid {
-                    name,
-                    reason: format!("expected on or off, got {v:?}"),
-                }),
-            }
+impl<F: Fn(&str) -> Option<String>> Settings<'_, F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or(ConfigError::Missing(name))
+    }
+
+    fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            name,
+            reason: reason.into(),
+        }
+    }
+
+    fn seconds(&self, name: &'static str, default: i64) -> Result<Duration, ConfigError> {
+        let Some(v) = self.get(name) else {
+            return Ok(Duration::seconds(default));
         };
-        let count = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
-            get(name).map_or(Ok(default), |v| {
-                v.trim().parse().map_err(|_| ConfigError::Invalid {
+        v.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|s| *s >= 0)
+            .map(Duration::seconds)
+            .ok_or_else(|| {
+                Self::invalid(
                     name,
-                    reason: format!("expected a whole number, got {v:?}"),
+                    format!("expected a whole number of seconds, got {v:?}"),
+                )
+            })
+    }
+
+    fn on_off(&self, name: &'static str) -> Result<bool, ConfigError> {
+        match self.get(name).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(false),
+            Some(v) if matches!(v.as_str(), "on" | "true" | "1" | "yes") => Ok(true),
+            Some(v) if matches!(v.as_str(), "off" | "false" | "0" | "no") => Ok(false),
+            Some(v) => Err(Self::invalid(
+                name,
+                format!("expected on or off, got {v:?}"),
+            )),
+        }
+    }
+
+    fn count(&self, name: &'static str, default: u32) -> Result<u32, ConfigError> {
+        self.get(name).map_or(Ok(default), |v| {
+            v.trim()
+                .parse()
+                .map_err(|_| Self::invalid(name, format!("expected a whole number, got {v:?}")))
+        })
+    }
+
+    fn policy(&self) -> Result<AllocationPolicy, ConfigError> {
+        match self.get("ALLOCATION_POLICY") {
+            None => Ok(AllocationPolicy::default()),
+            Some(v) => v
+                .parse()
+                .map_err(|reason: String| Self::invalid("ALLOCATION_POLICY", reason)),
+        }
+    }
+
+    fn default_country(&self) -> Result<Option<DefaultCountry>, ConfigError> {
+        self.get("DEFAULT_COUNTRY")
+            .map(|v| {
+                v.parse().map_err(|e: crate::domain::NumberError| {
+                    Self::invalid("DEFAULT_COUNTRY", e.to_string())
                 })
             })
-        };
-        let cool_off = seconds("REFILL_COOL_OFF_SECONDS", DEFAULT_COOL_OFF_SECONDS)?;
-        if cool_off > Duration::hours(24) {
-            return Err(ConfigError::Invalid {
-                name: "REFILL_COOL_OFF_SECONDS",
-                reason: "at most 86400: expired bindings, which show how long a number was idle, \
-                         are kept a day"
-                    .into(),
-            });
-        }
-        let click_to_call = match get("CLICK_TO_CALL").map(|v| v.trim().to_ascii_lowercase()) {
-            None => ClickToCallMode::AfterFailures(count("CLICK_TO_CALL_AFTER_FAILURES", 2)?),
-            Some(v) => match v.as_str() {
-                "off" => ClickToCallMode::Off,
-                "always" => ClickToCallMode::Always,
-                "after-failures" => {
-                    ClickToCallMode::AfterFailures(count("CLICK_TO_CALL_AFTER_FAILURES", 2)?)
-                }
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "CLICK_TO_CALL",
-                        reason: format!("expected off, always or after-failures, got {v:?}"),
-                    })
-                }
-            },
-        };
+            .transpose()
+    }
 
-        Ok(Config {
-            table_name: required("TABLE_NAME")?,
-            event_bus_name: get("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_string()),
-            policy,
-            release_grace: seconds("RELEASE_GRACE_SECONDS", DEFAULT_RELEASE_GRACE_SECONDS)?,
-            session_max: seconds("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)?,
-            default_country,
-            backups: on_off("BACKUP_NUMBERS")?,
-            suspect_after: count("SUSPECT_AFTER_FAILED_CALLS", 5)?.max(1),
-            refill: RefillSettings {
-                headroom: count("REFILL_HEADROOM", 2)?,
-                cool_off,
-            },
-            click_to_call,
+    fn refill(&self) -> Result<RefillSettings, ConfigError> {
+        let cool_off = self.seconds("REFILL_COOL_OFF_SECONDS", DEFAULT_COOL_OFF_SECONDS)?;
+        if cool_off > Duration::hours(24) {
+            return Err(Self::invalid(
+                "REFILL_COOL_OFF_SECONDS",
+                "at most 86400: expired bindings, which show how long a number was idle, are \
+                 kept a day",
+            ));
+        }
+        Ok(RefillSettings {
+            headroom: self.count("REFILL_HEADROOM", 2)?,
+            cool_off,
         })
+    }
+
+    fn click_to_call(&self) -> Result<ClickToCallMode, ConfigError> {
+        let after_failures = || {
+            Ok(ClickToCallMode::AfterFailures(
+                self.count("CLICK_TO_CALL_AFTER_FAILURES", 2)?,
+            ))
+        };
+        match self
+            .get("CLICK_TO_CALL")
+            .map(|v| v.trim().to_ascii_lowercase())
+        {
+            None => after_failures(),
+            Some(v) => match v.as_str() {
+                "off" => Ok(ClickToCallMode::Off),
+                "always" => Ok(ClickToCallMode::Always),
+                "after-failures" => after_failures(),
+                _ => Err(Self::invalid(
+                    "CLICK_TO_CALL",
+                    format!("expected off, always or after-failures, got {v:?}"),
+                )),
+            },
+        }
     }
 }
 

@@ -67,158 +67,212 @@ pub fn provider_request(
     call: &SimulatedCall,
     signing: &Signing,
 ) -> Result<SimulatedRequest, String> {
-    let SimulatedCall {
-        provider,
-        hook,
-        call_id,
-        from,
-        to,
-        extra,
-    } = *call;
-    let Signing {
-        secrets,
-        base_url,
-        now,
-    } = *signing;
-    let base_url = base_url.trim_end_matches('/');
-    let path = format!("/webhooks/{provider}/{hook}");
-    // A provider signs with its current secret: the first of a rotation list.
-    let need = |secret: &Option<String>, name: &str| {
-        secret
-            .as_deref()
-            .map(|s| super::secret_list::current(s).to_string())
-            .ok_or_else(|| format!("{name} is needed to sign a {provider} request"))
+    let path = format!("/webhooks/{}/{}", call.provider, call.hook);
+    let target = Target {
+        base_url: signing.base_url.trim_end_matches('/'),
+        url: format!("{}{path}", signing.base_url.trim_end_matches('/')),
+        path,
     };
-    let has = |name: &str| extra.iter().any(|(k, _)| *k == name);
-    let form_type = (
+    match call.provider {
+        ProviderKind::Twilio => twilio_request(call, signing.secrets, target),
+        ProviderKind::Plivo => plivo_request(call, signing.secrets, target),
+        ProviderKind::Exotel => exotel_request(call, signing.secrets, target),
+        ProviderKind::Vonage => vonage_request(call, signing, target),
+    }
+}
+
+/// Where a simulated request goes.
+struct Target<'a> {
+    base_url: &'a str,
+    /// The webhook's path, `/webhooks/{provider}/{hook}`.
+    path: String,
+    /// The base and the path: what signatures over the URL cover.
+    url: String,
+}
+
+/// A provider signs with its current secret: the first of a rotation list.
+fn current_secret(
+    secret: &Option<String>,
+    name: &str,
+    provider: ProviderKind,
+) -> Result<String, String> {
+    secret
+        .as_deref()
+        .map(|s| super::secret_list::current(s).to_string())
+        .ok_or_else(|| format!("{name} is needed to sign a {provider} request"))
+}
+
+fn has(extra: &[(&str, &str)], name: &str) -> bool {
+    extra.iter().any(|(k, _)| *k == name)
+}
+
+fn form_type() -> (String, String) {
+    (
         "content-type".to_string(),
         "application/x-www-form-urlencoded".to_string(),
-    );
-    match provider {
-        ProviderKind::Twilio => {
-            let mut params = vec![
-                ("CallSid", call_id),
-                ("AccountSid", "AC00000000000000000000000000000000"),
-                ("From", from),
-                ("To", to),
-            ];
-            params.extend_from_slice(extra);
-            if !has("Direction") {
-                params.push(("Direction", "inbound"));
-            }
-            if !has("CallStatus") {
-                params.push(("CallStatus", "ringing"));
-            }
-            let owned: Vec<(String, String)> = params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            let url = format!("{base_url}{path}");
-            let token = need(&secrets.twilio_auth_token, "TWILIO_AUTH_TOKEN")?;
-            let signature = twilio::signature(&token, &url, &owned);
-            Ok(SimulatedRequest {
-                method: HttpMethod::Post,
-                url,
-                path_and_query: path,
-                headers: vec![form_type, ("x-twilio-signature".into(), signature)],
-                body: form(&params),
-            })
-        }
-        ProviderKind::Plivo => {
-            let mut params = vec![
-                ("CallUUID", call_id),
-                ("From", digits(from)),
-                ("To", digits(to)),
-                ("Direction", "inbound"),
-            ];
-            params.extend_from_slice(extra);
-            if !has("CallStatus") {
-                params.push(("CallStatus", "ringing"));
-            }
-            let body = form(&params);
-            let url = format!("{base_url}{path}");
-            let unsigned = WebhookRequest {
-                method: HttpMethod::Post,
-                url: url.clone(),
-                headers: [form_type.clone()].into_iter().collect(),
-                body: body.clone().into_bytes(),
-            };
-            let token = need(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN")?;
-            let signature =
-                plivo::signature(&token, &plivo::string_to_sign(&unsigned), PLIVO_NONCE);
-            Ok(SimulatedRequest {
-                method: HttpMethod::Post,
-                url,
-                path_and_query: path,
-                headers: vec![
-                    form_type,
-                    ("x-plivo-signature-v3".into(), signature),
-                    ("x-plivo-signature-v3-nonce".into(), PLIVO_NONCE.into()),
-                ],
-                body,
-            })
-        }
-        ProviderKind::Exotel => {
-            let (from, to) = (exotel_number(from), exotel_number(to));
-            let token = need(&secrets.exotel_token, "EXOTEL_WEBHOOK_TOKEN")?;
-            let mut params = vec![
-                ("CallSid", call_id),
-                ("CallFrom", from.as_str()),
-                ("CallTo", to.as_str()),
-                ("Direction", "incoming"),
-            ];
-            params.extend_from_slice(extra);
-            params.push(("token", token.as_str()));
-            let path_and_query = format!("{path}?{}", form(&params));
-            Ok(SimulatedRequest {
-                method: HttpMethod::Get,
-                url: format!("{base_url}{path_and_query}"),
-                path_and_query,
-                headers: vec![("exotel-version".into(), "1".into())],
-                body: String::new(),
-            })
-        }
-        ProviderKind::Vonage => {
-            let token = need(&secrets.vonage_token, "VONAGE_WEBHOOK_TOKEN")?;
-            let path_and_query = format!("{path}?{}", form(&[("token", token.as_str())]));
-            let mut fields = serde_json::Map::new();
-            fields.insert("uuid".into(), json!(call_id));
-            fields.insert("conversation_uuid".into(), json!(format!("CON-{call_id}")));
-            fields.insert("from".into(), json!(digits(from)));
-            fields.insert("to".into(), json!(digits(to)));
-            for (k, v) in extra {
-                fields.insert(k.to_string(), json!(v));
-            }
-            let body = Value::Object(fields).to_string();
-            let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
-            // Vonage signs when the account enables signed webhooks; without a secret we send
-            // what an unsigned answer webhook looks like (the path token alone).
-            if let Some(secret) = &secrets.vonage_signature_secret {
-                let claims = json!({
-                    "iat": now.timestamp(),
-                    "jti": format!("sim-{call_id}"),
-                    "iss": "Vonage",
-                    "api_key": "simulated",
-                    "application_id": "simulated",
-                    "payload_hash": hex::encode(Sha256::digest(body.as_bytes())),
-                });
-                let jwt = encode(
-                    &Header::default(),
-                    &claims,
-                    &EncodingKey::from_secret(super::secret_list::current(secret).as_bytes()),
-                )
-                .map_err(|e| format!("cannot sign the Vonage JWT: {e}"))?;
-                headers.push(("authorization".into(), format!("Bearer {jwt}")));
-            }
-            Ok(SimulatedRequest {
-                method: HttpMethod::Post,
-                url: format!("{base_url}{path_and_query}"),
-                path_and_query,
-                headers,
-                body,
-            })
-        }
+    )
+}
+
+/// A form POST signed over the URL and its parameters (`X-Twilio-Signature`).
+fn twilio_request(
+    call: &SimulatedCall,
+    secrets: &WebhookSecrets,
+    target: Target,
+) -> Result<SimulatedRequest, String> {
+    let mut params = vec![
+        ("CallSid", call.call_id),
+        ("AccountSid", "AC00000000000000000000000000000000"),
+        ("From", call.from),
+        ("To", call.to),
+    ];
+    params.extend_from_slice(call.extra);
+    if !has(call.extra, "Direction") {
+        params.push(("Direction", "inbound"));
     }
+    if !has(call.extra, "CallStatus") {
+        params.push(("CallStatus", "ringing"));
+    }
+    let owned: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let token = current_secret(
+        &secrets.twilio_auth_token,
+        "TWILIO_AUTH_TOKEN",
+        call.provider,
+    )?;
+    let signature = twilio::signature(&token, &target.url, &owned);
+    Ok(SimulatedRequest {
+        method: HttpMethod::Post,
+        url: target.url,
+        path_and_query: target.path,
+        headers: vec![form_type(), ("x-twilio-signature".into(), signature)],
+        body: form(&params),
+    })
+}
+
+/// A form POST with numbers as digits, signed V3 over URL, body and a nonce.
+fn plivo_request(
+    call: &SimulatedCall,
+    secrets: &WebhookSecrets,
+    target: Target,
+) -> Result<SimulatedRequest, String> {
+    let mut params = vec![
+        ("CallUUID", call.call_id),
+        ("From", digits(call.from)),
+        ("To", digits(call.to)),
+        ("Direction", "inbound"),
+    ];
+    params.extend_from_slice(call.extra);
+    if !has(call.extra, "CallStatus") {
+        params.push(("CallStatus", "ringing"));
+    }
+    let body = form(&params);
+    let unsigned = WebhookRequest {
+        method: HttpMethod::Post,
+        url: target.url.clone(),
+        headers: [form_type()].into_iter().collect(),
+        body: body.clone().into_bytes(),
+    };
+    let token = current_secret(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN", call.provider)?;
+    let signature = plivo::signature(&token, &plivo::string_to_sign(&unsigned), PLIVO_NONCE);
+    Ok(SimulatedRequest {
+        method: HttpMethod::Post,
+        url: target.url,
+        path_and_query: target.path,
+        headers: vec![
+            form_type(),
+            ("x-plivo-signature-v3".into(), signature),
+            ("x-plivo-signature-v3-nonce".into(), PLIVO_NONCE.into()),
+        ],
+        body,
+    })
+}
+
+/// A GET with national numbers and the secret token in the query: Exotel signs nothing.
+fn exotel_request(
+    call: &SimulatedCall,
+    secrets: &WebhookSecrets,
+    target: Target,
+) -> Result<SimulatedRequest, String> {
+    let (from, to) = (exotel_number(call.from), exotel_number(call.to));
+    let token = current_secret(&secrets.exotel_token, "EXOTEL_WEBHOOK_TOKEN", call.provider)?;
+    let mut params = vec![
+        ("CallSid", call.call_id),
+        ("CallFrom", from.as_str()),
+        ("CallTo", to.as_str()),
+        ("Direction", "incoming"),
+    ];
+    params.extend_from_slice(call.extra);
+    params.push(("token", token.as_str()));
+    let path_and_query = format!("{}?{}", target.path, form(&params));
+    Ok(SimulatedRequest {
+        method: HttpMethod::Get,
+        url: format!("{}{path_and_query}", target.base_url),
+        path_and_query,
+        headers: vec![("exotel-version".into(), "1".into())],
+        body: String::new(),
+    })
+}
+
+/// A JSON POST with the path token; with a signature secret, a signed JWT over the body's hash.
+fn vonage_request(
+    call: &SimulatedCall,
+    signing: &Signing,
+    target: Target,
+) -> Result<SimulatedRequest, String> {
+    let secrets = signing.secrets;
+    let token = current_secret(&secrets.vonage_token, "VONAGE_WEBHOOK_TOKEN", call.provider)?;
+    let path_and_query = format!("{}?{}", target.path, form(&[("token", token.as_str())]));
+    let mut fields = serde_json::Map::new();
+    fields.insert("uuid".into(), json!(call.call_id));
+    fields.insert(
+        "conversation_uuid".into(),
+        json!(format!("CON-{}", call.call_id)),
+    );
+    fields.insert("from".into(), json!(digits(call.from)));
+    fields.insert("to".into(), json!(digits(call.to)));
+    for (k, v) in call.extra {
+        fields.insert(k.to_string(), json!(v));
+    }
+    let body = Value::Object(fields).to_string();
+    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+    // Vonage signs when the account enables signed webhooks; without a secret we send what an
+    // unsigned answer webhook looks like (the path token alone).
+    if let Some(secret) = &secrets.vonage_signature_secret {
+        let jwt = vonage_jwt(call.call_id, &body, secret, signing.now)?;
+        headers.push(("authorization".into(), format!("Bearer {jwt}")));
+    }
+    Ok(SimulatedRequest {
+        method: HttpMethod::Post,
+        url: format!("{}{path_and_query}", target.base_url),
+        path_and_query,
+        headers,
+        body,
+    })
+}
+
+/// The JWT Vonage signs a webhook with: its claims and the SHA-256 of the body.
+fn vonage_jwt(
+    call_id: &str,
+    body: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<String, String> {
+    let claims = json!({
+        "iat": now.timestamp(),
+        "jti": format!("sim-{call_id}"),
+        "iss": "Vonage",
+        "api_key": "simulated",
+        "application_id": "simulated",
+        "payload_hash": hex::encode(Sha256::digest(body.as_bytes())),
+    });
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(super::secret_list::current(secret).as_bytes()),
+    )
+    .map_err(|e| format!("cannot sign the Vonage JWT: {e}"))
 }
 
 /// What an answer tells the provider to do.

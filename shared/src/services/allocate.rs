@@ -11,6 +11,8 @@ use super::retry::MAX_ATTEMPTS;
 use super::session_plan::transition;
 use crate::domain::events::{DriverAssigned, PublishedEvent};
 use crate::domain::ordering::Precedence;
+use crate::domain::policy::Candidates;
+use crate::domain::session::AssignedNumbers;
 use crate::domain::session::SessionStatus;
 use crate::domain::{AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side};
 use crate::metrics;
@@ -82,11 +84,7 @@ impl Allocator {
         &self,
         event: &DriverAssigned,
     ) -> Result<AllocationOutcome, AllocationError> {
-        let age = self.clock.now() - event.occurred_at();
-        if age >= self.session_max {
-            warn!(order_id = %event.order_id, age_seconds = age.num_seconds(),
-                  "DriverAssigned older than a session's maximum life; ignored");
-            metrics::event_ignored("DriverAssigned", "too_old");
+        if self.too_old(event) {
             return Ok(AllocationOutcome::IgnoredTooOld);
         }
         let customer = self.stored(&event.customer, &event.order_id, Side::Customer);
@@ -123,25 +121,8 @@ impl Allocator {
                 return Err(self.exhausted(event).await);
             };
             let candidates = &mut pool.candidates;
-            let providers = candidates.providers_of(numbers.all());
-            let after = SessionRecord {
-                providers,
-                session: Session {
-                    order_id: event.order_id.clone(),
-                    region: Some(event.region.clone()),
-                    state: SessionState::Active,
-                    customer_id: Some(customer.id.clone()),
-                    driver_id: Some(driver.id.clone()),
-                    numbers: Some(numbers),
-                    assignment: Some(event.stamp),
-                    live_until: now + self.session_max,
-                    released_at: None,
-                },
-                policy: existing.as_ref().map_or(self.policy, |r| r.policy),
-                customer: Some(customer.clone()),
-                driver: Some(driver.clone()),
-                version: 0,
-            };
+            let parties = (&customer, &driver);
+            let after = self.assigned(event, parties, numbers, candidates, existing.as_ref(), now);
             let mut write = transition(existing.as_ref(), after);
             match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
@@ -149,10 +130,9 @@ impl Allocator {
                     let session = write.record.session;
                     info!(order_id = %session.order_id, region = %event.region, attempt,
                           moved = existing.is_some(), "numbers assigned");
-                    return Ok(if existing.is_some() {
-                        AllocationOutcome::DriverChanged(session)
-                    } else {
-                        AllocationOutcome::Created(session)
+                    return Ok(match existing {
+                        Some(_) => AllocationOutcome::DriverChanged(session),
+                        None => AllocationOutcome::Created(session),
                     });
                 }
                 Err(WriteError::Rejected(rejected)) => {
@@ -162,6 +142,49 @@ impl Allocator {
             }
         }
         Err(AllocationError::Contended(event.order_id.clone()))
+    }
+
+    /// An assignment older than a session's whole life: nothing it asks for could still be live.
+    fn too_old(&self, event: &DriverAssigned) -> bool {
+        let age = self.clock.now() - event.occurred_at();
+        if age < self.session_max {
+            return false;
+        }
+        warn!(order_id = %event.order_id, age_seconds = age.num_seconds(),
+              "DriverAssigned older than a session's maximum life; ignored");
+        metrics::event_ignored("DriverAssigned", "too_old");
+        true
+    }
+
+    /// The session `event` asks for, on the chosen `numbers`: live for a session's life from
+    /// `now`, under the policy it was first written with.
+    fn assigned(
+        &self,
+        event: &DriverAssigned,
+        (customer, driver): (&StoredParticipant, &StoredParticipant),
+        numbers: AssignedNumbers,
+        candidates: &Candidates,
+        existing: Option<&SessionRecord>,
+        now: DateTime<Utc>,
+    ) -> SessionRecord {
+        SessionRecord {
+            providers: candidates.providers_of(numbers.all()),
+            session: Session {
+                order_id: event.order_id.clone(),
+                region: Some(event.region.clone()),
+                state: SessionState::Active,
+                customer_id: Some(customer.id.clone()),
+                driver_id: Some(driver.id.clone()),
+                numbers: Some(numbers),
+                assignment: Some(event.stamp),
+                live_until: now + self.session_max,
+                released_at: None,
+            },
+            policy: existing.map_or(self.policy, |r| r.policy),
+            customer: Some(customer.clone()),
+            driver: Some(driver.clone()),
+            version: 0,
+        }
     }
 
     /// Decides events that need no new claim: redelivery, a late assignment after release, a

@@ -1,10 +1,10 @@
 //! A [`SessionWrite`] as one `TransactWriteItems`, and its cancellation reasons as domain rejections.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 use super::items::{binding_item, key, lock_item, millis, n, s, session_item};
@@ -12,7 +12,7 @@ use super::layout::{self, attr};
 use super::DynamoStore;
 use crate::domain::pool::{Health, PoolState};
 use crate::domain::VirtualNumber;
-use crate::ports::{SessionWrite, StoreError, WriteError, WriteRejected};
+use crate::ports::{BindingKey, SessionWrite, StoreError, WriteError, WriteRejected};
 use crate::privacy::CallerKey;
 
 /// Free to claim: nobody holds it, the holder's deadline passed, or this order already holds it.
@@ -44,140 +44,14 @@ impl DynamoStore {
         write: &SessionWrite,
         now: DateTime<Utc>,
     ) -> Result<(), WriteError> {
-        let session = &write.record.session;
-        let order = s(session.order_id.as_str());
-        let claim_values = || {
-            [
-                (":now".to_string(), n(millis(now))),
-                (":order".to_string(), order.clone()),
-            ]
-            .into_iter()
-            .collect()
-        };
-        let owner_values = || {
-            [(":order".to_string(), order.clone())]
-                .into_iter()
-                .collect()
-        };
-
-        let mut transaction: Vec<(Guarded, TransactWriteItem)> = Vec::new();
-
-        let session_put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(session_item(&write.record)));
-        let session_put = match write.expected_version {
-            None => session_put.condition_expression("attribute_not_exists(pk)"),
-            Some(version) => session_put
-                .condition_expression("#version = :version")
-                .expression_attribute_names("#version", attr::VERSION)
-                .expression_attribute_values(":version", n(version as i64)),
-        };
-        transaction.push((Guarded::Session, put(session_put)));
-
-        for (index, binding) in write.put_bindings.iter().enumerate() {
-            let claim = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(binding_item(binding, session)))
-                .condition_expression(CLAIMABLE)
-                .set_expression_attribute_values(Some(claim_values()));
-            transaction.push((Guarded::Binding(index), put(claim)));
+        let (guards, items): (Vec<_>, Vec<_>) = SessionTransaction {
+            table: &self.table,
+            write,
+            now,
         }
-        for (index, vn, older_key) in older_key_checks(write) {
-            // While a hash key is rotated out, the caller's sessions from before are under the
-            // old key: the same caller on the same VN twice would make their calls ambiguous.
-            let check = ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(layout::vn_pk(vn), layout::binding_sk(older_key))))
-                .condition_expression(CLAIMABLE)
-                .set_expression_attribute_values(Some(claim_values()))
-                .build()
-                .expect("condition check has a table, key and condition");
-            transaction.push((
-                Guarded::BindingUnderOlderKey(index),
-                TransactWriteItem::builder().condition_check(check).build(),
-            ));
-        }
-        for (index, binding) in write.delete_bindings.iter().enumerate() {
-            let removal = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(
-                    layout::vn_pk(&binding.vn),
-                    layout::binding_sk(&binding.caller_key),
-                )))
-                .condition_expression(OWNED_OR_GONE)
-                .set_expression_attribute_values(Some(owner_values()));
-            transaction.push((Guarded::BindingRemoval(index), delete(removal)));
-        }
-        for (index, lock) in write.put_locks.iter().enumerate() {
-            let claim = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(lock_item(lock, session)))
-                .condition_expression(CLAIMABLE)
-                .set_expression_attribute_values(Some(claim_values()));
-            transaction.push((Guarded::Lock(index), put(claim)));
-        }
-        for (index, vn) in write.delete_locks.iter().enumerate() {
-            let removal = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(layout::vn_pk(vn), layout::LOCK)))
-                .condition_expression(OWNED_OR_GONE)
-                .set_expression_attribute_values(Some(owner_values()));
-            transaction.push((Guarded::LockRemoval(index), delete(removal)));
-        }
-
-        for (index, vn) in write.newly_claimed.iter().enumerate() {
-            if write.put_locks.iter().any(|lock| &lock.vn == vn) {
-                continue; // claimed exclusively: the lock's own put guards it
-            }
-            // A shared claim must respect an exclusive hold: sessions written under another
-            // ALLOCATION_POLICY (a policy switch, or a rolling deploy) share the table.
-            let check = ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(layout::vn_pk(vn), layout::LOCK)))
-                .condition_expression(CLAIMABLE)
-                .set_expression_attribute_values(Some(claim_values()))
-                .build()
-                .expect("condition check has a table, key and condition");
-            transaction.push((
-                Guarded::NotLocked(index),
-                TransactWriteItem::builder().condition_check(check).build(),
-            ));
-        }
-        for (index, vn) in write.newly_claimed.iter().enumerate() {
-            let check = ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(layout::vn_pk(vn), layout::META)))
-                .condition_expression(ALLOCATABLE)
-                .expression_attribute_names("#health", attr::HEALTH)
-                .expression_attribute_names("#state", attr::POOL_STATE)
-                .expression_attribute_values(":healthy", s(Health::Healthy.as_str()))
-                .expression_attribute_values(":active", s(PoolState::Active.as_str()))
-                .build()
-                .expect("condition check has a table, key and condition");
-            transaction.push((
-                Guarded::Allocatable(index),
-                TransactWriteItem::builder().condition_check(check).build(),
-            ));
-        }
-
-        if let Some(vn) = &write.moved_off {
-            let mut note = key(layout::vn_pk(vn), layout::moved_sk(&session.order_id));
-            note.insert(attr::ORDER_ID.into(), order.clone());
-            note.insert(attr::VN.into(), s(vn.as_str()));
-            if let Some(region) = &session.region {
-                // Listed by region, so the scheduled refill can announce moves nobody retried.
-                note.insert(layout::GSI1_PK.into(), s(layout::moves_gsi_pk(region)));
-                note.insert(layout::GSI1_SK.into(), s(layout::moves_gsi_sk(now)));
-            }
-            note.insert(
-                layout::TTL.into(),
-                n(now.timestamp() + layout::MOVED_RETENTION_SECONDS),
-            );
-            let put_note = Put::builder().table_name(&self.table).set_item(Some(note));
-            transaction.push((Guarded::Note, put(put_note)));
-        }
-
-        let (guards, items): (Vec<_>, Vec<_>) = transaction.into_iter().unzip();
+        .items()
+        .into_iter()
+        .unzip();
         let result = self
             .client
             .transact_write_items()
@@ -189,6 +63,206 @@ impl DynamoStore {
             Ok(_) => Ok(()),
             Err(err) => Err(rejection(err, &guards, write)),
         }
+    }
+}
+
+/// The items of one session write, each with what it guards: one builder per kind of guarded
+/// write, in the order the transaction sends them.
+struct SessionTransaction<'a> {
+    table: &'a str,
+    write: &'a SessionWrite,
+    now: DateTime<Utc>,
+}
+
+type GuardedItem = (Guarded, TransactWriteItem);
+
+impl SessionTransaction<'_> {
+    fn items(&self) -> Vec<GuardedItem> {
+        let mut items = vec![self.session_put()];
+        items.extend(self.binding_claims());
+        items.extend(self.older_key_checks());
+        items.extend(self.binding_removals());
+        items.extend(self.lock_claims());
+        items.extend(self.lock_removals());
+        items.extend(self.not_locked_checks());
+        items.extend(self.allocatable_checks());
+        items.extend(self.moved_note());
+        items
+    }
+
+    fn order(&self) -> AttributeValue {
+        s(self.write.record.session.order_id.as_str())
+    }
+
+    fn claim_values(&self) -> Option<HashMap<String, AttributeValue>> {
+        Some(HashMap::from([
+            (":now".to_string(), n(millis(self.now))),
+            (":order".to_string(), self.order()),
+        ]))
+    }
+
+    fn owner_values(&self) -> Option<HashMap<String, AttributeValue>> {
+        Some(HashMap::from([(":order".to_string(), self.order())]))
+    }
+
+    /// A claim-style check of one item (free, expired, or this order's).
+    fn claimable(&self, pk: String, sk: String) -> TransactWriteItem {
+        let check = ConditionCheck::builder()
+            .table_name(self.table)
+            .set_key(Some(key(pk, sk)))
+            .condition_expression(CLAIMABLE)
+            .set_expression_attribute_values(self.claim_values())
+            .build()
+            .expect("condition check has a table, key and condition");
+        TransactWriteItem::builder().condition_check(check).build()
+    }
+
+    /// The session itself: new, or exactly the version the write was planned from.
+    fn session_put(&self) -> GuardedItem {
+        let session_put = Put::builder()
+            .table_name(self.table)
+            .set_item(Some(session_item(&self.write.record)));
+        let session_put = match self.write.expected_version {
+            None => session_put.condition_expression("attribute_not_exists(pk)"),
+            Some(version) => session_put
+                .condition_expression("#version = :version")
+                .expression_attribute_names("#version", attr::VERSION)
+                .expression_attribute_values(":version", n(version as i64)),
+        };
+        (Guarded::Session, put(session_put))
+    }
+
+    fn binding_claims(&self) -> Vec<GuardedItem> {
+        let session = &self.write.record.session;
+        let claim = |binding| {
+            Put::builder()
+                .table_name(self.table)
+                .set_item(Some(binding_item(binding, session)))
+                .condition_expression(CLAIMABLE)
+                .set_expression_attribute_values(self.claim_values())
+        };
+        let bindings = self.write.put_bindings.iter().enumerate();
+        bindings
+            .map(|(index, binding)| (Guarded::Binding(index), put(claim(binding))))
+            .collect()
+    }
+
+    /// While a hash key is rotated out, the caller's sessions from before are under the old key:
+    /// the same caller on the same VN twice would make their calls ambiguous.
+    fn older_key_checks(&self) -> Vec<GuardedItem> {
+        older_key_checks(self.write)
+            .into_iter()
+            .map(|(index, vn, older_key)| {
+                let check = self.claimable(layout::vn_pk(vn), layout::binding_sk(older_key));
+                (Guarded::BindingUnderOlderKey(index), check)
+            })
+            .collect()
+    }
+
+    fn binding_removals(&self) -> Vec<GuardedItem> {
+        let removal = |binding: &BindingKey| {
+            Delete::builder()
+                .table_name(self.table)
+                .set_key(Some(key(
+                    layout::vn_pk(&binding.vn),
+                    layout::binding_sk(&binding.caller_key),
+                )))
+                .condition_expression(OWNED_OR_GONE)
+                .set_expression_attribute_values(self.owner_values())
+        };
+        let removals = self.write.delete_bindings.iter().enumerate();
+        removals
+            .map(|(index, binding)| (Guarded::BindingRemoval(index), delete(removal(binding))))
+            .collect()
+    }
+
+    fn lock_claims(&self) -> Vec<GuardedItem> {
+        let session = &self.write.record.session;
+        let claim = |lock| {
+            Put::builder()
+                .table_name(self.table)
+                .set_item(Some(lock_item(lock, session)))
+                .condition_expression(CLAIMABLE)
+                .set_expression_attribute_values(self.claim_values())
+        };
+        let locks = self.write.put_locks.iter().enumerate();
+        locks
+            .map(|(index, lock)| (Guarded::Lock(index), put(claim(lock))))
+            .collect()
+    }
+
+    fn lock_removals(&self) -> Vec<GuardedItem> {
+        let removal = |vn| {
+            Delete::builder()
+                .table_name(self.table)
+                .set_key(Some(key(layout::vn_pk(vn), layout::LOCK)))
+                .condition_expression(OWNED_OR_GONE)
+                .set_expression_attribute_values(self.owner_values())
+        };
+        let removals = self.write.delete_locks.iter().enumerate();
+        removals
+            .map(|(index, vn)| (Guarded::LockRemoval(index), delete(removal(vn))))
+            .collect()
+    }
+
+    /// A shared claim must respect an exclusive hold: sessions written under another
+    /// ALLOCATION_POLICY (a policy switch, or a rolling deploy) share the table. A VN claimed
+    /// exclusively needs no check: the lock's own put guards it.
+    fn not_locked_checks(&self) -> Vec<GuardedItem> {
+        let write = self.write;
+        let claimed = write.newly_claimed.iter().enumerate();
+        claimed
+            .filter(|(_, vn)| !write.put_locks.iter().any(|lock| &lock.vn == *vn))
+            .map(|(index, vn)| {
+                let check = self.claimable(layout::vn_pk(vn), layout::LOCK.to_string());
+                (Guarded::NotLocked(index), check)
+            })
+            .collect()
+    }
+
+    /// Every VN the write newly binds must still be taking sessions (healthy and active).
+    fn allocatable_checks(&self) -> Vec<GuardedItem> {
+        let check = |vn| {
+            ConditionCheck::builder()
+                .table_name(self.table)
+                .set_key(Some(key(layout::vn_pk(vn), layout::META)))
+                .condition_expression(ALLOCATABLE)
+                .expression_attribute_names("#health", attr::HEALTH)
+                .expression_attribute_names("#state", attr::POOL_STATE)
+                .expression_attribute_values(":healthy", s(Health::Healthy.as_str()))
+                .expression_attribute_values(":active", s(PoolState::Active.as_str()))
+                .build()
+                .expect("condition check has a table, key and condition")
+        };
+        let claimed = self.write.newly_claimed.iter().enumerate();
+        claimed
+            .map(|(index, vn)| {
+                let item = TransactWriteItem::builder()
+                    .condition_check(check(vn))
+                    .build();
+                (Guarded::Allocatable(index), item)
+            })
+            .collect()
+    }
+
+    /// A note that the session moved off a VN, until its announcement is confirmed.
+    fn moved_note(&self) -> Option<GuardedItem> {
+        let vn = self.write.moved_off.as_ref()?;
+        let session = &self.write.record.session;
+        let mut note = key(layout::vn_pk(vn), layout::moved_sk(&session.order_id));
+        note.insert(attr::ORDER_ID.into(), self.order());
+        note.insert(attr::VN.into(), s(vn.as_str()));
+        if let Some(region) = &session.region {
+            // Listed by region, so the scheduled refill can announce moves nobody retried.
+            note.insert(layout::GSI1_PK.into(), s(layout::moves_gsi_pk(region)));
+            note.insert(layout::GSI1_SK.into(), s(layout::moves_gsi_sk(self.now)));
+        }
+        note.insert(
+            layout::TTL.into(),
+            n(self.now.timestamp() + layout::MOVED_RETENTION_SECONDS),
+        );
+        let put_note = Put::builder().table_name(self.table).set_item(Some(note));
+        Some((Guarded::Note, put(put_note)))
     }
 }
 
