@@ -28,7 +28,23 @@ header "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
 header "cargo test --workspace $*"
+# The IAM conformance record of this run (tests/src/iam): what each function's role allowed, and
+# any call it would refuse in AWS.
+IAM_RECORD="${CARGO_TARGET_DIR:-target}/iam"
+rm -rf "$IAM_RECORD"
 cargo test --workspace "$@"
+
+header "IAM conformance (every AWS call a function made, against its role in the transformed template)"
+if [[ -s "$IAM_RECORD/denied.txt" ]]; then
+  sort -u "$IAM_RECORD/denied.txt" >&2
+  echo "the roles above would refuse these calls in AWS: fix template.yaml" >&2
+  exit 1
+fi
+if [[ "$*" == "" && ! -s "$IAM_RECORD/allowed.txt" ]]; then
+  echo "no AWS call was recorded: the conformance check saw nothing, so it proves nothing" >&2
+  exit 1
+fi
+echo "$(sort -u "$IAM_RECORD/allowed.txt" 2>/dev/null | wc -l) distinct (function, action, resource) calls, all allowed by their roles"
 
 if [[ -f infra/local/extra-checks.sh ]]; then
   header "infra/local/extra-checks.sh"

@@ -16,9 +16,11 @@ pub mod fake_server;
 pub mod fake_twilio;
 pub mod fixtures;
 pub mod flaky_bus;
+pub mod iam;
 pub mod invariants;
 pub mod lagging_index;
 pub mod model;
+pub mod sam;
 pub mod webhooks;
 pub mod world;
 

@@ -54,6 +54,8 @@ pub struct World {
     pub vault: NumberVault,
     pub table: String,
     aws: aws_config::SdkConfig,
+    /// Set by [`World::meter`]: services then use the metered store.
+    metered: bool,
 }
 
 fn require_env(name: &str, what: &str) {
@@ -90,6 +92,7 @@ impl World {
             vault: NumberVault::from_base64(HASH_KEY, ENCRYPTION_KEY).expect("test keys are valid"),
             table: name,
             aws: config,
+            metered: false,
         }
     }
 
@@ -98,6 +101,7 @@ impl World {
     pub fn meter(&mut self) -> Arc<crate::capacity_meter::CapacityMeter> {
         let (client, meter) = crate::capacity_meter::metered_client(&self.aws);
         self.store = Arc::new(DynamoStore::new(client, &self.table));
+        self.metered = true;
         meter
     }
 
@@ -156,54 +160,73 @@ impl World {
         added
     }
 
-    /// The production wiring (`maskline::app`) over this world's table, bus and clock, with the
-    /// test settings: every service below is built by it, so the tests run what the functions run.
-    pub fn wiring(&self) -> Wiring {
+    /// The production wiring (`maskline::app`) of `function` over this world's table, bus and
+    /// clock, with the test settings: every service below is built by it, so the tests run what
+    /// the functions run. Its AWS clients hold each call to the function's role in the template
+    /// (`crate::iam`), as AWS would; a metered world (benches) measures instead.
+    pub fn wiring_of(&self, function: &'static str) -> Wiring {
         let mut config = test_config();
         config.table_name = self.table.clone();
         config.event_bus_name = self.events.bus_name.clone();
-        Wiring {
-            config,
-            ports: Ports::on_table(
+        let ports = if self.metered {
+            Ports::on_table(
                 self.store.clone(),
                 Arc::new(self.publisher()),
                 self.clock.clone(),
-            ),
-        }
+            )
+        } else {
+            let clients = crate::iam::clients_of(&self.aws, function);
+            Ports::on_table(
+                Arc::new(DynamoStore::new(clients.dynamodb, &self.table)),
+                Arc::new(EventBridgePublisher::new(
+                    clients.eventbridge,
+                    &self.events.bus_name,
+                )),
+                self.clock.clone(),
+            )
+        };
+        Wiring { config, ports }
     }
 
-    /// [`World::wiring`] with `change` applied to its settings.
-    fn wired_with(&self, change: impl FnOnce(&mut Config)) -> Wiring {
-        let mut wiring = self.wiring();
+    /// [`World::wiring_of`] with `change` applied to its settings.
+    fn wired_with(&self, function: &'static str, change: impl FnOnce(&mut Config)) -> Wiring {
+        let mut wiring = self.wiring_of(function);
         change(&mut wiring.config);
         wiring
     }
 
     pub fn allocator(&self, policy: AllocationPolicy) -> Allocator {
-        self.wired_with(|c| c.policy = policy)
+        self.wired_with("allocate-numbers", |c| c.policy = policy)
             .allocator(self.vault.clone())
     }
 
     /// An allocator that also gives each side a backup VN on another operator.
     pub fn allocator_with_backups(&self, policy: AllocationPolicy) -> Allocator {
-        self.wired_with(|c| {
+        self.wired_with("allocate-numbers", |c| {
             c.policy = policy;
             c.backups = true;
         })
         .allocator(self.vault.clone())
     }
 
+    /// Failover as number-health reports run it (call-events).
     pub fn failover(&self, backups: bool) -> Failover {
-        self.wired_with(|c| c.backups = backups).failover()
+        self.wired_with("call-events", |c| c.backups = backups)
+            .failover()
+    }
+
+    /// Failover as refill-pool runs it: announcing moves nobody retried.
+    pub fn refill_moves(&self) -> Failover {
+        self.wiring_of("refill-pool").failover()
     }
 
     pub fn number_health(&self, config: WebhookConfig) -> NumberHealth {
-        self.wiring().number_health(config)
+        self.wiring_of("call-events").number_health(config)
     }
 
     /// Refill over the test table with the given number sources (plus `static`, always).
     pub fn refill(&self, rules: RefillRules, sources: Vec<Arc<dyn NumberProvider>>) -> Refill {
-        self.wired_with(|c| {
+        self.wired_with("refill-pool", |c| {
             c.policy = rules.policy;
             c.backups = rules.backups;
             c.refill.headroom = rules.headroom;
@@ -221,31 +244,32 @@ impl World {
             .into_iter()
             .map(|(p, d)| (Provider::parse(p).unwrap(), d))
             .collect();
-        self.wired_with(|c| c.click_to_call = mode)
+        self.wired_with("click-to-call", |c| c.click_to_call = mode)
             .click_to_call(dialers, self.vault.clone(), 1800)
     }
 
     pub fn releaser(&self) -> Releaser {
-        self.wiring().releaser()
+        self.wiring_of("release-numbers").releaser()
     }
 
     pub fn order_numbers(&self) -> OrderNumbers {
-        self.wiring().order_numbers()
+        self.wiring_of("order-numbers").order_numbers()
     }
 
     pub fn router(&self) -> CallRouter {
-        self.wiring().call_router(self.vault.clone())
+        self.wiring_of("resolve-call")
+            .call_router(self.vault.clone())
     }
 
     /// The resolve-call use case over `store` (the table itself, or a counting wrapper of it).
     pub fn resolver(&self, store: SharedStore, config: WebhookConfig) -> ResolveCall {
-        let mut wiring = self.wiring();
+        let mut wiring = self.wiring_of("resolve-call");
         wiring.ports.sessions = store;
         wiring.resolve_call(config, self.vault.clone())
     }
 
     pub fn call_events(&self, store: SharedStore, config: WebhookConfig) -> CallEvents {
-        let mut wiring = self.wiring();
+        let mut wiring = self.wiring_of("call-events");
         wiring.ports.sessions = store;
         wiring.call_events(config, self.vault.caller_keys().clone())
     }

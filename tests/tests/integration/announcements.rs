@@ -166,15 +166,15 @@ async fn the_scheduled_refill_announces_moves_nobody_retried() {
         }
     };
     // Just made: possibly a run in progress that is about to announce it.
-    assert_eq!(run(world.failover(false)).await["moves_announced"], 0);
+    assert_eq!(run(world.refill_moves()).await["moves_announced"], 0);
 
     world
         .clock
         .advance(Duration::seconds(STALE_MOVE_SECONDS + 1));
-    assert_eq!(run(world.failover(false)).await["moves_announced"], 1);
+    assert_eq!(run(world.refill_moves()).await["moves_announced"], 1);
     let changed = world.events.read_of_type("MaskedNumbersChanged", 1).await;
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0].detail["replaced"], sick.as_str());
     assert!(world.items_with_sk("MOVED#").await.is_empty());
-    assert_eq!(run(world.failover(false)).await["moves_announced"], 0);
+    assert_eq!(run(world.refill_moves()).await["moves_announced"], 0);
 }

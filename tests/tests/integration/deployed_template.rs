@@ -4,9 +4,6 @@
 //! what would actually be deployed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
 use maskline::adapters::provider_api::{ExotelApi, TwilioApi, TwilioNumbers};
 use maskline::adapters::sqs_batch::retry_span_seconds;
@@ -16,37 +13,9 @@ use maskline::services::REFILL_LEASE_SECONDS;
 use maskline::webhook_config::WebhookConfig;
 use serde_json::{json, Value};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use std::process::Command;
 
-fn venv_python() -> PathBuf {
-    let python = repo().join(".local/venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run infra/local/install.sh (make test does) to install aws-sam-translator",
-        python.display()
-    );
-    python
-}
-
-/// `template.yaml` after the SAM transform, once per test run.
-fn transformed() -> &'static Value {
-    static TRANSFORMED: OnceLock<Value> = OnceLock::new();
-    TRANSFORMED.get_or_init(|| {
-        let output = Command::new(venv_python())
-            .arg(repo().join("infra/local/sam_transform.py"))
-            .arg(repo().join("template.yaml"))
-            .output()
-            .expect("running infra/local/sam_transform.py");
-        assert!(
-            output.status.success(),
-            "the SAM transform rejects template.yaml, so `sam deploy` would fail:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).expect("the transform prints JSON")
-    })
-}
+use maskline_tests::sam::{repo, transformed};
 
 /// `template.yaml` as written (SAM resources), as JSON values.
 fn sam_template() -> Value {

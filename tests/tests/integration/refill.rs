@@ -264,7 +264,7 @@ async fn exhaustion_signals_refill_and_the_retried_allocation_succeeds() {
     let refill = world.refill(rules(), vec![]);
     let response = refill_pool::handler::handle(
         &refill,
-        &world.failover(false),
+        &world.refill_moves(),
         &Redelivery::default(),
         serde_json::to_value(sqs_event(&[signal[0].raw.clone()])).unwrap(),
     )
@@ -290,7 +290,7 @@ async fn refill_triggers_that_name_no_region_fail_alone() {
     let event = sqs_event(&["not json".to_string(), good]);
     let response = refill_pool::handler::handle(
         &refill,
-        &world.failover(false),
+        &world.refill_moves(),
         &Redelivery::default(),
         serde_json::to_value(event).unwrap(),
     )
@@ -303,7 +303,7 @@ async fn refill_triggers_that_name_no_region_fail_alone() {
                                        "detail": {}});
     let response = refill_pool::handler::handle(
         &refill,
-        &world.failover(false),
+        &world.refill_moves(),
         &Redelivery::default(),
         scheduled,
     )
@@ -312,7 +312,7 @@ async fn refill_triggers_that_name_no_region_fail_alone() {
     assert!(response["regions"].is_array());
     assert!(refill_pool::handler::handle(
         &refill,
-        &world.failover(false),
+        &world.refill_moves(),
         &Redelivery::default(),
         serde_json::json!({"x": 1})
     )

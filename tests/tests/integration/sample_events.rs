@@ -168,7 +168,7 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
     let scheduled = serde_json::from_str(&read("refill-pool-scheduled.json")).unwrap();
     let done = refill_pool::handler::handle(
         &refill,
-        &world.failover(false),
+        &world.refill_moves(),
         &Redelivery::default(),
         scheduled,
     )
@@ -178,7 +178,7 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
     let triggers = serde_json::from_str(&read("refill-pool-triggers.json")).unwrap();
     let done = refill_pool::handler::handle(
         &refill,
-        &world.failover(false),
+        &world.refill_moves(),
         &Redelivery::default(),
         triggers,
     )
