@@ -3,6 +3,7 @@
 mod call;
 mod cli;
 mod columns;
+mod demo;
 mod entry;
 mod keys;
 mod number;
@@ -58,6 +59,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // Neither does the planner: it is a simulation on the domain's own rule.
     if let Command::Plan(args) = cli.command {
         return plan::run(*args);
+    }
+    // The walkthrough builds its own clients, for the local stack only.
+    if let Command::Demo(args) = cli.command {
+        return demo::run(args).await;
     }
     let aws = aws_config().await;
     let client = Client::new(&aws);
@@ -140,7 +145,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = store(target.table);
             keys::status(&store, hash_key.as_deref(), encryption_key.as_deref(), json).await
         }
-        Command::Call(_) | Command::Plan(_) => unreachable!("handled above"),
+        Command::Call(_) | Command::Plan(_) | Command::Demo(_) => unreachable!("handled above"),
     }
 }
 
