@@ -4,9 +4,7 @@
     moto_setup.py create   create the bus, an SQS queue, and a rule sending every Maskline event
                            (source "maskline") from the bus to the queue; safe to run twice
     moto_setup.py drain    print every message waiting on the queue (one EventBridge event as JSON
-                           per line) and delete it
-    moto_setup.py put DETAIL_TYPE DETAIL_JSON
-                           put an order-platform event (source "orders") on the bus
+                           per line) and delete it: what Maskline published, by hand
     moto_setup.py poll LAMBDA_URL
                            forever: feed the allocate and release queues to their functions through
                            cargo lambda watch's Invoke API, as Lambda's SQS event source mapping would
@@ -94,15 +92,6 @@ def create():
               f" -> {function}")
 
 
-def put(detail_type, detail):
-    events, _ = clients()
-    bus, _ = names()
-    result = events.put_events(Entries=[{"Source": "orders", "DetailType": detail_type,
-                                         "Detail": detail, "EventBusName": bus}])
-    if result.get("FailedEntryCount"):
-        sys.exit(f"moto_setup.py put: the bus refused the event: {result}")
-
-
 def lambda_record(message, arn):
     attributes = message.get("Attributes", {})
     return {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
@@ -160,11 +149,10 @@ def drain():
 
 
 def main():
-    commands = {"create": (create, 0), "drain": (drain, 0), "put": (put, 2), "poll": (poll, 1)}
+    commands = {"create": (create, 0), "drain": (drain, 0), "poll": (poll, 1)}
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     if name not in commands or len(sys.argv) - 2 != commands[name][1]:
-        sys.exit(f"usage: {os.path.basename(sys.argv[0])} create | drain | put DETAIL_TYPE DETAIL_JSON"
-                 " | poll LAMBDA_URL")
+        sys.exit(f"usage: {os.path.basename(sys.argv[0])} create | drain | poll LAMBDA_URL")
     commands[name][0](*sys.argv[2:])
 
 

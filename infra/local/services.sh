@@ -2,6 +2,7 @@
 # Library for the local test stack; `source` it (needs infra/local/install.sh to have run).
 #
 #   free_port                          print a free TCP port on 127.0.0.1
+#   port_free PORT                     true when nothing listens on 127.0.0.1:PORT
 #   start_dynamodb_local PORT LOGFILE  DynamoDB Local (in memory) in the background, waits until it answers
 #   start_moto PORT LOGFILE            moto_server in the background, waits until it answers
 #   start_local_services LOGDIR        both, on $DYNAMODB_PORT / $MOTO_PORT or free ports, then export_local_aws_env
@@ -19,6 +20,17 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
 s.close()'
+}
+
+port_free() {
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+PY
 }
 
 # _http_probe METHOD URL [curl-args...]: true when the server answers with a 2xx.

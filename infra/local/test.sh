@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make test: install the local stack if needed, start DynamoDB Local + moto on free ports,
-# run fmt / clippy / tests against them, and stop what was started.
+# run fmt / clippy / tests against them, and stop what was started; then the end-to-end
+# walkthrough (`make dev`'s, through bus -> rule -> queue -> function) on a stack of its own.
 # Extra arguments are passed to `cargo test`. Fixed ports: DYNAMODB_PORT=... MOTO_PORT=... make test
+# WALKTHROUGH=0 make test leaves the walkthrough out (and says so).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -49,6 +51,19 @@ echo "$(sort -u "$IAM_RECORD/allowed.txt" 2>/dev/null | wc -l) distinct (functio
 if [[ -f infra/local/extra-checks.sh ]]; then
   header "infra/local/extra-checks.sh"
   bash infra/local/extra-checks.sh
+fi
+
+if [[ "${WALKTHROUGH:-1}" == 0 ]]; then
+  header "walkthrough SKIPPED (WALKTHROUGH=0)"
+else
+  header "walkthrough: DEV_EXIT_AFTER_WALKTHROUGH=1 infra/local/dev.sh"
+  # The tests are done with their services: stop them before dev.sh starts its own (on free ports:
+  # the DYNAMODB_PORT / MOTO_PORT exported for the tests must not be reused while they shut down).
+  stop_started_services
+  lambda_port=${LAMBDA_PORT:-9000}
+  port_free "$lambda_port" || lambda_port=$(free_port)   # a make dev may be serving on 9000
+  env -u DYNAMODB_PORT -u MOTO_PORT LAMBDA_PORT="$lambda_port" DEV_EXIT_AFTER_WALKTHROUGH=1 \
+    bash infra/local/dev.sh
 fi
 
 header "all checks passed"

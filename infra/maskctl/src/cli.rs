@@ -47,6 +47,9 @@ pub enum Command {
     /// Capacity planning: simulate a day of orders and report how many numbers each allocation
     /// policy needs per region, and what numbers, DynamoDB and Lambda cost a month. Needs no AWS.
     Plan(Box<PlanArgs>),
+    /// The narrated, checked walkthrough `make dev` runs against the local stack (LOCAL ONLY),
+    /// and the settings the functions run with for it (`maskctl demo settings`).
+    Demo(crate::demo::DemoArgs),
 }
 
 #[derive(Debug, Args)]

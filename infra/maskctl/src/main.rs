@@ -5,6 +5,7 @@ mod call;
 mod cli;
 mod columns;
 mod commands;
+mod demo;
 mod entry;
 mod keys;
 mod number;
@@ -52,6 +53,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         // neither needs AWS.
         Command::Call(args) => call::run(args).await,
         Command::Plan(args) => plan::run(*args),
+        // The walkthrough talks to a local stack through its own clients.
+        Command::Demo(args) => demo::run(args).await,
         Command::Table(TableCommand::Create { target }) => table::create(&target.table).await,
         Command::Pool(command) => commands::pool(command).await,
         Command::Number(command) => commands::number(command).await,

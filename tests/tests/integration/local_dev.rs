@@ -1,9 +1,8 @@
 //! Trying Maskline locally as a new user would: settings given in the environment (another port,
-//! a tunnel URL for real provider calls) win over anything the repository pins.
+//! a tunnel URL for real provider calls) win over anything the repository pins. (The settings
+//! `make dev` itself gives the functions are `maskctl demo settings`, tested with that code.)
 
 use std::path::PathBuf;
-
-use maskline::public_url::public_url;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -23,27 +22,4 @@ fn no_function_pins_its_environment_in_cargo_metadata() {
             manifest.display()
         );
     }
-}
-
-#[test]
-fn make_dev_sets_a_public_base_that_names_each_routes_function_unless_the_user_did() {
-    let dev = std::fs::read_to_string(repo().join("infra/local/dev.sh")).unwrap();
-    let line = dev
-        .lines()
-        .find(|l| l.starts_with("export PUBLIC_WEBHOOK_BASE_URL="))
-        .expect("make dev sets PUBLIC_WEBHOOK_BASE_URL");
-    assert!(
-        line.contains("${PUBLIC_WEBHOOK_BASE_URL:-"),
-        "the user's value must win: {line}"
-    );
-    assert!(line.contains("/lambda-url/\\{function\\}"), "{line}");
-    let base = "http://127.0.0.1:9000/lambda-url/{function}";
-    assert_eq!(
-        public_url(base, "/webhooks/twilio/voice"),
-        "http://127.0.0.1:9000/lambda-url/resolve-call/webhooks/twilio/voice"
-    );
-    assert_eq!(
-        public_url(base, "/webhooks/twilio/status"),
-        "http://127.0.0.1:9000/lambda-url/call-events/webhooks/twilio/status"
-    );
 }
