@@ -16,7 +16,7 @@ use maskline::domain::Region;
 use maskline::metrics;
 use maskline::services::{Failover, FailoverError, Refill, RegionRefill};
 use serde_json::{json, Value};
-use tracing::info;
+use tracing::{error, info};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefillFailed {
@@ -42,22 +42,44 @@ pub async fn handle(
         return Ok(serde_json::to_value(response).expect("a batch response serialises"));
     }
     if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
-        let done = refill.run_all().await?;
-        let mut announced = 0;
-        for region in &done {
-            emit_metrics(region);
-            let indexed = refill.pool.index_for_allocation(&region.region).await?;
-            if indexed > 0 {
-                info!(region = %region.region, indexed, "active numbers added to the allocation index");
-            }
-            announced += moves.announce_stale_moves(&region.region).await?.len();
-        }
-        info!(regions = done.len(), announced, "scheduled refill done");
-        return Ok(json!({ "regions": done, "moves_announced": announced }));
+        return scheduled_run(refill, moves).await;
     }
     Err(RefillFailed::Unrecognised(
         "expected Records or a Scheduled Event".into(),
     ))
+}
+
+/// Every region refilled (which indexes it first) and its lost moves announced. One region's
+/// failure does not keep the others from their run: they all go, then the first failure is
+/// returned so the run counts as failed (and alarms).
+async fn scheduled_run(refill: &Refill, moves: &Failover) -> Result<Value, RefillFailed> {
+    let mut done = Vec::new();
+    let mut announced = 0;
+    let mut first_failure: Option<RefillFailed> = None;
+    for region in refill.pool.regions().await? {
+        match refill.run_region(&region).await {
+            Ok(region_done) => {
+                emit_metrics(&region_done);
+                done.push(region_done);
+            }
+            Err(e) => {
+                error!(%region, error = %e, "refill of a region failed; the others go on");
+                first_failure.get_or_insert(e.into());
+            }
+        }
+        match moves.announce_stale_moves(&region).await {
+            Ok(moved) => announced += moved.len(),
+            Err(e) => {
+                error!(%region, error = %e, "announcing lost moves failed; the next run retries");
+                first_failure.get_or_insert(e.into());
+            }
+        }
+    }
+    info!(regions = done.len(), announced, "scheduled refill done");
+    match first_failure {
+        Some(failure) => Err(failure),
+        None => Ok(json!({ "regions": done, "moves_announced": announced })),
+    }
 }
 
 /// Refills each region the batch names once; returns the messages that failed and why.

@@ -9,7 +9,9 @@ use maskline::ports::SessionStore;
 
 use crate::cli::{KeysCommand, ListArgs, NumberCommand, PoolCommand, SessionCommand};
 use crate::entry::RawEntry;
-use crate::{keys, number, pool, pool_import, pool_target, refill, session, state_of};
+use crate::{
+    keys, number, pool, pool_import, pool_reindex, pool_target, refill, session, state_of,
+};
 
 /// The bus events are announced on when a command does not name one.
 const DEFAULT_BUS: &str = "default";
@@ -76,6 +78,10 @@ pub async fn pool(command: PoolCommand) -> anyhow::Result<()> {
             refill::apply_rules(&mut tools.wiring.config, &args.rules);
             // The `static` source only: bought numbers are the refill function's business.
             refill::run(&tools.wiring.refill(Vec::new()), args).await
+        }
+        PoolCommand::Reindex { region, target } => {
+            let tools = tools(&target.table, DEFAULT_BUS).await?;
+            pool_reindex::run(tools.wiring.ports.pool.as_ref(), region.as_ref()).await
         }
     }
 }

@@ -12,6 +12,7 @@ mod number;
 mod plan;
 mod pool;
 mod pool_import;
+mod pool_reindex;
 mod pool_summary;
 mod pool_target;
 mod refill;

@@ -55,8 +55,8 @@ pub trait PoolStore: Send + Sync {
     ) -> Result<Vec<(VirtualNumber, OrderId)>, StoreError>;
 
     /// Puts the region's active numbers missing from the allocation index into it (numbers added
-    /// before the index existed); reads the whole region, so only the schedule runs it. Returns
-    /// how many were indexed.
+    /// before the index existed); reads the region's numbers once, as every refill run of the
+    /// region does anyway. Returns how many were indexed.
     async fn index_for_allocation(&self, region: &Region) -> Result<u32, StoreError>;
 
     /// Notes that the move of `order` off `vn` was announced.

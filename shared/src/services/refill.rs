@@ -99,8 +99,15 @@ impl Refill {
         Ok(done)
     }
 
-    /// Refills one region (a `PoolExhausted` or `OrderPlaced` there).
+    /// Refills one region (a `PoolExhausted` or `OrderPlaced` there). Its active numbers missing
+    /// from the allocation index (added before the index existed) are indexed first, whatever
+    /// the rest of the run does: a region answering `PoolExhausted` because of them recovers on
+    /// the refill that answer triggers.
     pub async fn run_region(&self, region: &Region) -> Result<RegionRefill, StoreError> {
+        let indexed = self.pool.index_for_allocation(region).await?;
+        if indexed > 0 {
+            info!(%region, indexed, "active numbers added to the allocation index");
+        }
         let targets = self.pool.targets(region).await?;
         let numbers = self.pool.numbers_of_region(region).await?;
         let now = self.clock.now();

@@ -559,9 +559,11 @@ fn refill_call_events_and_resolve_call_write_only_under_their_key_prefixes() {
     let expected = [
         (
             "RefillPoolFunction",
+            // Adding a number registers its region in the same transaction.
             vec![
                 prefix(layout::vn_pk(&vn)),
                 prefix(layout::lease_pk(&region)),
+                layout::REGIONS.to_string(),
             ],
         ),
         (

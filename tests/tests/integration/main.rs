@@ -37,5 +37,6 @@ mod signatures;
 mod support;
 mod suspect;
 mod template_table;
+mod unindexed;
 mod webhook_isolation;
 mod webhooks;

@@ -50,6 +50,14 @@ pub enum PoolCommand {
     /// Run refill once, with the `static` provider only: activate standby numbers where a target
     /// is short, and put idle surplus numbers back on standby.
     Refill(RefillArgs),
+    /// Put active numbers missing from the allocation index into it (numbers made active before
+    /// the index existed); every refill run does this for its region.
+    Reindex {
+        #[arg(long, value_parser = parse_region)]
+        region: Option<Region>,
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 /// `--standby`, shared by `import` and `add`.
