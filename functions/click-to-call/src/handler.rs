@@ -2,7 +2,7 @@
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use maskline::adapters::http::{json_response, order_route};
+use maskline::adapters::http::{json_response, order_route, served_base};
 use maskline::domain::{OrderId, Side};
 use maskline::services::{ClickToCall, ClickToCallError};
 use serde_json::{json, Value};
@@ -28,7 +28,10 @@ pub async fn handle(click_to_call: &ClickToCall, request: Request) -> Response<B
             json!({"error": "the body must be {\"from\": \"customer\"} or {\"from\": \"driver\"}"}),
         );
     };
-    match click_to_call.request(&order_id, from).await {
+    match click_to_call
+        .request_served_at(&order_id, from, served_base(&request))
+        .await
+    {
         Ok(placed) => reply(StatusCode::ACCEPTED, json!(placed)),
         Err(e) => failure(&order_id, e),
     }

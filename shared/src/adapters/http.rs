@@ -69,6 +69,12 @@ fn source_ip(request: &Request) -> Option<String> {
     }
 }
 
+/// `https://` + the domain API Gateway served the request on: Maskline's own public base as the
+/// caller reached it (its context, not a header the client chooses).
+pub fn served_base(request: &Request) -> Option<String> {
+    served_domain(request).map(|domain| format!("https://{domain}"))
+}
+
 /// The domain name API Gateway received the request on (its own context, not a header).
 fn served_domain(request: &Request) -> Option<String> {
     match request.request_context_ref()? {

@@ -14,6 +14,10 @@ pub struct BridgeCall {
     pub second: E164,
     pub second_sees: VirtualNumber,
     pub max_call_seconds: u32,
+    /// Maskline's public base as the request that asked for the call reached it (the domain API
+    /// Gateway served): where the provider reports the call when the deployment names no base
+    /// of its own.
+    pub served_base: Option<String>,
 }
 
 /// The provider's id for the placed call.

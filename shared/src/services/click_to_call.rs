@@ -69,6 +69,17 @@ impl ClickToCall {
         order_id: &OrderId,
         from: Side,
     ) -> Result<ClickToCallPlaced, ClickToCallError> {
+        self.request_served_at(order_id, from, None).await
+    }
+
+    /// [`ClickToCall::request`] for a request that reached Maskline at `served_base`: the
+    /// provider reports the call there when the deployment names no public base.
+    pub async fn request_served_at(
+        &self,
+        order_id: &OrderId,
+        from: Side,
+        served_base: Option<String>,
+    ) -> Result<ClickToCallPlaced, ClickToCallError> {
         let record = self
             .store
             .load_session(order_id)
@@ -117,6 +128,7 @@ impl ClickToCall {
                 second: open(&second.sealed, from.other())?,
                 second_sees: callee_sees.clone(),
                 max_call_seconds: self.max_call_seconds,
+                served_base,
             })
             .await?;
         info!(%order_id, side = from.as_str(), provider = %number.provider, call_id = %placed.call_id,

@@ -152,6 +152,33 @@ async fn after_repeated_failures_twilio_rings_the_agent_then_the_customer() {
 }
 
 #[tokio::test]
+async fn without_a_public_base_twilio_reports_the_call_to_the_domain_the_request_came_in_on() {
+    let world = World::new().await;
+    let fake = FakeTwilio::start();
+    add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    // No PUBLIC_WEBHOOK_BASE_URL: the function knows its API only from the request.
+    let dialer: Arc<dyn CallDialer> = Arc::new(TwilioCalls::new(fake.api()));
+    let service = world.click_to_call(vec![("twilio", dialer)], ClickToCallMode::Always);
+
+    let mut context = aws_lambda_events::event::apigw::ApiGatewayV2httpRequestContext::default();
+    context.domain_name = Some("calls.example.com".to_string());
+    let served = lambda_http::RequestExt::with_request_context(
+        request("ORD-1", r#"{"from":"customer"}"#),
+        lambda_http::request::RequestContext::ApiGatewayV2(context),
+    );
+    let response = click_to_call::handler::handle(&service, served).await;
+    assert_eq!(response.status().as_u16(), 202);
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0]["StatusCallback"],
+        "https://calls.example.com/webhooks/twilio/status?leg=click-to-call",
+        "the bridge call joins the order's call log"
+    );
+}
+
+#[tokio::test]
 async fn exotel_connects_the_customer_first_when_always_on() {
     let world = World::new().await;
     let fake = FakeExotel::start();

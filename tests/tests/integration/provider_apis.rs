@@ -67,6 +67,7 @@ fn bridge_call() -> BridgeCall {
         second: e164(&driver_phone(2)),
         second_sees: vn(2),
         max_call_seconds: 900,
+        served_base: None,
     }
 }
 

@@ -198,6 +198,7 @@ mod tests {
             second: E164::parse("+919876400002", None).unwrap(),
             second_sees: VirtualNumber::parse("+918041000002", None).unwrap(),
             max_call_seconds: 600,
+            served_base: None,
         };
         assert_eq!(
             connect_form(&call),

@@ -82,7 +82,10 @@ impl CallDialer for TwilioCalls {
             .client
             .post_form(
                 &self.api.account_url("Calls.json"),
-                &call_form(call, self.webhook_base.as_deref()),
+                &call_form(
+                    call,
+                    self.webhook_base.as_deref().or(call.served_base.as_deref()),
+                ),
             )
             .await
             .map_err(|f| f.into_dial_error(PROVIDER))?;
@@ -113,6 +116,7 @@ mod tests {
             second: E164::parse("+919876400002", None).unwrap(),
             second_sees: VirtualNumber::parse("+918041000002", None).unwrap(),
             max_call_seconds: 900,
+            served_base: None,
         }
     }
 
