@@ -303,6 +303,38 @@ async fn twilio_a_purchase_whose_answer_is_lost_is_listed_as_held() {
 }
 
 #[tokio::test]
+async fn two_stacks_on_one_twilio_account_hold_only_their_own_numbers() {
+    let fake = FakeTwilio::start();
+    fake.offer(&OFFERED);
+    let wanted = request(1, None);
+    let staging = numbers(&fake).scoped_to("maskline-staging");
+    let prod = numbers(&fake).scoped_to("maskline-prod");
+    let bought = VirtualNumber::parse(OFFERED[0], None).unwrap();
+    staging.acquire_one(&wanted, &bought).await.unwrap();
+    assert_eq!(
+        fake.bought()[0].friendly_name,
+        "maskline/maskline-staging/sfo/twilio-us"
+    );
+
+    assert_eq!(staging.held(&wanted).await.unwrap().len(), 1);
+    assert!(
+        prod.held(&wanted).await.unwrap().is_empty(),
+        "prod must not adopt (or later release) staging's number"
+    );
+    // A number bought before purchases were scoped (unscoped tag) is still found.
+    let legacy = VirtualNumber::parse(OFFERED[1], None).unwrap();
+    numbers(&fake).acquire_one(&wanted, &legacy).await.unwrap();
+    let held: Vec<String> = prod
+        .held(&wanted)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.vn.to_string())
+        .collect();
+    assert_eq!(held, [legacy.to_string()]);
+}
+
+#[tokio::test]
 async fn twilio_held_numbers_are_read_across_pages_and_released_ones_drop_out() {
     let fake = FakeTwilio::start();
     let offered: Vec<String> = (1..=5).map(|i| vn(i).to_string()).collect();

@@ -34,6 +34,8 @@ pub struct TwilioNumbers {
     /// The public URL prefix of Maskline's webhooks (`https://calls.example.com`). Required: a
     /// number bought without it would be paid for and ring nowhere.
     webhook_base: String,
+    /// The deployment's name (`STACK_NAME`), in every purchase's tag: see [`purchase_tag`].
+    scope: Option<String>,
 }
 
 /// `{"available_phone_numbers":[{"phone_number":"+1…", …}], …}`
@@ -74,7 +76,11 @@ impl TwilioNumbers {
             let country = settings::configured(&lookup, "TWILIO_NUMBER_COUNTRY")
                 .or_else(|| settings::configured(&lookup, "DEFAULT_COUNTRY"))
                 .unwrap_or_else(|| "US".into());
-            Ok(TwilioNumbers::new(api, country, base))
+            let numbers = TwilioNumbers::new(api, country, base);
+            Ok(match settings::configured(&lookup, "STACK_NAME") {
+                Some(stack) => numbers.scoped_to(stack),
+                None => numbers,
+            })
         }))
     }
 
@@ -88,7 +94,14 @@ impl TwilioNumbers {
             api,
             country: country.into().trim().to_ascii_uppercase(),
             webhook_base: webhook_base.into().trim().trim_end_matches('/').to_string(),
+            scope: None,
         }
+    }
+
+    /// Tags purchases with the deployment's name (`STACK_NAME`): see [`purchase_tag`].
+    pub fn scoped_to(mut self, stack: impl Into<String>) -> TwilioNumbers {
+        self.scope = Some(stack.into());
+        self
     }
 
     fn refused(detail: impl Into<String>) -> NumberProviderError {
@@ -252,10 +265,25 @@ impl NumberProvider for TwilioNumbers {
         &self,
         request: &NumberRequest,
     ) -> Result<Vec<AcquiredNumber>, NumberProviderError> {
-        let tag = purchase_tag(&request.region, &request.operator);
-        numbers_tagged(&self.api, &self.client, &tag)
+        let tag = purchase_tag(self.scope.as_deref(), &request.region, &request.operator);
+        let mut held = numbers_tagged(&self.api, &self.client, &tag)
             .await
-            .map_err(|f| f.into_number_error(PROVIDER))
+            .map_err(|f| f.into_number_error(PROVIDER))?;
+        if self.scope.is_some() {
+            // Numbers bought before purchases named their stack carry the unscoped tag; they are
+            // still this deployment's (re-tag them in Twilio's console if two stacks share an
+            // account and both bought under it).
+            let legacy = purchase_tag(None, &request.region, &request.operator);
+            let older = numbers_tagged(&self.api, &self.client, &legacy)
+                .await
+                .map_err(|f| f.into_number_error(PROVIDER))?;
+            for number in older {
+                if !held.iter().any(|h| h.vn == number.vn) {
+                    held.push(number);
+                }
+            }
+        }
+        Ok(held)
     }
 
     async fn offered(
@@ -283,7 +311,7 @@ impl NumberProvider for TwilioNumbers {
         request: &NumberRequest,
         vn: &VirtualNumber,
     ) -> Result<Option<AcquiredNumber>, NumberProviderError> {
-        let tag = purchase_tag(&request.region, &request.operator);
+        let tag = purchase_tag(self.scope.as_deref(), &request.region, &request.operator);
         let bought = self
             .purchase(vn, &tag)
             .await

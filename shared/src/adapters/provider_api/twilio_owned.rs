@@ -21,15 +21,22 @@ const FRIENDLY_NAME_MAX: usize = 64;
 const MAX_PAGES: usize = 100;
 const PAGE_SIZE: &str = "200";
 
-/// The tag of numbers bought for (region, operator): `maskline/blr/airtel`. `/` cannot occur in
-/// either id, so no two pairs share a tag; pairs too long for Twilio's 64 characters get a digest
-/// instead. Never a phone number: the tag is visible in Twilio's console and logs.
-pub fn purchase_tag(region: &Region, operator: &Operator) -> String {
-    let readable = format!("maskline/{region}/{operator}");
+/// The tag of numbers bought for (region, operator) by the deployment `scope` (its stack name):
+/// `maskline/prod/blr/airtel`, so two stacks on one Twilio account never adopt or release each
+/// other's numbers. Without a scope, the tag numbers had before stacks were named:
+/// `maskline/blr/airtel`. `/` cannot occur in any id, so no two differ only in where the
+/// separators fall; tags too long for Twilio's 64 characters get a digest instead. Never a phone
+/// number: the tag is visible in Twilio's console and logs.
+pub fn purchase_tag(scope: Option<&str>, region: &Region, operator: &Operator) -> String {
+    let path = match scope {
+        Some(scope) => format!("{scope}/{region}/{operator}"),
+        None => format!("{region}/{operator}"),
+    };
+    let readable = format!("maskline/{path}");
     if readable.len() <= FRIENDLY_NAME_MAX {
         return readable;
     }
-    let digest = Sha256::digest(format!("{region}/{operator}"));
+    let digest = Sha256::digest(path);
     format!("maskline/{}", &hex::encode(digest)[..40])
 }
 
@@ -110,23 +117,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stack_scopes_its_tags() {
+        let (region, operator) = (
+            Region::parse("blr").unwrap(),
+            Operator::parse("jio").unwrap(),
+        );
+        assert_eq!(
+            purchase_tag(Some("prod"), &region, &operator),
+            "maskline/prod/blr/jio"
+        );
+        assert_ne!(
+            purchase_tag(Some("prod"), &region, &operator),
+            purchase_tag(Some("staging"), &region, &operator)
+        );
+        let long = purchase_tag(Some(&"s".repeat(40)), &region, &operator);
+        assert!(long.len() <= FRIENDLY_NAME_MAX && long.starts_with("maskline/"));
+    }
+
+    #[test]
     fn tags_name_region_and_operator_and_fit_twilio() {
         let tag = purchase_tag(
+            None,
             &Region::parse("blr").unwrap(),
             &Operator::parse("airtel").unwrap(),
         );
         assert_eq!(tag, "maskline/blr/airtel");
         // `:` may occur in ids, so it cannot separate them: these two must differ.
         let a = purchase_tag(
+            None,
             &Region::parse("a:b").unwrap(),
             &Operator::parse("c").unwrap(),
         );
         let b = purchase_tag(
+            None,
             &Region::parse("a").unwrap(),
             &Operator::parse("b:c").unwrap(),
         );
         assert_ne!(a, b);
         let long = purchase_tag(
+            None,
             &Region::parse(&"r".repeat(32)).unwrap(),
             &Operator::parse(&"o".repeat(32)).unwrap(),
         );
