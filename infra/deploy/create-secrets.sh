@@ -12,6 +12,9 @@
 # base64, in two secrets, so only the functions that seal or open a number can read the second), and EXOTEL_WEBHOOK_TOKEN / VONAGE_WEBHOOK_TOKEN (the ?token= of each provider's URLs,
 # one per provider so a token seen in one console opens nothing of the other's) unless given.
 # SECRET_PREFIX (default "maskline") must match the stack's *SecretName parameters.
+# A stack upgraded from the single `<prefix>/number-keys` secret keeps its keys: when that secret
+# exists, its NUMBER_HASH_KEY and NUMBER_ENCRYPTION_KEY are copied into the two new secrets
+# instead of new random ones (new keys would orphan every live binding).
 set -euo pipefail
 
 mode=create
@@ -34,9 +37,13 @@ def given(name):
 def random_key():
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
+# The legacy `<prefix>/number-keys` secret's values, when the stack had one.
+legacy = json.loads(os.environ.get("LEGACY_NUMBER_KEYS_JSON") or "{}")
+
 def token(name):
     return os.environ.get(name, "").strip() or secrets.token_urlsafe(32)
-hash_key, encryption_key = random_key(), random_key()
+hash_key = legacy.get("NUMBER_HASH_KEY") or random_key()
+encryption_key = legacy.get("NUMBER_ENCRYPTION_KEY") or random_key()
 assert hash_key != encryption_key
 out = {
     f"{prefix}/webhooks": {
@@ -66,6 +73,12 @@ if [[ "$mode" == print ]]; then
 fi
 
 command -v aws >/dev/null 2>&1 || { echo "aws CLI not found: install it and configure a profile" >&2; exit 1; }
+if aws secretsmanager describe-secret --secret-id "$prefix/number-keys" >/dev/null 2>&1; then
+  LEGACY_NUMBER_KEYS_JSON="$(aws secretsmanager get-secret-value --secret-id "$prefix/number-keys" \
+    --query SecretString --output text)"
+  export LEGACY_NUMBER_KEYS_JSON
+  echo "found $prefix/number-keys: its keys are copied, not replaced"
+fi
 while IFS=$'\t' read -r name value; do
   if aws secretsmanager describe-secret --secret-id "$name" >/dev/null 2>&1; then
     # Never overwrite: a new NUMBER_HASH_KEY or NUMBER_ENCRYPTION_KEY replacing the old would orphan

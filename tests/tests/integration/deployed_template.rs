@@ -612,3 +612,58 @@ fn a_call_path_store_failure_is_alarmed_on() {
     let env = &resource("ResolveCallFunction")["Properties"]["Environment"]["Variables"];
     assert!(env.get("CALL_PATH_FAILURE_MESSAGE").is_some());
 }
+
+/// A stand-in for the `aws` CLI's Secrets Manager calls that create-secrets.sh makes, keeping
+/// each secret as a file of `dir`.
+fn fake_aws_cli(dir: &std::path::Path) {
+    let script = r#"#!/usr/bin/env bash
+file() { printf '%s/%s' "$FAKE_AWS_DIR" "$(printf '%s' "$1" | tr / _)"; }
+case "$2" in
+  describe-secret) [[ -f "$(file "$4")" ]] ;;
+  get-secret-value) cat "$(file "$4")" ;;
+  create-secret) printf '%s' "$6" >"$(file "$4")" ;;
+  *) echo "fake aws: unexpected $*" >&2; exit 2 ;;
+esac
+"#;
+    let path = dir.join("aws");
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_stack_upgraded_from_the_single_number_keys_secret_keeps_its_keys() {
+    let dir = std::env::temp_dir().join(format!("maskline-secrets-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    fake_aws_cli(&dir);
+    let legacy = json!({
+        "NUMBER_HASH_KEY": "bWFza2xpbmUtdGVzdC1oYXNoLWtleS0zMi1ieXRlcyE=",
+        "NUMBER_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    });
+    std::fs::write(dir.join("maskline_number-keys"), legacy.to_string()).unwrap();
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
+    let output = Command::new("bash")
+        .arg(repo().join("infra/deploy/create-secrets.sh"))
+        .env("PATH", path)
+        .env("FAKE_AWS_DIR", &dir)
+        .output()
+        .expect("running create-secrets.sh");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let created = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+    };
+    assert_eq!(
+        created("maskline_number-hash-key")["NUMBER_HASH_KEY"],
+        legacy["NUMBER_HASH_KEY"],
+        "new keys would orphan every live binding"
+    );
+    assert_eq!(
+        created("maskline_number-encryption-key")["NUMBER_ENCRYPTION_KEY"],
+        legacy["NUMBER_ENCRYPTION_KEY"]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
