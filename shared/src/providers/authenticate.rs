@@ -13,37 +13,42 @@ pub fn authenticate(
     secrets: &WebhookSecrets,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
-    let needed = |secret: &Option<String>, name: &'static str| {
-        secret
-            .clone()
-            .ok_or(AuthError::NotConfigured(name, provider))
+    // Each secret may list several, current first (see `secret_list`): any of them verifies. A
+    // secret that is unset, or set but listing no secret (`","`, `"-,"`), is not configured: the
+    // provider's every request is refused.
+    let verify = |secret: &Option<String>,
+                  name: &'static str,
+                  check: &dyn Fn(&str) -> Result<(), AuthError>| {
+        let unconfigured = AuthError::NotConfigured(name, provider);
+        match secret {
+            Some(list) => verify_any(list, unconfigured, check),
+            None => Err(unconfigured),
+        }
     };
-    // Each secret may list several, current first (see `secret_list`): any of them verifies.
     match provider {
-        ProviderKind::Twilio => verify_any(
-            &needed(&secrets.twilio_auth_token, "TWILIO_AUTH_TOKEN")?,
-            |token| twilio::verify(request, token),
-        ),
-        ProviderKind::Plivo => verify_any(
-            &needed(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN")?,
-            |token| plivo::verify(request, token),
-        ),
+        ProviderKind::Twilio => verify(&secrets.twilio_auth_token, "TWILIO_AUTH_TOKEN", &|t| {
+            twilio::verify(request, t)
+        }),
+        ProviderKind::Plivo => verify(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN", &|t| {
+            plivo::verify(request, t)
+        }),
         // Exotel signs nothing: the secret token (plus IP allow-listing) is all there is.
-        ProviderKind::Exotel => verify_any(
-            &needed(&secrets.exotel_token, "EXOTEL_WEBHOOK_TOKEN")?,
-            |token| secret_token::verify(request, token),
-        ),
-        // The token always; with a signature secret configured, Vonage's signed JWT too: a
-        // request that simply leaves the Authorization header out is refused, not let through.
+        ProviderKind::Exotel => verify(&secrets.exotel_token, "EXOTEL_WEBHOOK_TOKEN", &|t| {
+            secret_token::verify(request, t)
+        }),
+        // The token always; with a signature secret set, Vonage's signed JWT too: a request that
+        // simply leaves the Authorization header out is refused, not let through, and a secret
+        // set to nothing refuses everything rather than dropping the JWT check.
         ProviderKind::Vonage => {
-            verify_any(
-                &needed(&secrets.vonage_token, "VONAGE_WEBHOOK_TOKEN")?,
-                |token| secret_token::verify(request, token),
-            )?;
+            verify(&secrets.vonage_token, "VONAGE_WEBHOOK_TOKEN", &|t| {
+                secret_token::verify(request, t)
+            })?;
             match &secrets.vonage_signature_secret {
-                Some(secret) => verify_any(secret, |secret| {
-                    vonage::verify_signed_jwt(request, secret, now)
-                }),
+                Some(_) => verify(
+                    &secrets.vonage_signature_secret,
+                    "VONAGE_SIGNATURE_SECRET",
+                    &|secret| vonage::verify_signed_jwt(request, secret, now),
+                ),
                 None => Ok(()),
             }
         }

@@ -3,9 +3,13 @@
 //! Requests verify against any listed secret; what Maskline signs or sends itself uses the first.
 //! (Provider secrets are letters and digits: a comma never belongs to one.)
 
-/// The listed secrets, current first; blanks ignored.
+/// The listed secrets, current first. Blanks and the placeholders deployments use for "unused"
+/// (`-`, `none`) are no secret: `","`, `" , "` or `"-,"` (what `"$NEW,$OLD"` gives with both
+/// empty) list nothing.
 pub fn listed(raw: &str) -> impl Iterator<Item = &str> {
-    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "-" && !s.eq_ignore_ascii_case("none"))
 }
 
 /// The current secret: the first listed (the whole value when it lists one).
@@ -14,8 +18,14 @@ pub fn current(raw: &str) -> &str {
 }
 
 /// Runs `check` with each listed secret until one passes; the result of the current secret's
-/// check when none does (so the reason logged is about the secret in use).
-pub fn verify_any<E>(raw: &str, check: impl Fn(&str) -> Result<(), E>) -> Result<(), E> {
+/// check when none does (so the reason logged is about the secret in use). A list with no secret
+/// in it is `unconfigured`: nothing is checked, since a signature made with an empty (or `-`) key
+/// is one anybody can make.
+pub fn verify_any<E>(
+    raw: &str,
+    unconfigured: E,
+    check: impl Fn(&str) -> Result<(), E>,
+) -> Result<(), E> {
     let mut first_failure = None;
     for secret in listed(raw) {
         match check(secret) {
@@ -24,8 +34,7 @@ pub fn verify_any<E>(raw: &str, check: impl Fn(&str) -> Result<(), E>) -> Result
             Err(_) => {}
         }
     }
-    // An empty list verifies nothing: the check of an empty secret fails closed.
-    first_failure.map_or_else(|| check(""), Err)
+    Err(first_failure.unwrap_or(unconfigured))
 }
 
 #[cfg(test)]
@@ -36,18 +45,23 @@ mod tests {
     fn any_listed_secret_verifies_and_the_first_is_current() {
         let accepts =
             |wanted: &'static str| move |s: &str| (s == wanted).then_some(()).ok_or(s.to_string());
-        assert_eq!(verify_any("new, old", accepts("old")), Ok(()));
-        assert_eq!(verify_any("new,old", accepts("new")), Ok(()));
+        let none = || "unconfigured".to_string();
+        assert_eq!(verify_any("new, old", none(), accepts("old")), Ok(()));
+        assert_eq!(verify_any("new,old", none(), accepts("new")), Ok(()));
         assert_eq!(
-            verify_any("new,old", accepts("other")),
+            verify_any("new,old", none(), accepts("other")),
             Err("new".to_string())
         );
-        assert_eq!(verify_any("only", accepts("only")), Ok(()));
-        assert_eq!(
-            verify_any(" , ", accepts("")),
-            Ok(()),
-            "an empty list checks the empty secret"
-        );
+        assert_eq!(verify_any("only", none(), accepts("only")), Ok(()));
+        for nothing in [",", " , ", "-,", "-, none", ""] {
+            // A check that accepts anything: only an empty list can get past it, and must not.
+            let anything = |_: &str| Ok::<(), String>(());
+            assert_eq!(
+                verify_any(nothing, none(), anything),
+                Err(none()),
+                "{nothing:?} lists no secret"
+            );
+        }
         assert_eq!(current(" new ,old"), "new");
         assert_eq!(current("single"), "single");
     }

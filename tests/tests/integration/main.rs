@@ -10,6 +10,7 @@ mod click_to_call;
 mod concurrency;
 mod deployed_template;
 mod exclusive;
+mod fail_open;
 mod failover;
 mod foreign_removals;
 mod idempotency;

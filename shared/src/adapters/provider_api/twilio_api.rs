@@ -62,11 +62,14 @@ impl TwilioApi {
         Ok(TwilioApi {
             base_url: settings::base_url(lookup, "TWILIO_API_BASE_URL", DEFAULT_BASE_URL)?,
             account_sid: settings::path_safe("TWILIO_ACCOUNT_SID", account_sid)?,
-            // A rotation list (see `providers::secret_list`): the API takes the current token.
-            auth_token: crate::providers::secret_list::current(&settings::required(
+            // A rotation list (see `providers::secret_list`): the API takes the current token. A
+            // list of no token (`","`) is a missing one, not an empty password.
+            auth_token: Some(crate::providers::secret_list::current(&settings::required(
                 lookup,
                 "TWILIO_AUTH_TOKEN",
-            )?)
+            )?))
+            .filter(|token| !token.is_empty())
+            .ok_or(ConfigError::Missing("TWILIO_AUTH_TOKEN"))?
             .to_string(),
         })
     }
