@@ -67,6 +67,18 @@ pub fn voice_methods(provider: ProviderKind) -> &'static [HttpMethod] {
     }
 }
 
+/// The parameters of a webhook Maskline may act on: for Vonage only what its signature covers
+/// (see [`vonage::covered_params`]); the others sign the whole URL and body.
+pub fn signed_params(
+    provider: ProviderKind,
+    request: &WebhookRequest,
+) -> Result<Vec<(String, String)>, BadRequest> {
+    match provider {
+        ProviderKind::Vonage => vonage::covered_params(request),
+        _ => request.all_params(),
+    }
+}
+
 /// Parses a voice webhook into the provider-neutral call.
 pub fn parse_call(
     provider: ProviderKind,

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::answer::{digits, Answer, AnswerOptions, Rendered};
-use super::request::{optional_seconds, required, WebhookRequest};
+use super::request::{optional_seconds, required, HttpMethod, WebhookRequest};
 use super::{AuthError, BadRequest, CallStatus, InboundCall, StatusReport};
 
 /// How old a signed request may be (replay protection; allows for clock skew).
@@ -30,6 +30,13 @@ pub fn verify_signed_jwt(
     signature_secret: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
+    // A GET's parameters are all in its query, which the JWT does not cover: a JWT captured
+    // from any webhook of the account would let anyone choose them.
+    if request.method == HttpMethod::Get {
+        return Err(AuthError::BadJwt(
+            "a GET is not covered by the signature: set the answer method to POST".into(),
+        ));
+    }
     let header = request
         .header("authorization")
         .ok_or_else(|| AuthError::BadJwt("no signed JWT".into()))?;
@@ -84,8 +91,33 @@ impl KindName for jsonwebtoken::errors::Error {
     }
 }
 
-pub fn parse_call(request: &WebhookRequest) -> Result<InboundCall, BadRequest> {
+/// The parameters Maskline acts on: what the signature covers. A POST's JSON body is covered
+/// by the JWT's `payload_hash`, its query is not, so the query may carry the path token and
+/// nothing else (a `from`, `to` or `uuid` there would override the signed body). A GET carries
+/// everything in its query, which no signature covers: signed mode refuses GETs (see
+/// [`verify_signed_jwt`]); unsigned deployments rest on the path token alone, as documented.
+pub fn covered_params(request: &WebhookRequest) -> Result<Vec<(String, String)>, BadRequest> {
+    if request.method == HttpMethod::Get {
+        return Ok(request.query_params());
+    }
+    if request
+        .query_params()
+        .iter()
+        .any(|(name, _)| name != "token")
+    {
+        return Err(BadRequest::Invalid(
+            "query (a POST's query may carry only the token)",
+        ));
+    }
     let params = request.all_params()?;
+    Ok(params
+        .into_iter()
+        .filter(|(name, _)| name != "token")
+        .collect())
+}
+
+pub fn parse_call(request: &WebhookRequest) -> Result<InboundCall, BadRequest> {
+    let params = covered_params(request)?;
     Ok(InboundCall {
         call_id: required(&params, "uuid")?.to_string(),
         from: plus(required(&params, "from")?),
@@ -94,7 +126,7 @@ pub fn parse_call(request: &WebhookRequest) -> Result<InboundCall, BadRequest> {
 }
 
 pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest> {
-    let params = request.all_params()?;
+    let params = covered_params(request)?;
     let status =
         CallStatus::parse(required(&params, "status")?).ok_or(BadRequest::Invalid("status"))?;
     let duration_seconds = optional_seconds(&params, &["duration"])?;

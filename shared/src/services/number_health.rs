@@ -22,7 +22,7 @@ use crate::ports::{
     RequestId, SharedClock, SharedPoolStore, SharedPublisher, SharedReplayGuard, StoreError,
 };
 use crate::providers::request::required;
-use crate::providers::{authenticate, CallStatus, ProviderKind, WebhookRequest};
+use crate::providers::{self, authenticate, CallStatus, ProviderKind, WebhookRequest};
 use crate::webhook_config::WebhookConfig;
 
 pub struct NumberHealth {
@@ -42,7 +42,7 @@ impl NumberHealth {
         if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
             return refused(provider, &e);
         }
-        let params = match request.all_params() {
+        let params = match providers::signed_params(provider, request) {
             Ok(params) => params,
             Err(e) => return malformed(provider, e),
         };

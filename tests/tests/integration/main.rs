@@ -39,5 +39,6 @@ mod support;
 mod suspect;
 mod template_table;
 mod unindexed;
+mod vonage_coverage;
 mod webhook_isolation;
 mod webhooks;

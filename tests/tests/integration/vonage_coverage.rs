@@ -1,0 +1,69 @@
+//! Vonage signs a webhook's body (the JWT's `payload_hash`), never its query. Maskline acts only
+//! on what the signature covers: with any JWT of the last minutes (Vonage signs every webhook of
+//! an account with one secret) and the path token, an attacker must not choose the caller and the
+//! dialled number in the query and learn the other party's real number.
+
+use maskline::adapters::http::webhook_request;
+use maskline::providers::{HttpMethod, ProviderKind};
+use maskline::services::WebhookOutcome;
+use maskline_tests::fixtures::customer_phone;
+use maskline_tests::webhooks::{config, provider_request, PUBLIC_BASE, VONAGE_SECRET};
+
+use crate::support::world_with_order;
+
+#[tokio::test]
+async fn query_parameters_cannot_override_the_signed_body() {
+    let (world, customer_dials, _) = world_with_order().await;
+    // A genuinely signed request about nobody in particular...
+    let captured = provider_request(ProviderKind::Vonage, "voice", "cap", "+1", "+2", &[]);
+    let mut request = webhook_request(&captured, Some(PUBLIC_BASE)).unwrap();
+    // ...replayed with the customer and the VN of their app in the query.
+    let digits = |n: &str| n.trim_start_matches('+').to_string();
+    request.url = format!(
+        "{}&from={}&to={}&uuid=chosen",
+        request.url,
+        digits(&customer_phone(1)),
+        digits(&customer_dials)
+    );
+    let outcome = world
+        .resolver(world.store.clone(), config())
+        .answer(ProviderKind::Vonage, &request)
+        .await;
+    assert!(
+        matches!(outcome, WebhookOutcome::Malformed(_)),
+        "acted on the unsigned query: {outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn in_signed_mode_a_get_is_refused_since_nothing_of_it_is_signed() {
+    let (world, customer_dials, _) = world_with_order().await;
+    let signed = provider_request(ProviderKind::Vonage, "voice", "cap", "+1", "+2", &[]);
+    let mut request = webhook_request(&signed, Some(PUBLIC_BASE)).unwrap();
+    request.method = HttpMethod::Get;
+    request.body.clear();
+    // The JWT Vonage puts on a GET webhook: valid and recent, with no body to hash.
+    let claims = serde_json::json!({"iat": chrono::Utc::now().timestamp(), "jti": "get-1",
+                                    "iss": "Vonage", "application_id": "app"});
+    let jwt = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(VONAGE_SECRET.as_bytes()),
+    )
+    .unwrap();
+    request
+        .headers
+        .insert("authorization".into(), format!("Bearer {jwt}"));
+    let digits = |n: &str| n.trim_start_matches('+').to_string();
+    request.url = format!(
+        "{}&from={}&to={}&uuid=chosen",
+        request.url,
+        digits(&customer_phone(1)),
+        digits(&customer_dials)
+    );
+    let outcome = world
+        .resolver(world.store.clone(), config())
+        .answer(ProviderKind::Vonage, &request)
+        .await;
+    assert_eq!(outcome, WebhookOutcome::Refused);
+}
