@@ -5,7 +5,7 @@ use tracing::{error, info, warn};
 
 use super::caller_binding::find_binding;
 use super::number_health::track_call_outcome;
-use super::route_call::served_by;
+use super::route_call::{may_serve, served_by};
 use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::events::PublishedEvent;
 use crate::domain::number::mask;
@@ -121,7 +121,7 @@ impl CallEvents {
         let query = request.query_params();
         if reports_per_call(provider) {
             match reported_call(&query) {
-                Some(Ok(named)) => return Ok(Some(named)),
+                Some(Ok(named)) => return self.owned_report(provider, named).await,
                 Some(Err(e)) => return Err(malformed(provider, e)),
                 None => {}
             }
@@ -162,6 +162,26 @@ impl CallEvents {
                 // Masked: for a call we did not place, `To` may be someone's own phone.
                 let dialled = mask(dialled.as_str());
                 info!(%provider, call_id = %report.call.call_id, %dialled, "status for a call outside any session; not recorded");
+                Ok(None)
+            }
+            Err(e) => Err(unavailable(provider, e)),
+        }
+    }
+
+    /// A per-call report names its order, side and VN in a URL the provider signed; it speaks
+    /// for that order only if the VN is one this provider serves (the voice route's rule): a
+    /// provider's token must not log calls, fail numbers or open click-to-call on an order of
+    /// another provider. A read of the pool, not a write: the call path is not involved.
+    async fn owned_report(
+        &self,
+        provider: ProviderKind,
+        named: ReportedCall,
+    ) -> Result<Option<ReportedCall>, WebhookOutcome> {
+        match self.pool.pool_number(&named.dialled).await {
+            Ok(Some(number)) if may_serve(&number.provider, provider) => Ok(Some(named)),
+            Ok(_) => {
+                warn!(%provider, order_id = %named.order_id, vn = %named.dialled,
+                      "per-call report about a number this provider does not serve; not recorded");
                 Ok(None)
             }
             Err(e) => Err(unavailable(provider, e)),

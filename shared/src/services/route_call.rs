@@ -84,10 +84,17 @@ impl CallRouter {
 /// providers only through that provider's. A VN of any other source (`static`: numbers routed by
 /// hand) or a binding written before providers were recorded carries no such promise.
 pub fn served_by(binding: &StoredBinding, webhook: ProviderKind) -> bool {
-    match binding.provider.as_ref().map(Provider::as_str) {
-        Some(owner) => owner
-            .parse::<ProviderKind>()
-            .map_or(true, |owner| owner == webhook),
-        None => true,
-    }
+    binding
+        .provider
+        .as_ref()
+        .is_none_or(|owner| may_serve(owner, webhook))
+}
+
+/// Whether `webhook`'s requests may speak for a number rented from `owner`: a number of one of
+/// the webhook providers only through that provider's own.
+pub fn may_serve(owner: &Provider, webhook: ProviderKind) -> bool {
+    owner
+        .as_str()
+        .parse::<ProviderKind>()
+        .map_or(true, |owner| owner == webhook)
 }

@@ -298,3 +298,43 @@ async fn exotel_requests_from_outside_its_allowed_networks_are_refused_before_an
     let response = resolve_call::handler::handle(&resolver, twilio).await;
     assert_ne!(response.status(), 403);
 }
+
+#[tokio::test]
+async fn a_twilio_signed_per_call_report_cannot_speak_for_another_providers_order() {
+    let (world, customer_dials) = order_on("exotel").await;
+    let events = callbacks(&world, config());
+    // The per-call URL Twilio would sign, naming the Exotel order, side and number.
+    let named = maskline::providers::call_report::ReportedCall {
+        order_id: maskline::domain::OrderId::parse("ORD-1").unwrap(),
+        caller_side: maskline::domain::Side::Customer,
+        dialled: maskline::domain::VirtualNumber::parse(&customer_dials, None).unwrap(),
+    };
+    let hook = maskline::providers::call_report::report_url("status", &named);
+    for (id, status) in [
+        ("CA-f1", "failed"),
+        ("CA-f2", "failed"),
+        ("CA-f3", "failed"),
+    ] {
+        let report = provider_request(
+            ProviderKind::Twilio,
+            &hook,
+            id,
+            &customer_phone(1),
+            &customer_dials,
+            &[("CallStatus", status), ("Direction", "outbound-dial")],
+        );
+        let response = call_events::handler::handle(&events, report).await;
+        let body: Value = serde_json::from_str(&body_text(response.body())).unwrap();
+        assert_eq!(body, json!({"recorded": false}), "{id}");
+    }
+    let log = events
+        .events
+        .calls
+        .call_log(&maskline::domain::OrderId::parse("ORD-1").unwrap())
+        .await
+        .unwrap();
+    assert!(
+        log.is_empty(),
+        "forged Twilio calls on an Exotel order: {log:?}"
+    );
+}
