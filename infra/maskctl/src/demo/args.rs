@@ -42,6 +42,12 @@ pub struct WalkthroughArgs {
     /// Where `make dev` logs: lambda.log is searched for real phone numbers.
     #[arg(long, default_value = ".local/logs")]
     pub log_dir: PathBuf,
+    /// The deploy guide whose smoke test the walkthrough runs as printed.
+    #[arg(long, default_value = "docs/deploying.md")]
+    pub deploying_doc: PathBuf,
+    /// The python (with boto3) that the smoke test's stand-in `aws` runs with.
+    #[arg(long, default_value = ".local/venv/bin/python3")]
+    pub python: PathBuf,
     /// The grace the functions were given (`RELEASE_GRACE_SECONDS`), for the narration.
     #[arg(long, env = "RELEASE_GRACE_SECONDS", default_value = "1800")]
     pub grace_seconds: String,
@@ -82,6 +88,8 @@ mod tests {
         assert!(run.command.is_none());
         assert_eq!(run.walkthrough.lambda, "http://127.0.0.1:9100");
         assert_eq!(run.walkthrough.log_dir, PathBuf::from(".local/logs"));
+        let doc = &run.walkthrough.deploying_doc;
+        assert_eq!(doc, &PathBuf::from("docs/deploying.md"));
         let Some(DemoCommand::Settings(settings)) = demo("settings --keys-file k.env").command
         else {
             panic!("not demo settings");

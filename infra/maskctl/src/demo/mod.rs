@@ -5,7 +5,8 @@
 //! It is the one end-to-end test through bus -> rule -> queue -> function: the order platform's
 //! events go on the bus, the poller (`infra/local/moto_setup.py poll`) feeds the queues to the
 //! functions, and each step checks what the apps, the callers and the operators would see. The
-//! first unmet expectation ends the run with a non-zero exit, naming the step and the logs.
+//! first unmet expectation ends the run with a non-zero exit, naming the step and the logs. Last,
+//! it runs docs/deploying.md's smoke test as printed, so that the guide cannot drift from a stack.
 
 mod args;
 mod bus;
@@ -17,7 +18,9 @@ mod narrator;
 mod people;
 mod published;
 mod settings;
+mod smoke_doc;
 mod stack;
+mod stand_in;
 mod steps;
 
 use anyhow::{bail, Context};

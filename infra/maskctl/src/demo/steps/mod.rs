@@ -10,6 +10,7 @@ mod failover;
 mod operator;
 mod publication;
 mod refill;
+mod smoke;
 
 use std::future::Future;
 
@@ -39,6 +40,8 @@ pub async fn walk(stack: &Stack) -> anyhow::Result<()> {
     let after_grace = delivery::after_grace(stack, &orders.ord1, &ord2, grace_ends);
     at("after grace", after_grace).await?;
     at("h", operator::operators_view(stack)).await?;
+    // Last: its region (sfo) and order are its own, so nothing above sees them.
+    at("smoke", smoke::deploying_md(stack)).await?;
     stack.say.step(format!(
         "every step passed (events sent and received: {}/)",
         stack.run_dir.display()
