@@ -2,7 +2,7 @@
 //! commands accept exactly the same input and explain a bad one the same way.
 
 use maskline::domain::number::DefaultCountry;
-use maskline::domain::pool::PoolEntry;
+use maskline::domain::pool::{PoolEntry, KNOWN_PROVIDERS};
 use maskline::domain::{Operator, Provider, Region, VirtualNumber};
 
 /// The four fields of a pool entry, as text.
@@ -27,7 +27,18 @@ pub fn parse_entry(
     let vn = VirtualNumber::parse(raw.number, default_country).map_err(|e| e.to_string());
     let region = Region::parse(raw.region).map_err(|e| e.to_string());
     let operator = Operator::parse(raw.operator).map_err(|e| e.to_string());
-    let provider = Provider::parse(raw.provider).map_err(|e| e.to_string());
+    let provider = Provider::parse(raw.provider)
+        .map_err(|e| e.to_string())
+        .and_then(|provider| {
+            if KNOWN_PROVIDERS.contains(&provider.as_str()) {
+                Ok(provider)
+            } else {
+                Err(format!(
+                    "provider {provider} is none of {}: no route could open its numbers",
+                    KNOWN_PROVIDERS.join(", ")
+                ))
+            }
+        });
     match (vn, region, operator, provider) {
         (Ok(vn), Ok(region), Ok(operator), Ok(provider)) => Ok(PoolEntry {
             vn,
@@ -54,6 +65,23 @@ mod tests {
             region,
             operator: "Airtel",
             provider: "static",
+        }
+    }
+
+    #[test]
+    fn a_provider_label_no_route_could_open_is_refused() {
+        let unknown = RawEntry {
+            provider: "twilio-us",
+            ..raw("+918041000001", "blr")
+        };
+        let err = parse_entry(unknown, None).unwrap_err().to_string();
+        assert!(err.contains("twilio-us"), "{err}");
+        for known in ["static", "twilio", "Exotel", "plivo", "vonage"] {
+            let entry = RawEntry {
+                provider: known,
+                ..raw("+918041000001", "blr")
+            };
+            assert!(parse_entry(entry, None).is_ok(), "{known}");
         }
     }
 

@@ -12,6 +12,10 @@ use super::{Operator, Provider, Region, VirtualNumber};
 /// activates them from standby instead of buying.
 pub const STATIC_PROVIDER: &str = "static";
 
+/// The provider labels a pool number may carry: `static` and the webhook providers. A number
+/// under any other label could be opened by no route (see `services::route_call::may_serve`).
+pub const KNOWN_PROVIDERS: [&str; 5] = [STATIC_PROVIDER, "twilio", "exotel", "plivo", "vonage"];
+
 /// Whether the provider (or an operator) says calls on the number work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

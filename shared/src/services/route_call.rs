@@ -5,6 +5,7 @@
 use tracing::warn;
 
 use super::caller_binding::{find_binding, live_at};
+use crate::domain::pool::STATIC_PROVIDER;
 use crate::domain::{OrderId, Provider, VirtualNumber, E164};
 use crate::ports::{SharedClock, SharedStore, StoreError, StoredBinding};
 use crate::privacy::{NumberVault, Owner, PrivacyError};
@@ -81,8 +82,9 @@ impl CallRouter {
 }
 
 /// Whether a binding may be resolved through `webhook`'s URL: a VN rented from one of the webhook
-/// providers only through that provider's. A VN of any other source (`static`: numbers routed by
-/// hand) or a binding written before providers were recorded carries no such promise.
+/// providers only through that provider's; a `static` VN (numbers routed by hand) through any;
+/// one under any other label through none. A binding written before providers were recorded
+/// carries no label and keeps resolving as it did.
 pub fn served_by(binding: &StoredBinding, webhook: ProviderKind) -> bool {
     binding
         .provider
@@ -91,10 +93,14 @@ pub fn served_by(binding: &StoredBinding, webhook: ProviderKind) -> bool {
 }
 
 /// Whether `webhook`'s requests may speak for a number rented from `owner`: a number of one of
-/// the webhook providers only through that provider's own.
+/// the webhook providers only through that provider's own, a `static` one through any. An
+/// unknown label (`twilio-us`, a typo) opens nothing: it fails closed, and the import refuses it.
 pub fn may_serve(owner: &Provider, webhook: ProviderKind) -> bool {
+    if owner.as_str() == STATIC_PROVIDER {
+        return true;
+    }
     owner
         .as_str()
         .parse::<ProviderKind>()
-        .map_or(true, |owner| owner == webhook)
+        .is_ok_and(|owner| owner == webhook)
 }

@@ -338,3 +338,22 @@ async fn a_twilio_signed_per_call_report_cannot_speak_for_another_providers_orde
         "forged Twilio calls on an Exotel order: {log:?}"
     );
 }
+
+#[tokio::test]
+async fn a_number_under_an_unknown_provider_label_is_opened_by_no_route() {
+    // `twilio-us` is no provider Maskline knows (the import now refuses it); a number stored
+    // under it before must not be resolvable through every provider's route.
+    let (world, customer_dials) = order_on("twilio-us").await;
+    let (customer, driver) = (customer_phone(1), driver_phone(1));
+    let digits: String = driver.chars().filter(char::is_ascii_digit).collect();
+    for provider in ProviderKind::ALL {
+        let call = provider_request(provider, "voice", "X-1", &customer, &customer_dials, &[]);
+        let (status, body) = answer(&world, call).await;
+        assert_eq!(status, 200, "{provider}");
+        assert!(
+            !body.contains(&digits[digits.len() - 8..]),
+            "{provider} revealed the agent's number for an unknown label: {body}"
+        );
+        assert_eq!(decode(provider, &body), Decoded::OutOfSession, "{provider}");
+    }
+}
