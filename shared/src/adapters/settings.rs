@@ -17,6 +17,73 @@ pub enum SettingsError {
     Unreadable { id: String, reason: String },
     #[error("secret {id} must be a JSON object of strings (it holds {what})")]
     NotAnObject { id: String, what: &'static str },
+    /// A secret setting something that is no secret (an API base URL, the table): whoever can
+    /// write one secret could otherwise redirect the functions' calls, real numbers and all.
+    #[error("secret {id} may hold only the keys of one kind of Maskline secret ({kinds}); it sets {key}")]
+    ForeignKey {
+        id: String,
+        key: String,
+        kinds: String,
+    },
+}
+
+/// The keys each kind of secret holds (`infra/deploy/create-secrets.sh` makes one of each). A
+/// secret's keys must all belong to one kind.
+const SECRET_KINDS: &[(&str, &[&str])] = &[
+    (
+        "webhooks",
+        &[
+            "TWILIO_AUTH_TOKEN",
+            "PLIVO_AUTH_TOKEN",
+            "VONAGE_SIGNATURE_SECRET",
+            "EXOTEL_WEBHOOK_TOKEN",
+            "VONAGE_WEBHOOK_TOKEN",
+            "WEBHOOK_PATH_TOKEN",
+        ],
+    ),
+    (
+        "provider-apis",
+        &[
+            "TWILIO_ACCOUNT_SID",
+            "EXOTEL_ACCOUNT_SID",
+            "EXOTEL_API_KEY",
+            "EXOTEL_API_TOKEN",
+        ],
+    ),
+    ("number-hash-key", &["NUMBER_HASH_KEY"]),
+    ("number-encryption-key", &["NUMBER_ENCRYPTION_KEY"]),
+    // The single secret stacks had before the keys were split.
+    ("number-keys", &["NUMBER_HASH_KEY", "NUMBER_ENCRYPTION_KEY"]),
+];
+
+/// Refuses a secret whose keys are not all of one kind, naming the first key that is not.
+fn check_kind(id: &str, values: &HashMap<String, String>) -> Result<(), SettingsError> {
+    let fits = |keys: &[&str]| values.keys().all(|k| keys.contains(&k.as_str()));
+    if SECRET_KINDS.iter().any(|(_, keys)| fits(keys)) {
+        return Ok(());
+    }
+    let mut names: Vec<&String> = values.keys().collect();
+    names.sort();
+    let known = |k: &&&String| {
+        SECRET_KINDS
+            .iter()
+            .any(|(_, keys)| keys.contains(&k.as_str()))
+    };
+    let key = names
+        .iter()
+        .find(|k| !known(k))
+        .or(names.last())
+        .map(|k| k.to_string())
+        .unwrap_or_default();
+    Err(SettingsError::ForeignKey {
+        id: id.to_string(),
+        key,
+        kinds: SECRET_KINDS
+            .iter()
+            .map(|(kind, _)| *kind)
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
 }
 
 /// Name -> value; a secret's keys win over the environment's, so configuration cannot shadow them.
@@ -68,7 +135,9 @@ impl Settings {
                 id: id.clone(),
                 what: "binary data",
             })?;
-            values.extend(secret_values(id, text)?);
+            let secret = secret_values(id, text)?;
+            check_kind(id, &secret)?;
+            values.extend(secret);
         }
         Ok(Settings { values })
     }
@@ -113,6 +182,31 @@ fn secret_values(id: &str, text: &str) -> Result<HashMap<String, String>, Settin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_holds_only_the_keys_of_its_kind() {
+        let of = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert!(check_kind("w", &of(&[("TWILIO_AUTH_TOKEN", "t")])).is_ok());
+        assert!(check_kind("k", &of(&[("NUMBER_HASH_KEY", "h")])).is_ok());
+        let redirect = of(&[
+            ("TWILIO_ACCOUNT_SID", "AC1"),
+            ("TWILIO_API_BASE_URL", "http://attacker.example"),
+        ]);
+        let err = check_kind("maskline/provider-apis", &redirect).unwrap_err();
+        assert!(err.to_string().contains("TWILIO_API_BASE_URL"), "{err}");
+        assert!(
+            !err.to_string().contains("attacker"),
+            "never the value: {err}"
+        );
+        // Keys of two kinds in one secret: the hash key beside the webhook tokens.
+        let mixed = of(&[("NUMBER_HASH_KEY", "h"), ("TWILIO_AUTH_TOKEN", "t")]);
+        assert!(check_kind("m", &mixed).is_err());
+    }
 
     #[test]
     fn ids_are_a_comma_separated_list() {

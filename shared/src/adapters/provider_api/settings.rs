@@ -20,18 +20,20 @@ pub fn required(
     configured(lookup, name).ok_or(ConfigError::Missing(name))
 }
 
-/// An API base URL (`https://api.twilio.com`), without its trailing slash. Tests point it at a
-/// fake server; anything that is not http(s) is a mistake.
+/// An API base URL (`https://api.twilio.com`), without its trailing slash. It carries real
+/// numbers and credentials, so it must be `https://`; plain `http://` only to this machine,
+/// where the tests run their stand-in servers.
 pub fn base_url(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: &str,
 ) -> Result<String, ConfigError> {
     let url = configured(lookup, name).unwrap_or_else(|| default.to_string());
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
+    let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+    if !(url.starts_with("https://") || loopback.iter().any(|l| url.starts_with(l))) {
         return Err(ConfigError::Invalid {
             name,
-            reason: format!("expected an http(s) URL, got {url:?}"),
+            reason: format!("expected an https:// URL (http:// only to this machine), got {url:?}"),
         });
     }
     Ok(url.trim_end_matches('/').to_string())
@@ -82,7 +84,11 @@ mod tests {
 
     #[test]
     fn base_urls_default_lose_their_slash_and_must_be_http() {
-        let lookup = env(&[("URL", "http://127.0.0.1:9/"), ("BAD", "api.example.com")]);
+        let lookup = env(&[
+            ("URL", "http://127.0.0.1:9/"),
+            ("BAD", "api.example.com"),
+            ("PLAIN", "http://api.example.com"),
+        ]);
         assert_eq!(
             base_url(&lookup, "URL", "https://x").unwrap(),
             "http://127.0.0.1:9"
@@ -92,6 +98,8 @@ mod tests {
             "https://x"
         );
         assert!(base_url(&lookup, "BAD", "https://x").is_err());
+        // Plain HTTP off this machine would send credentials and real numbers in the clear.
+        assert!(base_url(&lookup, "PLAIN", "https://x").is_err());
     }
 
     #[test]
