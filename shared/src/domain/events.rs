@@ -185,9 +185,11 @@ fn participant(
             Role::Driver => "detail.driver",
         }))?;
     let id =
-        ParticipantId::parse(text(party, id_field, &["id"])?).map_err(|e| EventError::Invalid {
-            field: id_field,
-            reason: e.to_string(),
+        ParticipantId::parse_in(text(party, id_field, &["id"])?, default_country).map_err(|e| {
+            EventError::Invalid {
+                field: id_field,
+                reason: e.to_string(),
+            }
         })?;
     let phone =
         E164::parse(text(party, phone_field, &["phone"])?, default_country).map_err(|reason| {

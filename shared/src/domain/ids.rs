@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::number::E164;
+use super::number::{DefaultCountry, E164};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -103,6 +103,20 @@ identifier!(
     /// The order platform's id for a customer or agent (`C-1`, `D-7`).
     ParticipantId, "participant id", 128, |s| s, refuse_phone_numbers = true
 );
+impl ParticipantId {
+    /// [`ParticipantId::parse`], also refusing a number written in the deployment's national
+    /// format (`09876500001` with `DEFAULT_COUNTRY=IN`): an id is stored in clear, a phone never.
+    pub fn parse_in(raw: &str, country: Option<DefaultCountry>) -> Result<Self, IdError> {
+        let id = Self::parse(raw)?;
+        if country.is_some() && E164::parse(id.as_str(), country).is_ok() {
+            return Err(IdError::LooksLikePhoneNumber {
+                kind: "participant id",
+            });
+        }
+        Ok(id)
+    }
+}
+
 identifier!(
     /// A pool region (`blr`); case-insensitive, stored in lower case.
     Region, "region", 32, |s| s.to_ascii_lowercase()
@@ -119,6 +133,19 @@ identifier!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_national_number_is_no_participant_id_where_a_country_is_set() {
+        let india: Option<DefaultCountry> = Some("IN".parse().unwrap());
+        assert!(
+            ParticipantId::parse("09876500001").is_ok(),
+            "no country: not a number"
+        );
+        let err = ParticipantId::parse_in("09876500001", india).unwrap_err();
+        assert!(matches!(err, IdError::LooksLikePhoneNumber { .. }));
+        assert!(ParticipantId::parse_in("D-7", india).is_ok());
+        assert!(ParticipantId::parse_in("C-98765", india).is_ok());
+    }
 
     #[test]
     fn accepts_ordinary_ids_and_normalises_regions() {

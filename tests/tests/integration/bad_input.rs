@@ -65,3 +65,23 @@ async fn malformed_releases_fail_and_write_nothing() {
     assert_eq!(failed, ["m0", "m1", "m2"]);
     assert!(world.all_items().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_national_number_sent_as_a_participant_id_is_refused_and_never_stored() {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 4).await;
+    let items_before = world.all_items().await;
+    // The allocate function runs with DEFAULT_COUNTRY=IN (support::india): 09876500001 is a
+    // number there, whatever it looks like elsewhere.
+    let mut event: serde_json::Value =
+        serde_json::from_str(&driver_assigned("ORD-1", "blr", 1, 1)).unwrap();
+    event["detail"]["driver"]["id"] = json!("09876500001");
+    let failed = allocate(&world, AllocationPolicy::Shared, &[event.to_string()]).await;
+    assert_eq!(failed.len(), 1, "the message fails, to the DLQ");
+    let items = world.all_items().await;
+    assert_eq!(items.len(), items_before.len(), "nothing written");
+    assert!(
+        !format!("{items:?}").contains("9876500001"),
+        "the number was stored in clear"
+    );
+}
