@@ -79,7 +79,14 @@ impl ApiFailure {
 /// (`+91 98765 00002`, `(415) 555-0101`), so no grouping lets a number through.
 /// Also caps the length, since a provider message is an explanation, not a document.
 pub fn scrub_numbers(text: &str) -> String {
-    let is_separator = |c: char| matches!(c, ' ' | '-' | '(' | ')' | '.');
+    // Every way people group digits: spaces (also no-break and thin ones), dashes, brackets,
+    // dots, slashes and commas.
+    let is_separator = |c: char| {
+        matches!(
+            c,
+            ' ' | '-' | '(' | ')' | '.' | '/' | ',' | '\u{a0}' | '\u{202f}' | '\u{2009}'
+        )
+    };
     let mut out = String::with_capacity(text.len());
     // The run so far (digits and the separators between them), and separators after its last
     // digit, which belong to the run only if another digit follows.
@@ -275,6 +282,10 @@ mod tests {
             "+91-98765-00002",
             "(415) 555-0101",
             "98765.00002",
+            "98765/00002",
+            "98765,00002",
+            "+91\u{a0}98765\u{a0}00002",
+            "+91\u{202f}98765\u{2009}00002",
         ] {
             let scrubbed = scrub_numbers(&format!("Number {grouped} is busy"));
             assert!(
