@@ -24,6 +24,20 @@ async fn model_random_schedules_agree_with_the_reference_model() {
     );
     let stats = run_all(&settings).await;
     println!("{stats}");
+    // Liveness: a run that never allocated checked nothing worth checking (a broken generator, a
+    // pool that never fits, every claim refused would all pass the safety checks vacuously).
+    assert!(
+        stats.allocations > 0,
+        "the model run allocated nothing in {} schedule(s): it proves nothing",
+        stats.schedules
+    );
+    if let Some(wanted) = settings.allocations {
+        assert!(
+            stats.allocations >= wanted,
+            "the soak stopped at {} allocations, short of MODEL_ALLOCATIONS={wanted}",
+            stats.allocations
+        );
+    }
     assert!(
         stats.violations.is_empty(),
         "{} violation(s) in {} schedule(s); first: {}\nreplay with {}",
