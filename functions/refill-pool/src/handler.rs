@@ -124,10 +124,15 @@ fn triggers_by_region(batch: &SqsEvent) -> (ByRegion<'_>, Vec<(&SqsMessage, Mess
     (by_region, malformed)
 }
 
-/// Pool figures as CloudWatch EMF lines on stdout, where Lambda hands them to CloudWatch Logs.
+/// Pool figures and targets as CloudWatch metrics, flushed with the invocation's others.
 fn emit_metrics(done: &RegionRefill) {
-    for line in done.metric_lines() {
-        metrics::emit(&line);
+    for (operator, figures) in &done.figures {
+        metrics::pool_figures(&done.region, operator, figures);
+    }
+    for refill in &done.operators {
+        if let Some(operator) = &refill.operator {
+            metrics::pool_target(&done.region, operator, refill.wanted);
+        }
     }
 }
 

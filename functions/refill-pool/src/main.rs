@@ -1,4 +1,4 @@
-use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
+use lambda_runtime::{service_fn, tracing, Error, LambdaEvent};
 use refill_pool::handler;
 use serde_json::Value;
 
@@ -6,7 +6,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let app = &maskline::app::functions::refill_pool().await;
-    run(service_fn(|event: LambdaEvent<Value>| async move {
+    maskline::app::run(service_fn(|event: LambdaEvent<Value>| async move {
         handler::handle(&app.refill, &app.moves, &app.redelivery, event.payload)
             .await
             .map_err(Error::from)

@@ -9,8 +9,10 @@
 mod environment;
 pub mod functions;
 mod operator;
+mod run;
 mod wiring;
 
 pub use environment::Environment;
 pub use operator::OperatorTools;
+pub use run::{run, run_http};
 pub use wiring::{Ports, Wiring};

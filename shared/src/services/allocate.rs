@@ -130,6 +130,7 @@ impl Allocator {
                     let session = write.record.session;
                     info!(order_id = %session.order_id, region = %event.region, attempt,
                           moved = existing.is_some(), "numbers assigned");
+                    metrics::numbers_assigned(&event.region);
                     return Ok(match existing {
                         Some(_) => AllocationOutcome::DriverChanged(session),
                         None => AllocationOutcome::Created(session),

@@ -124,6 +124,7 @@ impl ResolveCall {
     /// instead, revealing nothing; the failure is counted (`CallPathFailures`) and alarmed on.
     fn try_again(&self, provider: ProviderKind, dialled: VirtualNumber) -> WebhookOutcome {
         metrics::call_path_failure();
+        metrics::call_answered(provider, "try_again");
         WebhookOutcome::Answer(providers::render(
             provider,
             &Answer::OutOfSession { dialled },
@@ -132,6 +133,11 @@ impl ResolveCall {
     }
 
     fn render(&self, provider: ProviderKind, answer: Answer) -> WebhookOutcome {
+        let outcome = match &answer {
+            Answer::Connect { .. } => "connect",
+            Answer::OutOfSession { .. } => "out_of_session",
+        };
+        metrics::call_answered(provider, outcome);
         WebhookOutcome::Answer(providers::render(provider, &answer, &self.config.answer))
     }
 }

@@ -5,6 +5,7 @@
 use serde_json::Value;
 use tracing::{error, warn};
 
+use crate::metrics;
 use crate::providers::{AuthError, ProviderKind, Rendered};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +24,11 @@ pub enum WebhookOutcome {
     RetryLater(Option<Value>),
 }
 
-/// A request that failed authentication: why goes to the log, nothing into the reply.
+/// A request that failed authentication: why goes to the log, nothing into the reply; it is
+/// counted per provider (`WebhookRefusals`), so a forgery campaign or a rotation that missed a
+/// provider shows and alarms.
 pub(crate) fn refused(provider: ProviderKind, err: &AuthError) -> WebhookOutcome {
+    metrics::webhook_refused(provider);
     match err {
         AuthError::NotConfigured(setting, _) => {
             error!(%provider, setting, "webhook secret not configured; refusing the request")
@@ -38,4 +42,29 @@ pub(crate) fn refused(provider: ProviderKind, err: &AuthError) -> WebhookOutcome
 pub(crate) fn malformed(provider: ProviderKind, reason: impl std::fmt::Display) -> WebhookOutcome {
     warn!(%provider, %reason, "malformed webhook");
     WebhookOutcome::Malformed(reason.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn each_refusal_is_counted_for_its_provider() {
+        let docs = metrics::render(chrono::Utc::now(), || {
+            refused(ProviderKind::Twilio, &AuthError::BadSignature);
+            refused(ProviderKind::Twilio, &AuthError::BadToken);
+            refused(ProviderKind::Exotel, &AuthError::BadToken);
+        });
+        let counts: Vec<(&Value, &Value)> = docs
+            .iter()
+            .filter(|doc| !doc["WebhookRefusals"].is_null())
+            .map(|doc| (&doc["Provider"], &doc["WebhookRefusals"]))
+            .collect();
+        assert_eq!(
+            counts,
+            [(&json!("exotel"), &json!(1)), (&json!("twilio"), &json!(2))]
+        );
+    }
 }

@@ -24,7 +24,7 @@ fn sam_template() -> Value {
     serde_json::to_value(yaml).unwrap()
 }
 
-fn resource(name: &str) -> &'static Value {
+pub(crate) fn resource(name: &str) -> &'static Value {
     let found = &transformed()["Resources"][name];
     assert!(
         found.is_object(),
@@ -33,7 +33,7 @@ fn resource(name: &str) -> &'static Value {
     found
 }
 
-fn resources_of_type(kind: &str) -> Vec<(&'static String, &'static Value)> {
+pub(crate) fn resources_of_type(kind: &str) -> Vec<(&'static String, &'static Value)> {
     transformed()["Resources"]
         .as_object()
         .unwrap()
@@ -42,7 +42,7 @@ fn resources_of_type(kind: &str) -> Vec<(&'static String, &'static Value)> {
         .collect()
 }
 
-fn parameter_default(name: &str) -> Value {
+pub(crate) fn parameter_default(name: &str) -> Value {
     transformed()["Parameters"][name]["Default"].clone()
 }
 
@@ -52,7 +52,7 @@ fn number(v: &Value) -> i64 {
         .unwrap_or_else(|| panic!("expected a number, got {v}"))
 }
 
-fn get_att(resource: &str, attribute: &str) -> Value {
+pub(crate) fn get_att(resource: &str, attribute: &str) -> Value {
     json!({ "Fn::GetAtt": [resource, attribute] })
 }
 
@@ -138,7 +138,9 @@ fn sam_deploy_guided_asks_no_authentication_question() {
 #[test]
 fn the_table_survives_stack_deletion_and_replacement() {
     let table = resource("NumbersTable");
-    assert_eq!(table["DeletionPolicy"], "Retain");
+    // Kept on deletion, but not after a first create that rolled back: each retried first deploy
+    // would otherwise leave another deletion-protected, empty table behind.
+    assert_eq!(table["DeletionPolicy"], "RetainExceptOnCreate");
     assert_eq!(table["UpdateReplacePolicy"], "Retain");
     assert_eq!(table["Properties"]["DeletionProtectionEnabled"], true);
 }
@@ -152,7 +154,13 @@ fn the_call_path_keeps_concurrency_of_its_own() {
                             { "Ref": "CallPathReservedConcurrency" },
                             { "Ref": "AWS::NoValue" }] })
     );
-    assert!(number(&parameter_default("CallPathReservedConcurrency")) > 0);
+    // An opt-in: reserving any by default fails the first deploy on accounts whose concurrency
+    // limit is below ~120 (AWS keeps 100 unreserved); the description says so.
+    assert_eq!(number(&parameter_default("CallPathReservedConcurrency")), 0);
+    let why = transformed()["Parameters"]["CallPathReservedConcurrency"]["Description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(why.contains("first deploy") && why.contains("120"), "{why}");
 
     // Queue triggers are capped, so a burst of order events cannot take the account's pool.
     let mappings = resources_of_type("AWS::Lambda::EventSourceMapping");
@@ -597,7 +605,12 @@ fn a_call_path_store_failure_is_alarmed_on() {
         (&json!("Maskline"), &json!("CallPathFailures"))
     );
     assert_eq!(alarm["AlarmActions"], json!([{ "Ref": "AlarmTopic" }]));
-    // The metric resolve-call logs is the one alarmed on (one EMF document, no dimension).
+    // The metric resolve-call logs is the one alarmed on (one EMF document, no dimension but the
+    // stack's, which the alarm names).
+    assert_eq!(
+        alarm["Dimensions"],
+        json!([{ "Name": "Stack", "Value": { "Ref": "AWS::StackName" } }])
+    );
     let line = maskline::metrics::call_path_failure_line(chrono::Utc::now());
     let doc: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Maskline");
@@ -607,7 +620,7 @@ fn a_call_path_store_failure_is_alarmed_on() {
     );
     assert_eq!(
         doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-        json!([[]])
+        json!([["Stack"]])
     );
     let env = &resource("ResolveCallFunction")["Properties"]["Environment"]["Variables"];
     assert!(env.get("CALL_PATH_FAILURE_MESSAGE").is_some());

@@ -20,6 +20,7 @@ mod lifecycle;
 mod local_dev;
 mod log_privacy;
 mod model;
+mod operability;
 mod ordering;
 mod oversized_webhooks;
 mod provider_apis;

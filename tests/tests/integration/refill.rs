@@ -349,7 +349,9 @@ async fn an_unhealthy_standby_number_is_never_activated() {
     // The run's figures are returned for the function to emit as metrics.
     let lines = done[0].metric_lines();
     assert_eq!(lines.len(), 1);
-    assert!(lines[0].contains("\"HealthyNumbers\":3"), "{}", lines[0]);
+    // A pool figure is one sample (a list of one value) in its EMF document.
+    let doc: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(doc["HealthyNumbers"][0], 3.0, "{}", lines[0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
