@@ -39,3 +39,20 @@ pub fn transformed() -> &'static Value {
         serde_json::from_slice(&output.stdout).expect("the transform prints JSON")
     })
 }
+
+/// The dead-letter queues of the transformed template: every queue some queue redrives to, and
+/// the scheduled refill's failed-runs queue.
+pub fn dead_letter_queues() -> std::collections::BTreeSet<String> {
+    let resources = transformed()["Resources"].as_object().expect("Resources");
+    let mut queues: std::collections::BTreeSet<String> = resources
+        .values()
+        .filter(|r| r["Type"] == "AWS::SQS::Queue")
+        .filter_map(|q| {
+            q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    queues.insert("RefillFailedRunsQueue".into());
+    queues
+}

@@ -285,15 +285,7 @@ fn a_finished_order_outlives_every_queued_copy_of_its_events() {
 
 #[test]
 fn every_dead_letter_queue_alarms_again_on_each_new_message() {
-    let mut dead_letter_queues: BTreeSet<String> = resources_of_type("AWS::SQS::Queue")
-        .into_iter()
-        .filter_map(|(_, q)| {
-            q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-                .as_str()
-                .map(String::from)
-        })
-        .collect();
-    dead_letter_queues.insert("RefillFailedRunsQueue".into());
+    let dead_letter_queues = maskline_tests::sam::dead_letter_queues();
     assert_eq!(dead_letter_queues.len(), 4);
 
     let alarms = resources_of_type("AWS::CloudWatch::Alarm");

@@ -42,15 +42,7 @@ fn every_function_alarms_on_its_errors_and_throttles() {
 /// can miss the first dead letter after a quiet spell: a level alarm stays on while one waits.
 #[test]
 fn every_dead_letter_queue_alarms_while_anything_waits_in_it() {
-    let mut queues: BTreeSet<String> = resources_of_type("AWS::SQS::Queue")
-        .into_iter()
-        .filter_map(|(_, q)| {
-            q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-                .as_str()
-                .map(String::from)
-        })
-        .collect();
-    queues.insert("RefillFailedRunsQueue".into());
+    let queues = maskline_tests::sam::dead_letter_queues();
     assert_eq!(queues.len(), 4, "{queues:?}");
     for queue in queues {
         let found = alarms_on(

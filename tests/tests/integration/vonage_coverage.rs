@@ -11,6 +11,18 @@ use maskline_tests::webhooks::{config, provider_request, PUBLIC_BASE, VONAGE_SEC
 
 use crate::support::world_with_order;
 
+/// The attacker's choice, in the query no signature covers: the customer calling the VN of their
+/// app.
+fn choose_in_query(request: &mut maskline::providers::WebhookRequest, customer_dials: &str) {
+    let digits = |n: &str| n.trim_start_matches('+').to_string();
+    request.url = format!(
+        "{}&from={}&to={}&uuid=chosen",
+        request.url,
+        digits(&customer_phone(1)),
+        digits(customer_dials)
+    );
+}
+
 #[tokio::test]
 async fn query_parameters_cannot_override_the_signed_body() {
     let (world, customer_dials, _) = world_with_order().await;
@@ -18,13 +30,7 @@ async fn query_parameters_cannot_override_the_signed_body() {
     let captured = provider_request(ProviderKind::Vonage, "voice", "cap", "+1", "+2", &[]);
     let mut request = webhook_request(&captured, Some(PUBLIC_BASE)).unwrap();
     // ...replayed with the customer and the VN of their app in the query.
-    let digits = |n: &str| n.trim_start_matches('+').to_string();
-    request.url = format!(
-        "{}&from={}&to={}&uuid=chosen",
-        request.url,
-        digits(&customer_phone(1)),
-        digits(&customer_dials)
-    );
+    choose_in_query(&mut request, &customer_dials);
     let outcome = world
         .resolver(world.store.clone(), config())
         .answer(ProviderKind::Vonage, &request)
@@ -54,13 +60,7 @@ async fn in_signed_mode_a_get_is_refused_since_nothing_of_it_is_signed() {
     request
         .headers
         .insert("authorization".into(), format!("Bearer {jwt}"));
-    let digits = |n: &str| n.trim_start_matches('+').to_string();
-    request.url = format!(
-        "{}&from={}&to={}&uuid=chosen",
-        request.url,
-        digits(&customer_phone(1)),
-        digits(&customer_dials)
-    );
+    choose_in_query(&mut request, &customer_dials);
     let outcome = world
         .resolver(world.store.clone(), config())
         .answer(ProviderKind::Vonage, &request)
