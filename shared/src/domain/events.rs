@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::number::DefaultCountry;
 use super::ordering::AssignmentStamp;
-use super::session::AssignedNumbers;
+use super::session::{AssignedNumbers, SessionState};
 use super::{
     AllocationPolicy, NumberError, Operator, OrderId, Participant, ParticipantId, Region,
     VirtualNumber, E164,
@@ -223,25 +223,35 @@ pub enum PublishedEvent {
     /// grows with every change of the order's session, and events can arrive out of order (a
     /// redelivery that read the session before a failover publishes after it), so a consumer
     /// drops an event whose version is lower than the one it already holds for the order.
+    /// `state` (on all three) is the session's: after `MaskedNumbersReleased` no event says
+    /// `active` again, and two events of one version describe the same session, state and
+    /// numbers alike.
     MaskedNumbersAssigned {
         order_id: OrderId,
         numbers: AssignedNumbers,
         expires_at: DateTime<Utc>,
         version: u64,
+        state: SessionState,
     },
     /// A number of the order was replaced (it turned unhealthy): the apps must show the new ones.
+    /// A released session still in its grace window moves too (its calls keep working) and says
+    /// so: `state` stays `released`.
     MaskedNumbersChanged {
         order_id: OrderId,
         numbers: AssignedNumbers,
         replaced: VirtualNumber,
         expires_at: DateTime<Utc>,
         version: u64,
+        state: SessionState,
     },
     MaskedNumbersReleased {
         order_id: OrderId,
         released_at: DateTime<Utc>,
         callable_until: DateTime<Utc>,
         version: u64,
+        /// The numbers callable until `callable_until` (none for an order released before it
+        /// was ever assigned).
+        numbers: Option<AssignedNumbers>,
     },
     PoolExhausted {
         region: Region,
@@ -293,16 +303,23 @@ impl PublishedEvent {
                 numbers,
                 expires_at,
                 version,
-            } => numbers_detail(order_id, numbers, *expires_at, *version),
+                state,
+            } => {
+                let mut detail = numbers_detail(order_id, numbers, *expires_at, *version);
+                detail["state"] = json!(state);
+                detail
+            }
             PublishedEvent::MaskedNumbersChanged {
                 order_id,
                 numbers,
                 replaced,
                 expires_at,
                 version,
+                state,
             } => {
                 let mut detail = numbers_detail(order_id, numbers, *expires_at, *version);
                 detail["replaced"] = json!(replaced);
+                detail["state"] = json!(state);
                 detail
             }
             PublishedEvent::NumberSuspect {
@@ -321,12 +338,17 @@ impl PublishedEvent {
                 released_at,
                 callable_until,
                 version,
-            } => json!({
-                "order_id": order_id,
-                "released_at": rfc3339(*released_at),
-                "callable_until": rfc3339(*callable_until),
-                "version": version,
-            }),
+                numbers,
+            } => {
+                let mut detail = match numbers {
+                    Some(numbers) => numbers_detail(order_id, numbers, *callable_until, *version),
+                    None => json!({"order_id": order_id, "version": version}),
+                };
+                detail["released_at"] = json!(rfc3339(*released_at));
+                detail["callable_until"] = json!(rfc3339(*callable_until));
+                detail["state"] = json!(SessionState::Released);
+                detail
+            }
             PublishedEvent::PoolExhausted {
                 region,
                 order_id,
@@ -560,13 +582,14 @@ mod tests {
                 .unwrap()
                 .with_timezone(&Utc),
             version: 1,
+            state: SessionState::Active,
         };
         assert_eq!(event.detail_type(), "MaskedNumbersAssigned");
         assert_eq!(
             event.detail(),
             json!({"order_id":"ORD-1","customer_dials":"+918041000001",
                    "driver_dials":"+918041000002","expires_at":"2026-11-23T10:00:00Z",
-                   "version":1})
+                   "version":1,"state":"active"})
         );
         numbers.customer_backup = Some(vn("+918041000003"));
         numbers.driver_backup = Some(vn("+918041000004"));
@@ -578,13 +601,14 @@ mod tests {
                 .unwrap()
                 .with_timezone(&Utc),
             version: 2,
+            state: SessionState::Released,
         };
         assert_eq!(
             changed.detail(),
             json!({"order_id":"ORD-1","customer_dials":"+918041000001",
                    "driver_dials":"+918041000002","customer_backup":"+918041000003",
                    "driver_backup":"+918041000004","replaced":"+918041000009",
-                   "expires_at":"2026-11-23T10:00:00Z","version":2})
+                   "expires_at":"2026-11-23T10:00:00Z","version":2,"state":"released"})
         );
     }
 

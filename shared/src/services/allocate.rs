@@ -293,6 +293,7 @@ impl Allocator {
                 numbers: numbers.clone(),
                 expires_at: session.live_until,
                 version: record.version,
+                state: session.state,
             })
             .await
     }

@@ -253,6 +253,7 @@ impl Failover {
                 replaced: vn.clone(),
                 expires_at: session.live_until,
                 version: record.version,
+                state: session.state,
             })
             .await;
         match published {

@@ -116,6 +116,7 @@ impl Releaser {
                 released_at: session.released_at.unwrap_or(session.live_until),
                 callable_until: session.live_until,
                 version: record.version,
+                numbers: session.numbers.clone(),
             })
             .await
     }

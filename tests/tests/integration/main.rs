@@ -30,6 +30,7 @@ mod redelivery;
 mod refill;
 mod regions;
 mod release_race;
+mod released_final;
 mod replays;
 mod rotation;
 mod sample_events;
