@@ -21,6 +21,7 @@ pub mod invariants;
 pub mod lagging_index;
 pub mod model;
 pub mod sam;
+pub mod stale_pool_reads;
 pub mod webhooks;
 pub mod world;
 

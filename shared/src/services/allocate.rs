@@ -14,7 +14,9 @@ use crate::domain::ordering::Precedence;
 use crate::domain::policy::Candidates;
 use crate::domain::session::AssignedNumbers;
 use crate::domain::session::SessionStatus;
-use crate::domain::{AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side};
+use crate::domain::{
+    AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side, VirtualNumber,
+};
 use crate::metrics;
 use crate::ports::{
     PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError,
@@ -124,6 +126,10 @@ impl Allocator {
             let parties = (&customer, &driver);
             let after = self.assigned(event, parties, numbers, candidates, existing.as_ref(), now);
             let mut write = transition(existing.as_ref(), after);
+            // Numbers the session keeps (a driver change keeps the customer's) are checked like
+            // new ones when the write lands: a number marked unhealthy since it was read is
+            // moved off now, not kept until failover gets to it.
+            write.newly_claimed = held_numbers(&write.record);
             match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
                     self.announce(&write.record).await?;
@@ -310,4 +316,15 @@ impl Allocator {
             sealed: self.vault.seal(&participant.phone, Owner { order, side }),
         }
     }
+}
+
+/// Every number the session holds: what an allocation's write checks is still taking sessions.
+fn held_numbers(record: &SessionRecord) -> Vec<VirtualNumber> {
+    record
+        .session
+        .numbers
+        .iter()
+        .flat_map(|numbers| numbers.all())
+        .cloned()
+        .collect()
 }

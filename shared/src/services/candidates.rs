@@ -67,23 +67,24 @@ impl CandidatePool {
     }
 
     /// Makes the session's current numbers candidates while they still take sessions (so they
-    /// are kept, whatever window they are in); only numbers not looked up before are read.
+    /// are kept, whatever window they are in). Every one is read again, strongly consistently:
+    /// a window of the allocation index may still list a number just marked unhealthy.
     pub async fn know_current(
         &mut self,
         store: &dyn SessionStore,
         current: Option<&AssignedNumbers>,
     ) -> Result<(), StoreError> {
-        let unknown: Vec<_> = current
+        let held: Vec<_> = current
             .into_iter()
             .flat_map(AssignedNumbers::all)
-            .filter(|vn| !self.candidates.knows(vn))
             .cloned()
             .collect();
-        for number in store.pool_entries(&unknown).await? {
+        for number in store.pool_entries(&held).await? {
             if number.allocatable() {
                 self.candidates
                     .extend([(number.vn, number.operator, number.provider)]);
             } else {
+                self.candidates.rule_out_everywhere(number.vn.clone());
                 self.candidates.know_provider(number.vn, number.provider);
             }
         }

@@ -80,3 +80,46 @@ async fn a_new_agent_takes_over_and_the_old_one_is_cut_off() {
         .iter()
         .any(|e| e.detail["driver_dials"] == driver_dials.as_str()));
 }
+
+#[tokio::test]
+async fn a_driver_change_never_keeps_a_number_that_stopped_taking_sessions() {
+    use maskline::domain::pool::Health;
+    use maskline::domain::{AllocationPolicy, VirtualNumber};
+    use maskline::ports::PoolStore;
+    use maskline_tests::stale_pool_reads::StalePoolReads;
+    use std::sync::Arc;
+
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 6).await;
+    let first_time = Utc::now() - Duration::minutes(10);
+    allocate_ok(
+        &world,
+        &[driver_assigned_at("ORD-1", "blr", 1, 1, first_time)],
+    )
+    .await;
+    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
+    // The customer's number is marked unhealthy (no failover has run yet), and the allocator's
+    // read of it is a moment old: it still looks healthy.
+    let sick = VirtualNumber::parse(&customer_dials, None).unwrap();
+    world
+        .store
+        .set_health(&sick, Health::Unhealthy)
+        .await
+        .unwrap();
+    let allocator = maskline::services::Allocator {
+        store: Arc::new(StalePoolReads(world.store.clone())),
+        ..world.allocator(AllocationPolicy::Shared)
+    };
+    let failed = crate::support::allocate_with(
+        &allocator,
+        &[driver_assigned_at("ORD-1", "blr", 1, 2, Utc::now())],
+    )
+    .await;
+    assert!(failed.is_empty(), "{failed:?}");
+    let (customer_dials_after, _) = numbers_of(&world, "ORD-1").await;
+    assert_ne!(
+        customer_dials_after, customer_dials,
+        "the new session kept a number that stopped taking sessions"
+    );
+    assert_consistent(&world).await;
+}
