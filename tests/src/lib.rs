@@ -6,7 +6,6 @@
 //! message saying so — it never skips. The fake provider APIs (`fake_twilio`, `fake_exotel`) are
 //! local HTTP servers that need nothing else.
 
-pub mod blind_caller_index;
 pub mod bus;
 pub mod capacity_meter;
 pub mod clock;
@@ -21,7 +20,7 @@ pub mod invariants;
 pub mod lagging_index;
 pub mod model;
 pub mod sam;
-pub mod stale_pool_reads;
+pub mod stale_reads;
 pub mod webhooks;
 pub mod world;
 

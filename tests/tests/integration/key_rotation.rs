@@ -10,11 +10,11 @@ use chrono::Duration;
 use maskline::domain::AllocationPolicy;
 use maskline::privacy::{seal_key_ids, CallerKeys, KeyId, KeyUsage, NumberVault};
 use maskline::services::{Allocator, Route};
-use maskline_tests::blind_caller_index::BlindCallerIndex;
 use maskline_tests::fixtures::{
     customer_phone, driver_assigned, driver_phone, order_ended, ENCRYPTION_KEY, HASH_KEY,
 };
 use maskline_tests::invariants::assert_consistent;
+use maskline_tests::stale_reads::StaleReads;
 use maskline_tests::world::GRACE_SECONDS;
 use maskline_tests::World;
 
@@ -159,7 +159,7 @@ async fn the_write_itself_keeps_a_participant_apart_from_its_old_key_bindings() 
         allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
         world.vault = rotating();
         let blind = Allocator {
-            store: Arc::new(BlindCallerIndex(world.store.clone())),
+            store: Arc::new(StaleReads::blind_caller_index(world.store.clone())),
             ..world.allocator(AllocationPolicy::Shared)
         };
         let failed = allocate_with(&blind, &[driver_assigned("ORD-2", "blr", 2, 1)]).await;

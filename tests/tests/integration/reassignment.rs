@@ -86,7 +86,7 @@ async fn a_driver_change_never_keeps_a_number_that_stopped_taking_sessions() {
     use maskline::domain::pool::Health;
     use maskline::domain::{AllocationPolicy, VirtualNumber};
     use maskline::ports::PoolStore;
-    use maskline_tests::stale_pool_reads::StalePoolReads;
+    use maskline_tests::stale_reads::StaleReads;
     use std::sync::Arc;
 
     let world = World::new().await;
@@ -107,7 +107,7 @@ async fn a_driver_change_never_keeps_a_number_that_stopped_taking_sessions() {
         .await
         .unwrap();
     let allocator = maskline::services::Allocator {
-        store: Arc::new(StalePoolReads(world.store.clone())),
+        store: Arc::new(StaleReads::stale_pool_reads(world.store.clone())),
         ..world.allocator(AllocationPolicy::Shared)
     };
     let failed = crate::support::allocate_with(
