@@ -204,13 +204,14 @@ impl CallEvents {
         // A report may come after the session ended: any binding found names the order.
         let any = |_: &StoredBinding| true;
         let store = self.store.as_ref();
-        if let Some(binding) = find_binding(store, &self.caller_keys, dialled, caller, any).await? {
-            return Ok(served_by(&binding, provider).then(|| (binding, dialled.clone())));
-        }
-        // Only a leg Maskline placed comes from a VN. For any other report the caller is a
-        // person, and reading `VN#<their number>` would put a real number in a table key.
+        // Only a leg Maskline placed comes from a VN, and its `to` is a party's phone: looking
+        // that up as a dialled VN would read `VN#<their number>`, a real number in a table key.
+        // Any other report dialled a VN from a person's phone.
         if !bridge_leg {
-            return Ok(None);
+            let found = find_binding(store, &self.caller_keys, dialled, caller, any).await?;
+            return Ok(found
+                .filter(|binding| served_by(binding, provider))
+                .map(|binding| (binding, dialled.clone())));
         }
         let country = self.config.default_country;
         let (Ok(from_vn), Ok(callee)) = (

@@ -255,3 +255,42 @@ async fn refusals_are_clear_and_place_no_call() {
     assert_eq!(click(&service, "ORD-1", "driver").await.0, 410);
     assert!(fake.calls().is_empty());
 }
+
+#[tokio::test]
+async fn a_bridge_call_report_is_attributed_without_reading_a_real_number_key() {
+    use maskline_tests::counting_store::CountingStore;
+    let world = World::new().await;
+    let fake = FakeTwilio::start();
+    add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    let (_, driver_dials) = numbers_of(&world, "ORD-1").await;
+    let service = world.click_to_call(vec![twilio(&fake)], ClickToCallMode::Always);
+    let (code, body) = click(&service, "ORD-1", "driver").await;
+    assert_eq!(code, 202, "{body}");
+
+    // Twilio reports the bridge call it placed from the VN to the agent's phone.
+    let counting = Arc::new(CountingStore::new(world.store.clone()));
+    let events = call_events::handler::Callbacks {
+        events: world.call_events(counting.clone(), config()),
+        health: world.number_health(config()),
+    };
+    let driver = driver_phone(1);
+    let report = provider_request(
+        ProviderKind::Twilio,
+        "status?leg=click-to-call",
+        body["call_id"].as_str().unwrap(),
+        &driver_dials,
+        &driver,
+        &[("CallStatus", "completed"), ("Direction", "outbound-api")],
+    );
+    let response = call_events::handler::handle(&events, report).await;
+    let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
+    assert_eq!(reply["recorded"], true, "{reply}");
+    let partitions = counting.binding_partitions();
+    assert!(
+        !partitions
+            .iter()
+            .any(|p| p.contains(driver.trim_start_matches('+'))),
+        "a table key named the agent's real number: {partitions:?}"
+    );
+}
