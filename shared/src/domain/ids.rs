@@ -37,9 +37,9 @@ fn check(kind: &'static str, raw: &str, max: usize) -> Result<String, IdError> {
     Ok(value.to_string())
 }
 
-/// Whether `value` reads as a valid phone number, with its `+` or without: a participant id that
-/// does would put the number itself into table keys and logs.
-fn is_phone_number(value: &str) -> bool {
+/// Whether `value` reads as a valid phone number, with its `+` or without: an id that does
+/// (a participant's, a provider's call id) would put the number itself into table keys and logs.
+pub fn is_phone_number(value: &str) -> bool {
     let international = if value.starts_with('+') {
         value.to_string()
     } else {

@@ -84,11 +84,28 @@ pub fn parse_call(
     provider: ProviderKind,
     request: &WebhookRequest,
 ) -> Result<InboundCall, BadRequest> {
-    match provider {
+    let call = match provider {
         ProviderKind::Twilio => twilio::parse_call(request),
         ProviderKind::Exotel => exotel::parse_call(request),
         ProviderKind::Plivo => plivo::parse_call(request),
         ProviderKind::Vonage => vonage::parse_call(request),
+    }?;
+    usable_call_id(&call.call_id)?;
+    Ok(call)
+}
+
+/// A provider's call id goes into table keys and log lines: it is kept to what providers send
+/// (letters, digits, `-_.`, at most 128), and one that reads as a phone number is refused, so
+/// no log line that names a call can print a number.
+fn usable_call_id(id: &str) -> Result<(), BadRequest> {
+    let shaped = id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if shaped && !crate::domain::ids::is_phone_number(id) {
+        Ok(())
+    } else {
+        Err(BadRequest::Invalid("call id"))
     }
 }
 
@@ -97,12 +114,17 @@ pub fn parse_status(
     provider: ProviderKind,
     request: &WebhookRequest,
 ) -> Result<StatusReport, BadRequest> {
-    match provider {
+    let report = match provider {
         ProviderKind::Twilio => twilio::parse_status(request),
         ProviderKind::Exotel => exotel::parse_status(request),
         ProviderKind::Plivo => plivo::parse_status(request),
         ProviderKind::Vonage => vonage::parse_status(request),
+    }?;
+    usable_call_id(&report.call.call_id)?;
+    if let Some(parent) = &report.parent_call_id {
+        usable_call_id(parent)?;
     }
+    Ok(report)
 }
 
 /// Renders an answer in the provider's format.
@@ -165,4 +187,42 @@ pub enum BadRequest {
     Invalid(&'static str),
     #[error("body is not valid {0}")]
     Body(&'static str),
+}
+
+#[cfg(test)]
+mod call_id_tests {
+    use super::*;
+
+    fn twilio_voice(call_sid: &str) -> WebhookRequest {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("CallSid", call_sid),
+                ("From", "+14155550101"),
+                ("To", "+14155550100"),
+            ])
+            .finish();
+        WebhookRequest {
+            method: HttpMethod::Post,
+            url: "https://x/webhooks/twilio/voice".into(),
+            headers: [(
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded".to_string(),
+            )]
+            .into_iter()
+            .collect(),
+            body: body.into_bytes(),
+        }
+    }
+
+    #[test]
+    fn a_call_id_that_reads_as_a_phone_number_is_refused_before_any_log_names_it() {
+        assert!(parse_call(ProviderKind::Twilio, &twilio_voice("CA0123456789abcdef")).is_ok());
+        for id in ["+919876500001", "919876500001", "CA 1", "CA/1"] {
+            assert_eq!(
+                parse_call(ProviderKind::Twilio, &twilio_voice(id)),
+                Err(BadRequest::Invalid("call id")),
+                "{id}"
+            );
+        }
+    }
 }
