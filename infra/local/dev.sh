@@ -43,7 +43,6 @@ maskctl() { cargo run -q --bin maskctl -- "$@"; }
 
 # --- 1. tools ------------------------------------------------------------------------------
 command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust from https://rustup.rs"
-command -v curl >/dev/null 2>&1 || die "curl not found: install curl"
 # install.sh checks for Java 17+, Node.js/npm and Python 3 (with venv) and says what is missing.
 bash infra/local/install.sh || die "the local stack could not be installed (the reason is printed above)"
 export PATH="$ROOT/.local/venv/bin:$PATH"   # cargo-lambda (so `cargo lambda` works), moto, python with boto3
@@ -166,16 +165,10 @@ cargo lambda watch -A 127.0.0.1 -P "$LAMBDA_PORT" >"$LOGDIR/lambda.log" 2>&1 </d
 WATCH_PID=$!
 set +m
 
-# Up means: order-numbers answers an unknown order with a JSON 404, and the SQS functions answer
-# an empty batch with an empty batch response.
+# Up means what `maskctl demo ready` checks (infra/maskctl/src/demo/ready.rs). The binary built in
+# step 3 is run directly: `cargo run` would wait on the build lock while watch compiles.
 functions_ready() {
-  local out fn
-  out=$(curl -sS --max-time 10 -w '|%{http_code}' "$LAMBDA/lambda-url/order-numbers/v1/orders/DEV-PROBE/numbers" 2>/dev/null) || return 1
-  [[ "$out" == *'"unknown order"'*'|404' ]] || return 1
-  for fn in allocate-numbers release-numbers refill-pool; do
-    out=$(curl -sS --max-time 10 -X POST -d '{"Records":[]}' "$LAMBDA/2015-03-31/functions/$fn/invocations" 2>/dev/null) || return 1
-    [[ "$out" == *'"batchItemFailures":[]'* ]] || return 1
-  done
+  "${CARGO_TARGET_DIR:-target}/debug/maskctl" demo ready --lambda "$LAMBDA" >/dev/null 2>&1
 }
 
 say "waiting for the functions to answer (code changed since the build is compiled first; up to $((FUNCTIONS_TIMEOUT / 60)) min)"

@@ -22,6 +22,15 @@ pub enum DemoCommand {
     /// Print the LOCAL ONLY settings the functions run with under `make dev`, as `export` lines
     /// for a shell to eval (a value already in the environment wins where the user may choose).
     Settings(SettingsArgs),
+    /// Probe once whether the functions under `cargo lambda watch` answer (exit code 0 when they
+    /// do): what `make dev` waits for.
+    Ready(ReadyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReadyArgs {
+    #[arg(long, default_value = DEFAULT_LAMBDA)]
+    pub lambda: String,
 }
 
 #[derive(Debug, Args)]

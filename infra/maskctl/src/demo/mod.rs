@@ -17,6 +17,7 @@ mod lambda;
 mod narrator;
 mod people;
 mod published;
+mod ready;
 mod settings;
 mod smoke_doc;
 mod stack;
@@ -33,6 +34,7 @@ use stack::Stack;
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     match args.command {
         Some(DemoCommand::Settings(settings)) => settings::print(&settings),
+        Some(DemoCommand::Ready(ready)) => ready::probe(&ready),
         None => walkthrough(args.walkthrough).await,
     }
 }
