@@ -53,10 +53,7 @@ pub fn refuse_unlisted_source(
     }
     tracing::warn!(%provider, source = source.as_deref().unwrap_or("unknown"),
                    "webhook from a source outside the provider's allowed networks; refused");
-    Some(WebhookReply::json(
-        403,
-        serde_json::json!({"error": "forbidden"}),
-    ))
+    Some(webhook_reply(WebhookOutcome::Refused))
 }
 
 /// The client address API Gateway saw (its own context, not a forwarded header).

@@ -15,4 +15,4 @@ mod wiring;
 pub use environment::Environment;
 pub use operator::OperatorTools;
 pub use run::{run, run_http};
-pub use wiring::{Ports, Wiring};
+pub use wiring::{table_on_aws, Ports, Wiring};

@@ -7,11 +7,9 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 
 use super::environment::aws_config_named;
-use super::{Ports, Wiring};
-use crate::adapters::dynamodb::DynamoStore;
-use crate::adapters::eventbridge::EventBridgePublisher;
+use super::{table_on_aws, Ports, Wiring};
 use crate::config::{Config, ConfigError};
-use crate::ports::{KeyAudit, PoolAdmin, SystemClock};
+use crate::ports::{KeyAudit, PoolAdmin};
 
 pub struct OperatorTools {
     pub admin: Arc<dyn PoolAdmin>,
@@ -34,17 +32,13 @@ impl OperatorTools {
             "EVENT_BUS_NAME" => Some(bus.to_string()),
             _ => None,
         })?;
-        let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table));
-        let publisher = Arc::new(EventBridgePublisher::new(
-            aws_sdk_eventbridge::Client::new(aws),
-            bus,
-        ));
+        let store = table_on_aws(aws, table);
         Ok(OperatorTools {
             admin: store.clone(),
             keys: store.clone(),
             wiring: Wiring {
                 config,
-                ports: Ports::on_table(store, publisher, Arc::new(SystemClock)),
+                ports: Ports::on_aws_table(aws, store, bus),
             },
         })
     }

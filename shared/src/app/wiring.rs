@@ -55,18 +55,24 @@ impl Ports {
 
     /// The table and bus `config` names, on AWS, and the system clock.
     pub fn on_aws(aws: &SdkConfig, config: &Config) -> Ports {
-        Ports::on_table(
-            Arc::new(DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(aws),
-                &config.table_name,
-            )),
-            Arc::new(EventBridgePublisher::new(
-                aws_sdk_eventbridge::Client::new(aws),
-                &config.event_bus_name,
-            )),
-            Arc::new(SystemClock),
+        Ports::on_aws_table(
+            aws,
+            table_on_aws(aws, &config.table_name),
+            &config.event_bus_name,
         )
     }
+
+    /// `table` (already opened: the operator tools use it beyond the ports), the bus `bus` on
+    /// AWS, and the system clock.
+    pub fn on_aws_table(aws: &SdkConfig, table: Arc<DynamoStore>, bus: &str) -> Ports {
+        let publisher = EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(aws), bus);
+        Ports::on_table(table, Arc::new(publisher), Arc::new(SystemClock))
+    }
+}
+
+/// The table `name` on AWS.
+pub fn table_on_aws(aws: &SdkConfig, name: &str) -> Arc<DynamoStore> {
+    Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), name))
 }
 
 /// The shared settings and the ports: enough to build any use case.

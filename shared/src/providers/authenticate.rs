@@ -43,14 +43,14 @@ pub fn authenticate(
             verify(&secrets.vonage_token, "VONAGE_WEBHOOK_TOKEN", &|t| {
                 secret_token::verify(request, t)
             })?;
-            match &secrets.vonage_signature_secret {
-                Some(_) => verify(
-                    &secrets.vonage_signature_secret,
-                    "VONAGE_SIGNATURE_SECRET",
-                    &|secret| vonage::verify_signed_jwt(request, secret, now),
-                ),
-                None => Ok(()),
+            if secrets.vonage_signature_secret.is_none() {
+                return Ok(());
             }
+            verify(
+                &secrets.vonage_signature_secret,
+                "VONAGE_SIGNATURE_SECRET",
+                &|secret| vonage::verify_signed_jwt(request, secret, now),
+            )
         }
     }
 }

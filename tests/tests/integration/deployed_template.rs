@@ -435,23 +435,34 @@ fn each_function_reads_only_its_own_secrets_and_none_sits_in_its_configuration()
     }
 }
 
-/// What `infra/deploy/create-secrets.sh --print` would create, with no provider configured.
-fn secrets_the_deploy_creates() -> BTreeMap<String, BTreeMap<String, String>> {
-    let output = Command::new("bash")
-        .arg(repo().join("infra/deploy/create-secrets.sh"))
-        .arg("--print")
-        .env_remove("TWILIO_ACCOUNT_SID")
-        .env_remove("TWILIO_AUTH_TOKEN")
-        .env_remove("EXOTEL_WEBHOOK_TOKEN")
-        .env_remove("VONAGE_WEBHOOK_TOKEN")
-        .output()
-        .expect("running create-secrets.sh");
+/// `infra/deploy/create-secrets.sh`, to be given its arguments and environment.
+fn create_secrets() -> Command {
+    let mut script = Command::new("bash");
+    script.arg(repo().join("infra/deploy/create-secrets.sh"));
+    script
+}
+
+/// Runs `script`, which must succeed; its standard output.
+fn succeeded(mut script: Command) -> Vec<u8> {
+    let output = script.output().expect("running create-secrets.sh");
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout)
+    output.stdout
+}
+
+/// What `infra/deploy/create-secrets.sh --print` would create, with no provider configured.
+fn secrets_the_deploy_creates() -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut script = create_secrets();
+    script
+        .arg("--print")
+        .env_remove("TWILIO_ACCOUNT_SID")
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .env_remove("EXOTEL_WEBHOOK_TOKEN")
+        .env_remove("VONAGE_WEBHOOK_TOKEN");
+    String::from_utf8(succeeded(script))
         .unwrap()
         .lines()
         .map(|line| {
@@ -647,17 +658,9 @@ fn a_stack_upgraded_from_the_single_number_keys_secret_keeps_its_keys() {
     });
     std::fs::write(dir.join("maskline_number-keys"), legacy.to_string()).unwrap();
     let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
-    let output = Command::new("bash")
-        .arg(repo().join("infra/deploy/create-secrets.sh"))
-        .env("PATH", path)
-        .env("FAKE_AWS_DIR", &dir)
-        .output()
-        .expect("running create-secrets.sh");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut script = create_secrets();
+    script.env("PATH", path).env("FAKE_AWS_DIR", &dir);
+    succeeded(script);
     let created = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
     };

@@ -8,17 +8,22 @@ use maskline_tests::World;
 
 use crate::support::{allocate_ok, numbers_of, route};
 
-#[tokio::test]
-async fn a_new_agent_takes_over_and_the_old_one_is_cut_off() {
+/// ORD-1 with agent 1, assigned ten minutes ago from a pool of six; (world, customer dials,
+/// agent dials, that assignment's event).
+async fn order_with_a_first_agent() -> (World, String, String, String) {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 6).await;
     let first_time = Utc::now() - Duration::minutes(10);
-    allocate_ok(
-        &world,
-        &[driver_assigned_at("ORD-1", "blr", 1, 1, first_time)],
-    )
-    .await;
-    let (customer_dials, old_driver_dials) = numbers_of(&world, "ORD-1").await;
+    let first_assignment = driver_assigned_at("ORD-1", "blr", 1, 1, first_time);
+    allocate_ok(&world, std::slice::from_ref(&first_assignment)).await;
+    let (customer_dials, driver_dials) = numbers_of(&world, "ORD-1").await;
+    (world, customer_dials, driver_dials, first_assignment)
+}
+
+#[tokio::test]
+async fn a_new_agent_takes_over_and_the_old_one_is_cut_off() {
+    let (world, customer_dials, old_driver_dials, first_assignment) =
+        order_with_a_first_agent().await;
 
     allocate_ok(
         &world,
@@ -54,11 +59,7 @@ async fn a_new_agent_takes_over_and_the_old_one_is_cut_off() {
     assert_consistent(&world).await;
 
     // A redelivered, older assignment of the first agent does not move the order back.
-    allocate_ok(
-        &world,
-        &[driver_assigned_at("ORD-1", "blr", 1, 1, first_time)],
-    )
-    .await;
+    allocate_ok(&world, &[first_assignment]).await;
     assert_eq!(
         numbers_of(&world, "ORD-1").await,
         (customer_dials, driver_dials.clone())
@@ -89,15 +90,7 @@ async fn a_driver_change_never_keeps_a_number_that_stopped_taking_sessions() {
     use maskline_tests::stale_reads::StaleReads;
     use std::sync::Arc;
 
-    let world = World::new().await;
-    world.add_pool("blr", "airtel", 1, 6).await;
-    let first_time = Utc::now() - Duration::minutes(10);
-    allocate_ok(
-        &world,
-        &[driver_assigned_at("ORD-1", "blr", 1, 1, first_time)],
-    )
-    .await;
-    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
+    let (world, customer_dials, _, _) = order_with_a_first_agent().await;
     // The customer's number is marked unhealthy (no failover has run yet), and the allocator's
     // read of it is a moment old: it still looks healthy.
     let sick = VirtualNumber::parse(&customer_dials, None).unwrap();
