@@ -191,16 +191,16 @@ impl Generator {
         }
         let listed = self.keys.0.clone();
         let lifetime_over = self.clock - self.current_since > SESSION_MAX_SECONDS + GRACE_SECONDS;
-        let (next, label) = match listed.as_slice() {
-            &[k] if self.rng.gen_bool(0.04) => {
+        let (next, label) = match *listed.as_slice() {
+            [k] if self.rng.gen_bool(0.04) => {
                 if self.rng.gen_bool(0.3) {
                     (vec![k, k + 1], "keys: new one listed second")
                 } else {
                     (vec![k + 1, k], "keys: rotated")
                 }
             }
-            &[k, newer] if newer > k && self.rng.gen_bool(0.2) => (vec![newer, k], "keys: rotated"),
-            &[k, older] if k > older && lifetime_over && self.rng.gen_bool(0.3) => {
+            [k, newer] if newer > k && self.rng.gen_bool(0.2) => (vec![newer, k], "keys: rotated"),
+            [k, older] if k > older && lifetime_over && self.rng.gen_bool(0.3) => {
                 (vec![k], "keys: old one dropped")
             }
             _ => return None,
