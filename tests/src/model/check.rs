@@ -20,7 +20,7 @@ use maskline::ports::{SessionRecord, SessionStore};
 use maskline::providers::simulate::DecodedAnswer;
 use maskline::providers::ProviderKind;
 
-use super::reference::OrderState;
+use super::reference::{OrderState, Rank};
 use super::schedule::{order_id, ALL_VNS, CUSTOMERS, DRIVERS};
 use crate::bus::Received;
 use crate::fixtures::{customer_phone, driver_phone, vn};
@@ -58,14 +58,18 @@ pub fn observed(record: &Option<SessionRecord>) -> Result<OrderState, String> {
         .as_ref()
         .and_then(|d| d.as_str().strip_prefix("D-")?.parse().ok())
         .ok_or("a session with numbers names no agent")?;
-    let seq = session
+    let stamp = session
         .assignment
-        .and_then(|a| a.sequence)
-        .ok_or("a session with numbers keeps no assignment sequence")?;
+        .ok_or("a session with numbers keeps no assignment")?;
+    let rank = Rank {
+        sequence: stamp.sequence,
+        assigned_at: stamp.assigned_at.map(|t| t.timestamp_millis()),
+        time: stamp.event_time.timestamp_millis(),
+    };
     Ok(OrderState::Live {
         released: session.state == SessionState::Released,
         driver,
-        seq,
+        rank,
         live_until,
     })
 }
@@ -186,6 +190,30 @@ pub fn pool_respected(
     violations
 }
 
+/// A number marked unhealthy in a batch keeps no binding made in that batch (unless the failover
+/// stranded sessions on it): a claim that landed before the mark is found by the failover's
+/// re-check and moved, and one after it is refused by the claim's own condition check on the
+/// number. (A claim can race the mark only inside one batch; `pool_respected` covers later ones.)
+pub fn marked_in_batch(
+    marked: &HashSet<u32>,
+    before: &HashMap<(u32, String), String>,
+    after: &HashMap<(u32, String), String>,
+) -> Vec<String> {
+    let mut violations: Vec<String> = after
+        .iter()
+        .filter(|(key, order)| marked.contains(&key.0) && before.get(*key) != Some(*order))
+        .map(|(key, order)| {
+            format!(
+                "VN {} was bound for {order} in the batch that marked it unhealthy, and still is",
+                vn(key.0)
+            )
+        })
+        .collect();
+    violations.sort();
+    violations.dedup();
+    violations
+}
+
 /// Every (VN, participant) pair through the resolve-call use case, against what the model and
 /// the sessions' numbers say.
 pub async fn calls(world: &World, orders: &Orders) -> Vec<String> {
@@ -212,13 +240,34 @@ pub async fn calls(world: &World, orders: &Orders) -> Vec<String> {
             numbers.customer_dials.to_string(),
             numbers.driver_dials.to_string(),
         );
-        for (key, value) in [
+        let mut reachable = vec![
             (
                 (cd.clone(), customer.clone()),
                 (*order, agent.clone(), dd.clone()),
             ),
-            ((dd, agent), (*order, customer, cd)),
-        ] {
+            (
+                (dd.clone(), agent.clone()),
+                (*order, customer.clone(), cd.clone()),
+            ),
+        ];
+        // With backups, each side's backup reaches the other party too, showing the other
+        // side's backup (or its main number when it has none).
+        let (cb, db) = (
+            numbers.customer_backup.as_ref().map(|vn| vn.to_string()),
+            numbers.driver_backup.as_ref().map(|vn| vn.to_string()),
+        );
+        if let Some(cb) = &cb {
+            let shown = db.clone().unwrap_or(dd.clone());
+            reachable.push((
+                (cb.clone(), customer.clone()),
+                (*order, agent.clone(), shown),
+            ));
+        }
+        if let Some(db) = &db {
+            let shown = cb.clone().unwrap_or(cd.clone());
+            reachable.push(((db.clone(), agent), (*order, customer, shown)));
+        }
+        for (key, value) in reachable {
             if let Some(other) = expected.insert(key.clone(), value) {
                 violations.push(format!(
                     "ORD-{order} and ORD-{} both expect caller {} on {}",

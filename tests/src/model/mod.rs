@@ -10,6 +10,8 @@
 //!   that succeeded, with the product's ordering rule (`detail.sequence`).
 //! - [`keys`]: the number keys a schedule rotates (hash and encryption, listed as an operator
 //!   would during a rotation).
+//! - [`platform`]: which ordering fields a schedule's order platform sends, and the policy and
+//!   backups its deployment runs with.
 //! - [`ops`]: runs one operation through the use case that serves it in production.
 //! - [`check`]: the whole-table, call-path, pool and published-event checks after a step.
 //! - [`runner`]: one schedule, step by step; [`report`]: the figures of a run.
@@ -17,6 +19,7 @@
 pub mod check;
 pub mod keys;
 pub mod ops;
+pub mod platform;
 pub mod reference;
 pub mod report;
 pub mod runner;

@@ -5,11 +5,11 @@
 use chrono::{DateTime, Duration, Utc};
 use maskline::adapters::http::{webhook_reply, webhook_request};
 use maskline::domain::events::OrderEvent;
-use maskline::domain::{AllocationPolicy, Region};
+use maskline::domain::Region;
 use maskline::providers::ProviderKind;
 use maskline::services::{AllocationError, AllocationOutcome, ReleaseError};
-use serde_json::json;
 
+use super::platform::Shape;
 use super::schedule::{order_id, Op};
 use crate::fixtures::{driver_assigned_with, order_ended_at, vn};
 use crate::webhooks::{config, provider_request, PUBLIC_BASE};
@@ -26,6 +26,8 @@ pub struct Done {
     pub allocated: bool,
     /// Sessions a failover moved.
     pub moved: usize,
+    /// Sessions a failover left on the number (nowhere to move them).
+    pub stranded: usize,
     /// An error that is not a legitimate answer (a store failure, a 5xx): a violation.
     pub unexpected: Option<String>,
 }
@@ -34,32 +36,35 @@ fn india() -> Option<maskline::domain::number::DefaultCountry> {
     Some("IN".parse().expect("IN is a country"))
 }
 
-pub async fn run(world: &World, start: DateTime<Utc>, op: &Op) -> Done {
+pub async fn run(world: &World, shape: &Shape, start: DateTime<Utc>, op: &Op) -> Done {
     match op {
         Op::Assign {
             order,
             customer,
             driver,
             seq,
+            sent,
             at,
             ..
         } => {
+            let time = start + Duration::seconds(*at);
             let body = driver_assigned_with(
                 &order_id(*order),
                 "blr",
                 *customer,
                 *driver,
-                start + Duration::seconds(*at),
-                json!({ "sequence": seq }),
+                time,
+                sent.detail(*seq, time),
             );
             let Ok(OrderEvent::DriverAssigned(event)) = OrderEvent::parse(&body, india()) else {
                 return unexpected("a generated DriverAssigned does not parse");
             };
-            match world
-                .allocator(AllocationPolicy::Shared)
-                .assign(&event)
-                .await
-            {
+            let allocator = if shape.backups {
+                world.allocator_with_backups(shape.policy)
+            } else {
+                world.allocator(shape.policy)
+            };
+            match allocator.assign(&event).await {
                 Ok(outcome) => Done {
                     ok: true,
                     allocated: matches!(
@@ -103,10 +108,11 @@ pub async fn run(world: &World, start: DateTime<Utc>, op: &Op) -> Done {
             if *webhook {
                 health_webhook(world, *i).await
             } else {
-                match world.failover(false).mark_unhealthy(&vn(*i)).await {
+                match world.failover(shape.backups).mark_unhealthy(&vn(*i)).await {
                     Ok(report) => Done {
                         ok: true,
                         moved: report.moved.len(),
+                        stranded: report.stranded.len(),
                         outcome: format!(
                             "moved {} stranded {}",
                             report.moved.len(),
@@ -119,7 +125,7 @@ pub async fn run(world: &World, start: DateTime<Utc>, op: &Op) -> Done {
                 }
             }
         }
-        Op::Healthy { vn: i } => match world.failover(false).mark_healthy(&vn(*i)).await {
+        Op::Healthy { vn: i } => match world.failover(shape.backups).mark_healthy(&vn(*i)).await {
             Ok(_) => Done {
                 ok: true,
                 outcome: "healthy".into(),
@@ -129,7 +135,7 @@ pub async fn run(world: &World, start: DateTime<Utc>, op: &Op) -> Done {
         },
         Op::Refill => {
             let refill = world.refill(
-                crate::model::runner::refill_rules(),
+                crate::model::runner::refill_rules(shape),
                 Vec::new(), // static numbers only: the world always adds their source
             );
             match refill.run_region(&Region::parse("blr").unwrap()).await {
@@ -193,6 +199,7 @@ async fn health_webhook(world: &World, i: u32) -> Done {
     Done {
         ok: true,
         moved,
+        stranded: body["stranded"].as_u64().unwrap_or(0) as usize,
         outcome: format!("webhook moved {moved}"),
         ..Done::default()
     }

@@ -4,9 +4,10 @@
 //! elsewhere (the call path and the events must agree with the session). It knows who should be
 //! reachable and until when, following the product's documented rules:
 //! - the first successful DriverAssigned opens the session for `SESSION_MAX` (24 h);
-//! - a DriverAssigned with a higher `sequence` is the assignment in force from then on and restarts
-//!   the 24 h: another agent takes over; the same agent keeps the numbers, and a later assignment
-//!   must now beat this sequence. A lower one is stale; the same one a redelivery;
+//! - a DriverAssigned that ranks higher (see [`Rank`]) is the assignment in force from then on
+//!   and restarts the 24 h: another agent takes over; the same agent keeps the numbers, and a
+//!   later assignment must now beat this one. A lower one is stale; an equal one changes nothing
+//!   (a redelivery, or two assignments nothing tells apart: the one in force stays);
 //! - an OrderDelivered/OrderCancelled ends it, callable until `min(live_until, now + grace)`;
 //!   before any assignment it leaves a tombstone that refuses every later DriverAssigned;
 //! - an event older than `SESSION_MAX` is ignored; a session past `live_until` takes no
@@ -20,6 +21,16 @@ use crate::world::{GRACE_SECONDS, SESSION_MAX_SECONDS};
 const SESSION_MAX_MS: i64 = SESSION_MAX_SECONDS * 1000;
 const GRACE_MS: i64 = GRACE_SECONDS * 1000;
 
+/// Where an assignment stands in its order's history, by the product's documented total order:
+/// `sequence`, then `assigned_at`, then the event's time (epoch ms), a missing field below a
+/// present one (the derived order: fields in turn, `None` first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rank {
+    pub sequence: Option<u64>,
+    pub assigned_at: Option<i64>,
+    pub time: i64,
+}
+
 /// One order's session, abstractly. Times are epoch milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OrderState {
@@ -27,11 +38,11 @@ pub enum OrderState {
     Unseen,
     /// Ended before any assignment.
     Tombstone { live_until: i64 },
-    /// Assigned to `driver` by the assignment numbered `seq`; `released` once ended.
+    /// Assigned to `driver` by the assignment ranked `rank`; `released` once ended.
     Live {
         released: bool,
         driver: u32,
-        seq: u64,
+        rank: Rank,
         live_until: i64,
     },
 }
@@ -53,7 +64,7 @@ impl OrderState {
 /// An order event as the model sees it; `at` is the event's own time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderInput {
-    Assign { driver: u32, seq: u64, at: i64 },
+    Assign { driver: u32, rank: Rank, at: i64 },
     End { at: i64 },
 }
 
@@ -67,24 +78,24 @@ pub fn apply(state: &OrderState, input: OrderInput, succeeded: bool, now: i64) -
         return state.clone();
     }
     match (state, input) {
-        (OrderState::Unseen, OrderInput::Assign { driver, seq, .. }) => OrderState::Live {
+        (OrderState::Unseen, OrderInput::Assign { driver, rank, .. }) => OrderState::Live {
             released: false,
             driver,
-            seq,
+            rank,
             live_until: now + SESSION_MAX_MS,
         },
         (
             OrderState::Live {
                 released: false,
-                seq: in_force,
+                rank: in_force,
                 live_until,
                 ..
             },
-            OrderInput::Assign { driver, seq, .. },
-        ) if now < *live_until && seq > *in_force => OrderState::Live {
+            OrderInput::Assign { driver, rank, .. },
+        ) if now < *live_until && rank > *in_force => OrderState::Live {
             released: false,
             driver,
-            seq,
+            rank,
             // A newer assignment restarts the session's life, whoever it names (the same agent
             // again keeps its numbers): as if the assignments had arrived in order.
             live_until: now + SESSION_MAX_MS,
@@ -94,14 +105,14 @@ pub fn apply(state: &OrderState, input: OrderInput, succeeded: bool, now: i64) -
             OrderState::Live {
                 released: false,
                 driver,
-                seq,
+                rank,
                 live_until,
             },
             OrderInput::End { .. },
         ) => OrderState::Live {
             released: true,
             driver: *driver,
-            seq: *seq,
+            rank: *rank,
             live_until: (*live_until).min(now + GRACE_MS),
         },
         _ => state.clone(),
@@ -151,10 +162,18 @@ mod tests {
 
     const NOW: i64 = 1_000_000_000;
 
+    fn sequenced(seq: u64) -> Rank {
+        Rank {
+            sequence: Some(seq),
+            assigned_at: None,
+            time: NOW,
+        }
+    }
+
     fn assign(driver: u32, seq: u64) -> OrderInput {
         OrderInput::Assign {
             driver,
-            seq,
+            rank: sequenced(seq),
             at: NOW,
         }
     }
@@ -178,6 +197,23 @@ mod tests {
     }
 
     #[test]
+    fn assignments_nothing_tells_apart_leave_the_one_in_force() {
+        let unsequenced = |driver| OrderInput::Assign {
+            driver,
+            rank: Rank {
+                sequence: None,
+                assigned_at: None,
+                time: NOW,
+            },
+            at: NOW,
+        };
+        let first = apply(&OrderState::Unseen, unsequenced(1), true, NOW);
+        assert_eq!(apply(&first, unsequenced(2), true, NOW), first);
+        // A sequence ranks above its absence.
+        assert_eq!(apply(&first, assign(2, 1), true, NOW).driver(), Some(2));
+    }
+
+    #[test]
     fn an_end_before_assignment_refuses_it_and_racing_allows_both() {
         let tomb = apply(&OrderState::Unseen, OrderInput::End { at: NOW }, true, NOW);
         assert_eq!(apply(&tomb, assign(1, 1), true, NOW), tomb);
@@ -194,7 +230,7 @@ mod tests {
     fn old_events_and_failures_change_nothing() {
         let old = OrderInput::Assign {
             driver: 1,
-            seq: 1,
+            rank: sequenced(1),
             at: NOW - SESSION_MAX_MS,
         };
         assert_eq!(

@@ -9,11 +9,12 @@ use futures::future::join_all;
 use maskline::adapters::dynamodb::PoolEntry;
 use maskline::domain::pool::{Health, PoolState};
 use maskline::domain::refill_plan::RefillRules;
-use maskline::domain::{AllocationPolicy, Operator, Provider, Region};
+use maskline::domain::{Operator, Provider, Region};
 use maskline::ports::{Clock, PoolStore};
 
 use super::check::{self, Orders, Tracked};
 use super::ops;
+use super::platform::Shape;
 use super::reference::{possible_after, OrderInput, OrderState};
 use super::report::Stats;
 use super::schedule::{generate, Kind, Op, Step, STANDBY, STATIC_ACTIVE, TWILIO_ACTIVE};
@@ -90,10 +91,10 @@ impl Settings {
 }
 
 /// Refill as the schedules run it: keep the target, give back idle surplus after an hour.
-pub fn refill_rules() -> RefillRules {
+pub fn refill_rules(shape: &Shape) -> RefillRules {
     RefillRules {
-        policy: AllocationPolicy::Shared,
-        backups: false,
+        policy: shape.policy,
+        backups: shape.backups,
         headroom: 0,
         cool_off: Duration::hours(1),
     }
@@ -180,6 +181,8 @@ async fn setup(world: &World) {
 /// One schedule on a fresh world; returns its violations ("step N: …").
 pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> Vec<String> {
     let schedule = generate(seed, settings.steps, settings.batch);
+    let shape = Shape::of(seed);
+    println!("model: seed {seed} runs {shape:?}");
     let began = Instant::now();
     let mut world = World::new().await;
     setup(&world).await;
@@ -192,7 +195,7 @@ pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> 
             world.vault = list.vault();
         }
         let full = (n + 1) % settings.check_every == 0;
-        for v in run_step(&world, start, step, &mut orders, stats, full).await {
+        for v in run_step(&world, &shape, start, step, &mut orders, stats, full).await {
             violations.push(format!("step {n}: {v}"));
         }
     }
@@ -214,7 +217,7 @@ pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> 
         label: "jump: past grace",
     };
     for (name, step) in [("closing ends", ends), ("closing grace", past_grace)] {
-        for v in run_step(&world, start, &step, &mut orders, stats, true).await {
+        for v in run_step(&world, &shape, start, &step, &mut orders, stats, true).await {
             violations.push(format!("{name}: {v}"));
         }
     }
@@ -233,6 +236,7 @@ pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> 
 
 async fn run_step(
     world: &World,
+    shape: &Shape,
     start: DateTime<Utc>,
     step: &Step,
     orders: &mut Orders,
@@ -281,10 +285,23 @@ async fn run_step(
         .map(|(i, _)| *i)
         .collect();
 
-    let done = join_all(ops.iter().map(|op| ops::run(world, start, op))).await;
+    let done = join_all(ops.iter().map(|op| ops::run(world, shape, start, op))).await;
     lap(stats, "operations");
 
     let now = world.clock.now();
+    // Numbers this batch marked unhealthy for good (not healed in it, no session stranded).
+    let marked: HashSet<u32> = ops
+        .iter()
+        .zip(&done)
+        .filter_map(|(op, done)| match op {
+            Op::Unhealthy { vn, .. } if done.ok && done.stranded == 0 => Some(*vn),
+            _ => None,
+        })
+        .filter(|vn| {
+            !ops.iter()
+                .any(|op| matches!(op, Op::Healthy { vn: healed } if healed == vn))
+        })
+        .collect();
     let mut inputs: BTreeMap<u32, Vec<(OrderInput, bool)>> = BTreeMap::new();
     for (op, done) in ops.iter().zip(&done) {
         let kind = op.kind();
@@ -305,13 +322,14 @@ async fn run_step(
                 customer,
                 driver,
                 seq,
+                sent,
                 at: t,
                 ..
             } => (
                 *order,
                 OrderInput::Assign {
                     driver: *driver,
-                    seq: *seq,
+                    rank: sent.rank(*seq, start + Duration::seconds(*t)),
                     at: at(*t),
                 },
                 Some(*customer),
@@ -382,11 +400,17 @@ async fn run_step(
     lap(stats, "read sessions");
     let after = check::Snapshot::take(world).await;
     violations.extend(after.table(now_ms));
+    let bindings_after = after.live_bindings(now_ms);
     violations.extend(check::pool_respected(
         &off,
         &bindings_before,
-        &after.live_bindings(now_ms),
+        &bindings_after,
         &after.pool,
+    ));
+    violations.extend(check::marked_in_batch(
+        &marked,
+        &bindings_before,
+        &bindings_after,
     ));
     lap(stats, "scan after");
     if !full {

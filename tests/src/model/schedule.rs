@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::keys::KeyList;
+use super::platform::{Sent, Shape};
 use crate::world::{GRACE_SECONDS, SESSION_MAX_SECONDS};
 
 /// The pool every schedule starts with (see [`crate::model::runner`]): VNs 1..=4 static airtel
@@ -73,7 +74,9 @@ pub enum Op {
         order: u32,
         customer: u32,
         driver: u32,
+        /// The platform's count of the order's assignments (sent only as `sent` says).
         seq: u64,
+        sent: Sent,
         at: i64,
     },
     End {
@@ -129,8 +132,8 @@ pub fn order_id(order: u32) -> String {
 #[derive(Debug, Clone)]
 struct OrderPlan {
     customer: u32,
-    /// (driver, seq, at) of every DriverAssigned sent.
-    assigned: Vec<(u32, u64, i64)>,
+    /// (driver, seq, fields sent, at) of every DriverAssigned sent.
+    assigned: Vec<(u32, u64, Sent, i64)>,
     /// (delivered, at) of every end sent.
     ended: Vec<(bool, i64)>,
 }
@@ -141,6 +144,7 @@ struct Generator {
     orders: Vec<OrderPlan>,
     clock: i64,
     keys: KeyList,
+    shape: Shape,
     /// When the current key was put first (the old one may go a session lifetime later).
     current_since: i64,
 }
@@ -154,6 +158,7 @@ pub fn generate(seed: u64, steps: usize, max_batch: usize) -> Vec<Step> {
         clock: 0,
         keys: KeyList::initial(),
         current_since: 0,
+        shape: Shape::of(seed),
     };
     (0..steps).map(|_| generator.step()).collect()
 }
@@ -239,15 +244,17 @@ impl Generator {
 
     fn assign(&mut self, kind: Kind, order: u32, driver: u32) -> Op {
         let at = self.clock;
+        let sent = self.shape.sent(&mut self.rng);
         let plan = self.plan(order);
         let seq = plan.assigned.iter().map(|a| a.1).max().unwrap_or(0) + 1;
-        plan.assigned.push((driver, seq, at));
+        plan.assigned.push((driver, seq, sent, at));
         Op::Assign {
             kind,
             order,
             customer: plan.customer,
             driver,
             seq,
+            sent,
             at,
         }
     }
@@ -285,7 +292,7 @@ impl Generator {
                     return self.assign(Kind::Assign, order, driver);
                 }
                 let pick = self.rng.gen_range(0..plan.assigned.len());
-                let (driver, seq, at) = plan.assigned[pick];
+                let (driver, seq, sent, at) = plan.assigned[pick];
                 let kind = if pick + 1 == plan.assigned.len() {
                     Kind::Redelivery
                 } else {
@@ -297,6 +304,7 @@ impl Generator {
                     customer: plan.customer,
                     driver,
                     seq,
+                    sent,
                     at,
                 }
             }
