@@ -7,6 +7,7 @@
 //! local HTTP servers that need nothing else.
 
 pub mod bus;
+pub mod call_oracle;
 pub mod capacity_meter;
 pub mod clock;
 pub mod counting_store;
@@ -18,6 +19,7 @@ pub mod flaky_bus;
 pub mod iam;
 pub mod invariants;
 pub mod lagging_index;
+pub mod lagging_indexes;
 pub mod model;
 pub mod read_consistency;
 pub mod sam;

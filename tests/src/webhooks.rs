@@ -2,7 +2,7 @@
 //! decoded back into "who rings, showing which caller ID".
 
 use lambda_http::{Body, Request};
-use maskline::providers::simulate::{self, decode_answer, DecodedAnswer, Signing, SimulatedCall};
+use maskline::providers::simulate::{self, Signing, SimulatedCall};
 use maskline::providers::AnswerOptions;
 use maskline::providers::{HttpMethod, ProviderKind};
 use maskline::webhook_config::{WebhookConfig, WebhookSecrets};
@@ -91,11 +91,12 @@ pub fn signed_with(
     builder.body(body).unwrap()
 }
 
-pub type Decoded = DecodedAnswer;
+/// What the caller hears, judged by the tests' own reading of the answer ([`crate::call_oracle`]).
+pub type Decoded = crate::call_oracle::Heard;
 
 /// Reads a provider-format answer back as "who rings, showing which caller ID".
 pub fn decode(provider: ProviderKind, body: &str) -> Decoded {
-    decode_answer(provider, body).unwrap()
+    crate::call_oracle::hear(provider, body).unwrap()
 }
 
 /// The body of a lambda_http response as text.
