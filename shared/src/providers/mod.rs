@@ -67,6 +67,17 @@ pub fn voice_methods(provider: ProviderKind) -> &'static [HttpMethod] {
     }
 }
 
+/// The HTTP methods each webhook route takes: `hook` is the last segment of
+/// `/webhooks/{provider}/{hook}` (see [`webhook_route`]); an unknown hook takes none.
+pub fn hook_methods(provider: ProviderKind, hook: &str) -> &'static [HttpMethod] {
+    match hook {
+        "voice" => voice_methods(provider),
+        "status" => &[HttpMethod::Get, HttpMethod::Post],
+        "number-health" => &[HttpMethod::Post],
+        _ => &[],
+    }
+}
+
 /// The parameters of a webhook Maskline may act on: for Vonage only what its signature covers
 /// (see [`vonage::covered_params`]); the others sign the whole URL and body.
 pub fn signed_params(

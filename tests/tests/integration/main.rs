@@ -13,6 +13,7 @@ mod exclusive;
 mod fail_open;
 mod failover;
 mod foreign_removals;
+mod fuzz_corpora;
 mod idempotency;
 mod key_rotation;
 mod late_reports;
