@@ -9,6 +9,7 @@ pub mod plivo;
 mod reply;
 pub mod request;
 pub mod secret_list;
+pub mod secret_rules;
 pub mod secret_token;
 mod secrets;
 #[cfg(any(test, feature = "simulate"))]

@@ -63,18 +63,28 @@ async fn each_sample_event_drives_its_function() {
     assert_eq!(view["state"], "released");
 }
 
-/// The local-only secrets `make dev` configures, which the webhook samples are signed with.
+/// The local-only secrets `make dev` configures (infra/maskctl/src/demo/settings.rs), which the
+/// webhook samples are signed with, read by the functions' own settings parser: they pass its
+/// start-up checks (each secret as long as its provider issues, one URL token per provider).
 fn local_dev_config(function: &str) -> maskline::webhook_config::WebhookConfig {
     let mut config = maskline_tests::webhooks::config();
-    config.secrets = maskline::webhook_config::WebhookSecrets {
-        twilio_auth_token: Some("local-twilio-auth-token".into()),
-        plivo_auth_token: Some("local-plivo-auth-token".into()),
-        // The Vonage sample is an unsigned answer webhook (an account without signed webhooks):
-        // a stored JWT would be too old to verify. `make dev` sends freshly signed ones.
-        vonage_signature_secret: None,
-        exotel_token: Some("local-path-token".into()),
-        vonage_token: Some("local-path-token".into()),
-    };
+    config.secrets = maskline::webhook_config::WebhookConfig::from_lookup(|name| {
+        Some(
+            match name {
+                "TWILIO_AUTH_TOKEN" => "10ca1de0000000000000000000000001",
+                "PLIVO_AUTH_TOKEN" => "local-plivo-auth-token-made-up-0123456789",
+                // The Vonage sample is an unsigned answer webhook (an account without signed
+                // webhooks): a stored JWT would be too old to verify. `make dev` sends freshly
+                // signed ones.
+                "EXOTEL_WEBHOOK_TOKEN" => "local-exotel-url-token-made-up-0123456789",
+                "VONAGE_WEBHOOK_TOKEN" => "local-vonage-url-token-made-up-0123456789",
+                _ => return None,
+            }
+            .to_string(),
+        )
+    })
+    .expect("make dev's secrets pass the start-up checks")
+    .secrets;
     config.public_base_url = Some(format!("http://127.0.0.1:9000/lambda-url/{function}"));
     config
 }
