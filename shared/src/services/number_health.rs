@@ -14,6 +14,7 @@ use serde_json::json;
 use tracing::{error, info, warn};
 
 use super::failover::{Failover, FailoverError};
+use super::single_use_jwt::{claim, give_back, JwtClaim};
 use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::events::PublishedEvent;
 use crate::domain::number::mask;
@@ -42,6 +43,32 @@ impl NumberHealth {
         if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
             return refused(provider, &e);
         }
+        let claimed = match claim(
+            &self.replays,
+            provider,
+            request,
+            &self.config,
+            self.clock.now(),
+        )
+        .await
+        {
+            JwtClaim::Granted(claimed) => claimed,
+            JwtClaim::Refused(e) => return refused(provider, &e),
+            JwtClaim::Unavailable(e) => return unavailable(provider, e),
+        };
+        let outcome = self.authenticated_report(provider, request).await;
+        if matches!(outcome, WebhookOutcome::RetryLater(_)) {
+            give_back(&self.replays, claimed).await;
+        }
+        outcome
+    }
+
+    /// An authenticated report, its JWT (if any) claimed.
+    async fn authenticated_report(
+        &self,
+        provider: ProviderKind,
+        request: &WebhookRequest,
+    ) -> WebhookOutcome {
         let params = match providers::signed_params(provider, request) {
             Ok(params) => params,
             Err(e) => return malformed(provider, e),
