@@ -58,18 +58,25 @@ pub fn signed_with(
     extra: &[(&str, &str)],
 ) -> Request {
     let secrets = secrets.clone();
+    let now = chrono::Utc::now();
+    // A number-health report carries the time its forwarder made it (docs/pool.md).
+    let stamped = now.to_rfc3339();
+    let mut extra = extra.to_vec();
+    if hook == "number-health" && !extra.iter().any(|(name, _)| *name == "reported_at") {
+        extra.push(("reported_at", &stamped));
+    }
     let call = SimulatedCall {
         provider,
         hook,
         call_id,
         from,
         to,
-        extra,
+        extra: &extra,
     };
     let signing = Signing {
         secrets: &secrets,
         base_url: PUBLIC_BASE,
-        now: chrono::Utc::now(),
+        now,
     };
     let signed =
         simulate::provider_request(&call, &signing).expect("every test secret is configured");
