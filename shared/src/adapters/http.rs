@@ -5,7 +5,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
 
-use crate::providers::{HttpMethod, ProviderKind, WebhookReply, WebhookRequest};
+use crate::providers::{hook_methods, HttpMethod, ProviderKind, WebhookReply, WebhookRequest};
 use crate::public_url::public_base;
 use crate::services::WebhookOutcome;
 use crate::webhook_config::WebhookConfig;
@@ -140,6 +140,31 @@ pub fn webhook_request(request: &Request, public_base_url: Option<&str>) -> Opti
         headers,
         body,
     })
+}
+
+/// Everything a webhook function does with a request before its use case sees it, in order: the
+/// size limit, the source allow-list, then the request as the provider signed it, in one of the
+/// methods the route takes ([`hook_methods`]). The handlers and the fuzz targets
+/// (`tests/entry_points`) both call this, so what is fuzzed is what is deployed.
+pub fn admit_webhook(
+    request: &Request,
+    provider: ProviderKind,
+    hook: &str,
+    config: &WebhookConfig,
+) -> Result<WebhookRequest, WebhookReply> {
+    if let Some(too_large) = refuse_oversized(request) {
+        return Err(too_large);
+    }
+    if let Some(refused) = refuse_unlisted_source(request, provider, config) {
+        return Err(refused);
+    }
+    match webhook_request(request, config.public_base_url.as_deref()) {
+        Some(webhook) if hook_methods(provider, hook).contains(&webhook.method) => Ok(webhook),
+        _ => Err(WebhookReply::json(
+            405,
+            json!({"error": "method not allowed for this webhook"}),
+        )),
+    }
 }
 
 /// `/v1/orders/{order_id}/{action}` -> `order_id` (percent-decoding is left to the id parser,

@@ -152,6 +152,7 @@ impl Wiring {
             clock: self.ports.clock.clone(),
             caller_keys,
             config: webhooks,
+            replays: self.ports.replays.clone(),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod resolve_call;
 mod retry;
 pub mod route_call;
 mod session_plan;
+pub mod single_use_jwt;
 pub mod webhook_outcome;
 
 pub use allocate::{AllocationError, AllocationOutcome, Allocator};
