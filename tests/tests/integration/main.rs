@@ -36,6 +36,7 @@ mod rotation;
 mod sample_events;
 mod scale;
 mod secrets;
+mod sessions_api;
 mod signatures;
 mod support;
 mod suspect;
