@@ -103,10 +103,8 @@ impl Sessions {
             let lifetime = change.expires_in.expect("a change asks for something");
             return self.extend(order_id, lifetime, expected_version).await;
         };
+        // `If-Match` is judged by the allocator, on the record its conditional write starts from.
         let record = self.load(order_id).await?;
-        if expected_version.is_some_and(|v| v != record.version) {
-            return Err(SessionsError::VersionMoved);
-        }
         let (Some(region), Some(customer)) = (&record.session.region, &record.customer) else {
             // Ended before it was ever assigned.
             return Err(SessionsError::Over);

@@ -97,6 +97,8 @@ async fn create_answers_201_with_the_numbers_and_publishes_them_and_a_repeat_wri
         created.body["driver_dials"].as_str().unwrap()
     ));
 
+    // The platform asks again a little later (a retry after a timeout, say).
+    world.clock.advance(chrono::Duration::seconds(5));
     let before = world.all_items().await;
     let repeated = send(
         &sessions,
@@ -141,6 +143,7 @@ async fn a_patch_with_a_new_driver_moves_the_agent_side_and_keeps_the_customer_n
     assert_eq!(created.status, 201);
 
     let path = "/v1/sessions/ORD-1";
+    world.clock.advance(chrono::Duration::seconds(30));
     let moved = send(
         &sessions,
         "PATCH",
