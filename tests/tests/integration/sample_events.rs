@@ -7,7 +7,7 @@ use maskline_tests::World;
 
 use crate::support::{callbacks, india};
 
-fn read(name: &str) -> String {
+pub(crate) fn read(name: &str) -> String {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -64,7 +64,7 @@ async fn each_sample_event_drives_its_function() {
 }
 
 /// The local-only secrets `make dev` configures, which the webhook samples are signed with.
-fn local_dev_config(function: &str) -> maskline::webhook_config::WebhookConfig {
+pub(crate) fn local_dev_config(function: &str) -> maskline::webhook_config::WebhookConfig {
     let mut config = maskline_tests::webhooks::config();
     config.secrets = maskline::webhook_config::WebhookSecrets {
         twilio_auth_token: Some("local-twilio-auth-token".into()),
