@@ -207,3 +207,30 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
     assert_eq!(response.status(), 200, "{body}");
     assert!(body.contains("\"health\":\"unhealthy\""), "{body}");
 }
+
+#[tokio::test]
+async fn the_sessions_samples_open_read_reassign_and_close_one_order() {
+    use maskline_tests::webhooks::body_text;
+
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 4).await;
+    let sessions = world.sessions();
+    for (file, status, state, version) in [
+        ("sessions-open.json", 201, "active", 1),
+        ("sessions-read.json", 200, "active", 1),
+        ("sessions-reassign.json", 200, "active", 2),
+        ("sessions-close.json", 200, "released", 3),
+    ] {
+        let request = lambda_http::request::from_str(&read(file)).unwrap();
+        let response = sessions::handler::handle(&sessions, request).await;
+        let body = body_text(response.body());
+        assert_eq!(response.status(), status, "{file}: {body}");
+        let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(view["order_id"], "ORD-7", "{file}");
+        assert_eq!(
+            (view["state"].as_str(), view["version"].as_u64()),
+            (Some(state), Some(version)),
+            "{file}: {body}"
+        );
+    }
+}
