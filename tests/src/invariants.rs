@@ -12,6 +12,14 @@ fn s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// A string set attribute (empty when absent).
+fn strings<'a>(item: &'a Item, name: &str) -> Vec<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_ss().ok())
+        .map(|set| set.iter().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
 fn n(item: &Item, name: &str) -> Option<i64> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
@@ -94,7 +102,20 @@ pub fn consistency_violations_in(all_items: &[Item], now: i64) -> Vec<String> {
         if distinct.len() != held.len() {
             violations.push(format!("order {order}: two of its numbers are the same VN"));
         }
-        for (vn, key) in held {
+        // While a hash key is rotated out, each binding has a shadow under every older key the
+        // caller is known by (the session lists them), held as firmly as the binding itself.
+        let shadows: Vec<(&str, &str)> = held
+            .iter()
+            .flat_map(|&(vn, key)| {
+                let older = if key == customer_key {
+                    strings(session, "customer_older_keys")
+                } else {
+                    strings(session, "driver_older_keys")
+                };
+                older.into_iter().map(move |k| (vn, k))
+            })
+            .collect();
+        for (vn, key) in held.into_iter().chain(shadows) {
             let id = (format!("VN#{vn}"), format!("BIND#{key}"));
             let Some(binding) = bindings.get(&id) else {
                 violations.push(format!("order {order}: binding on {vn} missing"));

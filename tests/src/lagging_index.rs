@@ -103,6 +103,19 @@ impl PoolStore for LaggingIndex {
             .await
     }
 
+    async fn renew_refill_lease(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .renew_refill_lease(region, operator, holder, now, until)
+            .await
+    }
+
     async fn end_refill_lease(
         &self,
         region: &Region,

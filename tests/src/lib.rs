@@ -19,6 +19,7 @@ pub mod iam;
 pub mod invariants;
 pub mod lagging_index;
 pub mod model;
+pub mod read_consistency;
 pub mod sam;
 pub mod stale_reads;
 pub mod webhooks;

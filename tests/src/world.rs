@@ -53,7 +53,8 @@ pub struct World {
     pub events: PublishedEvents,
     pub vault: NumberVault,
     pub table: String,
-    aws: aws_config::SdkConfig,
+    /// The SDK settings every client of the world is built from (the local endpoints).
+    pub aws: aws_config::SdkConfig,
     /// Set by [`World::meter`]: services then use the metered store.
     metered: bool,
 }

@@ -38,21 +38,24 @@ impl AssignmentStamp {
         }
     }
 
-    /// Compares on the most precise field both stamps carry: `sequence`, then `assigned_at`, then
-    /// the envelope time. Equal on that field is undecided, never "newer".
+    /// A total order over every stamp, the same whatever fields each carries: `sequence` first,
+    /// then `assigned_at`, then the envelope time, a stamp without a field ranking below every
+    /// stamp with it. Comparing "on the most precise field both carry" instead is not transitive
+    /// when a platform sends `sequence` on some events only (seq 2 at 10:00:00 beats seq 1 at
+    /// 10:00:10, which beats an unsequenced 10:00:05, which beats seq 2 by time): which agent
+    /// ended in force would then depend on the order the events arrived in. Here it never does.
+    /// Equal on all three is undecided, never "newer".
     pub fn compared_to(&self, in_force: &AssignmentStamp) -> Precedence {
-        let ordering = match (self.sequence, in_force.sequence) {
-            (Some(mine), Some(theirs)) => mine.cmp(&theirs),
-            _ => match (self.assigned_at, in_force.assigned_at) {
-                (Some(mine), Some(theirs)) => mine.cmp(&theirs),
-                _ => self.event_time.cmp(&in_force.event_time),
-            },
-        };
-        match ordering {
+        match self.rank().cmp(&in_force.rank()) {
             Ordering::Greater => Precedence::Newer,
             Ordering::Less => Precedence::Older,
             Ordering::Equal => Precedence::Undecided,
         }
+    }
+
+    /// What [`Self::compared_to`] orders by (`None` sorts below every `Some`).
+    fn rank(&self) -> (Option<u64>, Option<DateTime<Utc>>, DateTime<Utc>) {
+        (self.sequence, self.assigned_at, self.event_time)
     }
 }
 
@@ -98,9 +101,29 @@ mod tests {
             stamp(None, Some(450)).compared_to(&stamp(None, Some(120))),
             Precedence::Newer
         );
+    }
+
+    #[test]
+    fn a_stamp_with_a_field_ranks_above_every_stamp_without_it() {
+        // Issue 20, finding 5: the cycle the "most precise common field" rule allowed.
+        let at = |seconds| second() + Duration::seconds(seconds);
+        let with_seq = |sequence, seconds| AssignmentStamp {
+            sequence: Some(sequence),
+            assigned_at: None,
+            event_time: at(seconds),
+        };
+        let (a, c) = (with_seq(2, 0), with_seq(1, 10));
+        let b = AssignmentStamp::at(at(5));
+        assert_eq!(a.compared_to(&c), Precedence::Newer);
+        assert_eq!(c.compared_to(&b), Precedence::Newer);
+        assert_eq!(a.compared_to(&b), Precedence::Newer, "no cycle");
         assert_eq!(
             stamp(Some(5), Some(120)).compared_to(&stamp(None, Some(450))),
-            Precedence::Older
+            Precedence::Newer
+        );
+        assert_eq!(
+            stamp(None, Some(0)).compared_to(&AssignmentStamp::at(at(30))),
+            Precedence::Newer
         );
     }
 
@@ -119,5 +142,44 @@ mod tests {
             later.compared_to(&AssignmentStamp::at(second())),
             Precedence::Newer
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn any_stamp() -> impl Strategy<Value = AssignmentStamp> {
+            // Few distinct values, so that ties and missing fields are common.
+            (
+                proptest::option::of(0u64..4),
+                proptest::option::of(0i64..3),
+                0i64..3,
+            )
+                .prop_map(|(sequence, millis, seconds)| AssignmentStamp {
+                    sequence,
+                    assigned_at: millis.map(|m| second() + Duration::milliseconds(m * 300)),
+                    event_time: second() + Duration::seconds(seconds),
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn precedence_is_a_total_order(a in any_stamp(), b in any_stamp(), c in any_stamp()) {
+                let flip = |p| match p {
+                    Precedence::Newer => Precedence::Older,
+                    Precedence::Older => Precedence::Newer,
+                    Precedence::Undecided => Precedence::Undecided,
+                };
+                // Antisymmetric: b against a is a against b, flipped.
+                prop_assert_eq!(b.compared_to(&a), flip(a.compared_to(&b)));
+                // Transitive, for "newer" and for "undecided" alike.
+                for relation in [Precedence::Newer, Precedence::Undecided] {
+                    if a.compared_to(&b) == relation && b.compared_to(&c) == relation {
+                        prop_assert_eq!(a.compared_to(&c), relation);
+                    }
+                }
+                prop_assert_eq!(a.compared_to(&a), Precedence::Undecided);
+            }
+        }
     }
 }

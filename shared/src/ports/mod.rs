@@ -108,9 +108,13 @@ pub struct BindingWrite {
     /// Which hash key made `caller_key` (recorded so an operator can count what an old key
     /// still serves); `None` for sessions written before keys were named.
     pub caller_key_id: Option<KeyId>,
-    /// The caller's keys under older listed hash keys: no live binding of another order under
-    /// any of them may sit on `vn`, or the caller's calls to it would be ambiguous.
-    pub older_caller_keys: Vec<CallerKey>,
+    /// `caller_key` is one of the caller's keys under an older listed hash key, not the key the
+    /// session was written with: a copy of the binding that answers no call the main one would
+    /// not (same session, callee and deadline), written so that the (VN, caller) place is taken
+    /// in every key space the caller is known by. A session keyed only under that older key
+    /// (written before a rotation) can then never be bound beside this one, whatever writes it,
+    /// a failover included, which knows its participants only by their stored keys.
+    pub shadow: bool,
     pub callee: SealedNumber,
     pub caller_id: VirtualNumber,
     /// The provider that owns `vn`; `None` only for sessions written before it was recorded.

@@ -73,6 +73,18 @@ pub trait PoolStore: Send + Sync {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
+    /// Extends `holder`'s lease to `until`, only while `holder` still holds it and it has not
+    /// lapsed at `now`: the fence refill renews before each purchase or give-back. `false` when
+    /// the lease is lost (another run may hold it).
+    async fn renew_refill_lease(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
     /// Shortens `holder`'s lease to end at `settle_until` (a lease someone else took over is left
     /// alone). The short tail usually lets the pool index catch up with what this refill
     /// activated, so the next refill finds no work; when the index lags longer, the lease's notes

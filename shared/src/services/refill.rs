@@ -15,7 +15,11 @@
 //!   run finishes the retiring numbers it finds; only a definite refusal makes one active again.
 
 mod acquire;
+mod fence;
 mod give_back;
+
+use fence::HeldLease;
+pub use fence::LEASE_LOST;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -54,6 +58,9 @@ pub struct OperatorRefill {
     pub given_back: u32,
     /// Another refill held the lease; it does the work.
     pub skipped_busy: bool,
+    /// This run outlived its lease and stopped (see `fence.rs`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lease_lost: bool,
     /// Why acquiring or giving back failed (the next run retries).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
@@ -188,8 +195,13 @@ impl Refill {
             outcome.skipped_busy = true;
             return Ok(outcome);
         }
+        let lease = HeldLease {
+            region,
+            operator,
+            holder: &holder,
+        };
         let result = self
-            .refill_under_lease(region, operator, provider.as_ref(), &mut outcome)
+            .refill_under_lease(&lease, provider.as_ref(), &mut outcome)
             .await;
         let settle = self.clock.now() + Duration::seconds(SETTLE_SECONDS);
         self.pool
@@ -203,11 +215,11 @@ impl Refill {
 
     async fn refill_under_lease(
         &self,
-        region: &Region,
-        operator: &Operator,
+        lease: &HeldLease<'_>,
         provider: &dyn NumberProvider,
         outcome: &mut OperatorRefill,
     ) -> Result<(), StoreError> {
+        let (region, operator) = (lease.region, lease.operator);
         // Plan again under the lease: the plan that asked for the lease may predate a refill that
         // just finished, and acting on it could buy or give back the same numbers twice.
         let targets = self.pool.targets(region).await?;
@@ -218,14 +230,18 @@ impl Refill {
             return Ok(()); // the target was removed meanwhile
         };
         for vn in &plan.retiring {
-            self.resume_give_back(vn, outcome).await?;
+            if !outcome.lease_lost {
+                self.resume_give_back(vn, lease, outcome).await?;
+            }
         }
-        if plan.deficit > 0 {
-            self.acquire(region, &plan, provider, outcome).await?;
+        if plan.deficit > 0 && !outcome.lease_lost {
+            self.acquire(lease, &plan, provider, outcome).await?;
         }
         for vn in &plan.give_back {
             if let Some(number) = numbers.iter().find(|n| &n.vn == vn) {
-                self.give_back(number, outcome).await?;
+                if !outcome.lease_lost {
+                    self.give_back(number, lease, outcome).await?;
+                }
             }
         }
         Ok(())

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use crate::domain::policy::bindings_for;
 use crate::domain::{AllocationPolicy, Side, VirtualNumber};
 use crate::ports::{BindingKey, BindingWrite, NumberLock, SessionRecord, SessionWrite};
+use crate::privacy::CallerKey;
 
 /// The bindings a record implies: empty for a tombstone or a record missing a participant.
 pub fn bindings_of(record: &SessionRecord) -> Vec<BindingWrite> {
@@ -16,21 +17,37 @@ pub fn bindings_of(record: &SessionRecord) -> Vec<BindingWrite> {
     };
     bindings_for(numbers)
         .into_iter()
-        .map(|plan| {
+        .flat_map(|plan| {
             let (caller, callee) = match plan.caller {
                 Side::Customer => (customer, driver),
                 Side::Driver => (driver, customer),
             };
-            BindingWrite {
+            let binding = BindingWrite {
                 provider: record.providers.get(&plan.vn).cloned(),
                 vn: plan.vn,
                 caller_side: plan.caller,
                 caller_key: caller.key.clone(),
                 caller_key_id: caller.key_id.clone(),
-                older_caller_keys: caller.older_keys.clone(),
+                shadow: false,
                 callee: callee.sealed.clone(),
                 caller_id: plan.caller_id,
-            }
+            };
+            let shadows = shadows_of(&binding, &caller.older_keys);
+            std::iter::once(binding).chain(shadows)
+        })
+        .collect()
+}
+
+/// While a hash key is rotated out, the same binding under each older key the caller is known by
+/// (see [`BindingWrite::shadow`]).
+fn shadows_of(binding: &BindingWrite, older_keys: &[CallerKey]) -> Vec<BindingWrite> {
+    older_keys
+        .iter()
+        .map(|older| BindingWrite {
+            caller_key: older.clone(),
+            caller_key_id: None,
+            shadow: true,
+            ..binding.clone()
         })
         .collect()
 }

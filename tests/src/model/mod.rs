@@ -8,11 +8,14 @@
 //!   batch are not replayed bit for bit.
 //! - [`reference`]: what each order should look like, as a tiny state machine over the events
 //!   that succeeded, with the product's ordering rule (`detail.sequence`).
+//! - [`keys`]: the number keys a schedule rotates (hash and encryption, listed as an operator
+//!   would during a rotation).
 //! - [`ops`]: runs one operation through the use case that serves it in production.
 //! - [`check`]: the whole-table, call-path, pool and published-event checks after a step.
 //! - [`runner`]: one schedule, step by step; [`report`]: the figures of a run.
 
 pub mod check;
+pub mod keys;
 pub mod ops;
 pub mod reference;
 pub mod report;

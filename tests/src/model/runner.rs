@@ -181,13 +181,16 @@ async fn setup(world: &World) {
 pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> Vec<String> {
     let schedule = generate(seed, settings.steps, settings.batch);
     let began = Instant::now();
-    let world = World::new().await;
+    let mut world = World::new().await;
     setup(&world).await;
     *stats.phases.entry("new world").or_default() += began.elapsed();
     let start = world.clock.now();
     let mut orders = Orders::new();
     let mut violations = Vec::new();
     for (n, step) in schedule.iter().enumerate() {
+        if let Step::Keys { list, .. } = step {
+            world.vault = list.vault();
+        }
         let full = (n + 1) % settings.check_every == 0;
         for v in run_step(&world, start, step, &mut orders, stats, full).await {
             violations.push(format!("step {n}: {v}"));
@@ -240,6 +243,12 @@ async fn run_step(
     let ops: &[Op] = match step {
         Step::Advance { seconds, label } => {
             world.clock.advance(Duration::seconds(*seconds));
+            *stats.ops.entry(label).or_default() += 1;
+            &[]
+        }
+        // The runner has already deployed the keys (the world's vault): the checks below run
+        // with them.
+        Step::Keys { label, .. } => {
             *stats.ops.entry(label).or_default() += 1;
             &[]
         }

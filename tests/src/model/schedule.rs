@@ -7,6 +7,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::keys::KeyList;
 use crate::world::{GRACE_SECONDS, SESSION_MAX_SECONDS};
 
 /// The pool every schedule starts with (see [`crate::model::runner`]): VNs 1..=4 static airtel
@@ -116,6 +117,8 @@ pub enum Step {
     Batch(Vec<Op>),
     /// The clock moves forward this many seconds.
     Advance { seconds: i64, label: &'static str },
+    /// Every function is deployed with these number keys from now on.
+    Keys { list: KeyList, label: &'static str },
 }
 
 pub fn order_id(order: u32) -> String {
@@ -137,6 +140,9 @@ struct Generator {
     max_batch: usize,
     orders: Vec<OrderPlan>,
     clock: i64,
+    keys: KeyList,
+    /// When the current key was put first (the old one may go a session lifetime later).
+    current_since: i64,
 }
 
 /// The schedule of `steps` steps drawn from `seed`, batches of up to `max_batch` operations.
@@ -146,12 +152,17 @@ pub fn generate(seed: u64, steps: usize, max_batch: usize) -> Vec<Step> {
         max_batch: max_batch.max(1),
         orders: Vec::new(),
         clock: 0,
+        keys: KeyList::initial(),
+        current_since: 0,
     };
     (0..steps).map(|_| generator.step()).collect()
 }
 
 impl Generator {
     fn step(&mut self) -> Step {
+        if let Some(step) = self.key_step() {
+            return step;
+        }
         if !self.orders.is_empty() && self.rng.gen_bool(0.12) {
             let (seconds, label) = match self.rng.gen_range(0..20) {
                 0..=9 => (self.rng.gen_range(30..600), "jump: minutes"),
@@ -170,6 +181,38 @@ impl Generator {
         }
         .min(self.max_batch);
         Step::Batch((0..size).map(|_| self.op()).collect())
+    }
+
+    /// The next stage of a key rotation, now and then: `[k]` → (sometimes `[k, k+1]`, the new
+    /// key listed second) → `[k+1, k]` → `[k+1]` once nothing written under `k` can be live.
+    fn key_step(&mut self) -> Option<Step> {
+        if self.orders.is_empty() {
+            return None;
+        }
+        let listed = self.keys.0.clone();
+        let lifetime_over = self.clock - self.current_since > SESSION_MAX_SECONDS + GRACE_SECONDS;
+        let (next, label) = match *listed.as_slice() {
+            [k] if self.rng.gen_bool(0.04) => {
+                if self.rng.gen_bool(0.3) {
+                    (vec![k, k + 1], "keys: new one listed second")
+                } else {
+                    (vec![k + 1, k], "keys: rotated")
+                }
+            }
+            [k, newer] if newer > k && self.rng.gen_bool(0.2) => (vec![newer, k], "keys: rotated"),
+            [k, older] if k > older && lifetime_over && self.rng.gen_bool(0.3) => {
+                (vec![k], "keys: old one dropped")
+            }
+            _ => return None,
+        };
+        if next[0] != listed[0] {
+            self.current_since = self.clock;
+        }
+        self.keys = KeyList(next.clone());
+        Some(Step::Keys {
+            list: KeyList(next),
+            label,
+        })
     }
 
     fn recent(&mut self) -> Option<u32> {

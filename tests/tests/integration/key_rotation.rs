@@ -202,3 +202,41 @@ async fn a_call_report_for_a_session_keyed_before_the_rotation_is_still_logged()
     let (_, log) = log(&events, "ORD-1").await;
     assert_eq!(log["calls"][0]["call_id"], "CA-rotated", "{log}");
 }
+
+#[tokio::test]
+async fn a_failover_during_the_rotation_never_binds_a_caller_twice_on_a_number() {
+    // Issue 20, finding 1. ORD-1 is written before the rotation, so it knows its agent by the old
+    // key only; ORD-2 and ORD-3 of the same agent are written after it. The agent then dials each
+    // of the three numbers for one order. When ORD-1's number fails, no number is left that the
+    // agent does not already dial: the failover must strand ORD-1, not put the agent's old-key
+    // binding beside a new-key one (dialling it would then ring another order's customer).
+    let mut world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 3).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    world.vault = rotating();
+    allocate_ok(&world, &[driver_assigned("ORD-2", "blr", 2, 1)]).await;
+    allocate_ok(&world, &[driver_assigned("ORD-3", "blr", 3, 1)]).await;
+
+    let (_, failing) = numbers_of(&world, "ORD-1").await;
+    let failing = maskline::domain::VirtualNumber::parse(&failing, None).unwrap();
+    let report = world
+        .failover(false)
+        .mark_unhealthy(&failing)
+        .await
+        .unwrap();
+    assert!(
+        report.stranded.iter().any(|o| o.as_str() == "ORD-1"),
+        "ORD-1 had nowhere to go, yet: {report:?}"
+    );
+    let mut agent_dials = HashSet::new();
+    for i in 1..=3 {
+        let order = format!("ORD-{i}");
+        let (_, driver_dials) = numbers_of(&world, &order).await;
+        assert!(
+            agent_dials.insert(driver_dials.clone()),
+            "{order}: the agent dials {driver_dials} for two orders"
+        );
+        assert_connects(&world, &order, i, 1).await;
+    }
+    assert_consistent(&world).await;
+}

@@ -618,3 +618,103 @@ async fn numbers_the_pool_index_does_not_show_yet_are_not_bought_again() {
         "only the number the index has not shown yet is still noted"
     );
 }
+
+/// A refill's number source that stalls past the refill lease while the run looks for numbers
+/// (a `maskctl refill` on a laptop that slept): meanwhile another run takes the lease over.
+struct OutlivedLease {
+    inner: Arc<dyn NumberProvider>,
+    world: Arc<World>,
+}
+
+#[async_trait::async_trait]
+impl NumberProvider for OutlivedLease {
+    fn provider(&self) -> maskline::domain::Provider {
+        self.inner.provider()
+    }
+
+    fn keeps_given_back_numbers(&self) -> bool {
+        self.inner.keeps_given_back_numbers()
+    }
+
+    async fn held(
+        &self,
+        request: &maskline::ports::NumberRequest,
+    ) -> Result<Vec<maskline::ports::AcquiredNumber>, maskline::ports::NumberProviderError> {
+        self.inner.held(request).await
+    }
+
+    async fn offered(
+        &self,
+        request: &maskline::ports::NumberRequest,
+    ) -> Result<Vec<maskline::domain::VirtualNumber>, maskline::ports::NumberProviderError> {
+        let offered = self.inner.offered(request).await;
+        let stalled = Duration::seconds(maskline::services::REFILL_LEASE_SECONDS + 1);
+        self.world.clock.advance(stalled);
+        let now = maskline::ports::Clock::now(self.world.clock.as_ref());
+        let taken = self
+            .world
+            .store
+            .take_refill_lease(
+                &request.region,
+                &request.operator,
+                "a scheduled run",
+                now,
+                now + Duration::seconds(maskline::services::REFILL_LEASE_SECONDS),
+            )
+            .await
+            .unwrap();
+        assert!(
+            taken,
+            "the stalled run's lease had lapsed: another run takes it"
+        );
+        offered
+    }
+
+    async fn acquire_one(
+        &self,
+        request: &maskline::ports::NumberRequest,
+        vn: &maskline::domain::VirtualNumber,
+    ) -> Result<Option<maskline::ports::AcquiredNumber>, maskline::ports::NumberProviderError> {
+        self.inner.acquire_one(request, vn).await
+    }
+
+    async fn give_back(
+        &self,
+        number: &PoolNumber,
+    ) -> Result<(), maskline::ports::NumberProviderError> {
+        self.inner.give_back(number).await
+    }
+}
+
+#[tokio::test]
+async fn a_refill_that_outlived_its_lease_buys_nothing_more() {
+    // Issue 20, finding 5: refill's work is fenced by its lease. A run whose lease lapsed and was
+    // taken over must not buy beside the run that holds it now (both would buy one shortfall).
+    let world = Arc::new(World::new().await);
+    let fake = FakeTwilio::start();
+    offer(&fake, 1, 6);
+    world
+        .store
+        .set_target(&target("airtel", "twilio", 3))
+        .await
+        .unwrap();
+    let stalling: Arc<dyn NumberProvider> = Arc::new(OutlivedLease {
+        inner: twilio(&fake),
+        world: world.clone(),
+    });
+    let done = world
+        .refill(rules(), vec![stalling])
+        .run_region(&Region::parse("blr").unwrap())
+        .await
+        .unwrap();
+    assert!(
+        fake.bought().is_empty(),
+        "the run bought {} number(s) after another run took its lease",
+        fake.bought().len()
+    );
+    let problem = done.operators[0].problem.clone().unwrap_or_default();
+    assert!(
+        problem.contains("lease"),
+        "the run says why it stopped: {done:?}"
+    );
+}

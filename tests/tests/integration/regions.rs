@@ -2,14 +2,18 @@
 //! fails over like the shared one.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use futures::future::join_all;
+use maskline::adapters::dynamodb::DynamoStore;
 use maskline::domain::AllocationPolicy;
+use maskline::services::Allocator;
 use maskline_tests::fixtures::driver_assigned;
 use maskline_tests::invariants::assert_consistent;
+use maskline_tests::read_consistency::ItemReads;
 use maskline_tests::World;
 
-use crate::support::{allocate, numbers_of};
+use crate::support::{allocate, allocate_with, numbers_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn orders_only_get_numbers_of_their_region() {
@@ -94,4 +98,27 @@ async fn exclusive_sessions_move_off_an_unhealthy_number_with_their_locks() {
         "two exclusive sessions hold two numbers each"
     );
     assert_consistent(&world).await;
+}
+
+#[tokio::test]
+async fn an_unknown_region_is_decided_on_a_consistent_read() {
+    // Issue 20, finding 5: an unknown region is final (the message goes to the DLQ at once), so
+    // it must not rest on a read that may predate the region's first numbers. DynamoDB Local
+    // never answers stale, so the test checks what was asked for: every read of the region
+    // registry behind an "unknown region" is consistent.
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 2).await;
+    let reads = ItemReads::default();
+    let allocator = Allocator {
+        store: Arc::new(DynamoStore::new(reads.client(&world.aws), &world.table)),
+        ..world.allocator(AllocationPolicy::Shared)
+    };
+    let failed = allocate_with(&allocator, &[driver_assigned("ORD-1", "atlantis", 1, 1)]).await;
+    assert_eq!(failed.len(), 1, "an order of an unknown region is refused");
+    let registry = reads.of("REGIONS");
+    assert!(!registry.is_empty(), "the region registry was never read");
+    assert!(
+        registry.iter().all(|read| read.consistent),
+        "the region was judged unknown on an eventually consistent read: {registry:?}"
+    );
 }

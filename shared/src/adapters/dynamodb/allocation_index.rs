@@ -129,6 +129,9 @@ impl DynamoStore {
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(layout::REGIONS.to_string(), region.as_str())))
+            // "Unknown region" sends the order to the DLQ at once: it must not rest on a read
+            // that may predate the region's first numbers.
+            .consistent_read(true)
             .send()
             .await
             .map_err(unavailable)?;

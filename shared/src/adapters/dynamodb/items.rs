@@ -323,6 +323,9 @@ pub fn binding_item(binding: &BindingWrite, session: &Session) -> Item {
     if let Some(key_id) = &binding.caller_key_id {
         item.insert(attr::CALLER_KEY_ID.into(), s(key_id.as_str()));
     }
+    if binding.shadow {
+        item.insert(attr::SHADOW.into(), AttributeValue::Bool(true));
+    }
     item.insert(attr::CALLEE.into(), s(binding.callee.as_str()));
     item.insert(attr::CALLER_ID.into(), s(binding.caller_id.as_str()));
     if let Some(provider) = &binding.provider {

@@ -24,8 +24,11 @@ impl DynamoStore {
                 .scan()
                 .table_name(&self.table)
                 .consistent_read(true)
+                // A shadow binding (a copy under an older key, see `BindingWrite::shadow`)
+                // answers no call of its own: its key can be dropped while it is live.
                 .filter_expression(
-                    "#live > :now AND (#sk = :session OR begins_with(#sk, :binding))",
+                    "#live > :now AND (#sk = :session OR begins_with(#sk, :binding)) \
+                     AND attribute_not_exists(#shadow)",
                 )
                 .projection_expression("#sk, #ck, #dk, #cs, #ds, #caller_key_id, #callee")
                 .expression_attribute_names("#live", attr::LIVE_UNTIL)
@@ -36,6 +39,7 @@ impl DynamoStore {
                 .expression_attribute_names("#ds", attr::DRIVER_SEALED)
                 .expression_attribute_names("#caller_key_id", attr::CALLER_KEY_ID)
                 .expression_attribute_names("#callee", attr::CALLEE)
+                .expression_attribute_names("#shadow", attr::SHADOW)
                 .expression_attribute_values(":now", n(millis(now)))
                 .expression_attribute_values(":session", s(layout::SESSION))
                 .expression_attribute_values(":binding", s(layout::BIND_PREFIX))

@@ -92,6 +92,8 @@ pub mod attr {
     pub const CUSTOMER_KEY_ID: &str = "customer_key_id";
     pub const DRIVER_KEY_ID: &str = "driver_key_id";
     pub const CALLER_KEY_ID: &str = "caller_key_id";
+    /// `true` on a binding's copy under an older hash key, written while a key is rotated out.
+    pub const SHADOW: &str = "shadow";
     /// A participant's keys under older listed hash keys, while a rotation is under way.
     pub const CUSTOMER_OLDER_KEYS: &str = "customer_older_keys";
     pub const DRIVER_OLDER_KEYS: &str = "driver_older_keys";

@@ -273,6 +273,17 @@ impl PoolStore for DynamoStore {
         self.take_lease(region, operator, holder, now, until).await
     }
 
+    async fn renew_refill_lease(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.renew_lease(region, operator, holder, now, until).await
+    }
+
     async fn end_refill_lease(
         &self,
         region: &Region,

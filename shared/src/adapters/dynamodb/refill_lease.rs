@@ -57,6 +57,37 @@ impl DynamoStore {
         }
     }
 
+    pub(super) async fn renew_lease(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::lease_key(region, operator)))
+            .update_expression("SET #live = :until, #ttl = :ttl")
+            .condition_expression("#holder = :holder AND #live > :now")
+            .expression_attribute_names("#holder", attr::HOLDER)
+            .expression_attribute_names("#live", attr::LIVE_UNTIL)
+            .expression_attribute_names("#ttl", layout::TTL)
+            .expression_attribute_values(":holder", s(holder))
+            .expression_attribute_values(":until", n(millis(until)))
+            .expression_attribute_values(":ttl", n(until.timestamp() + KEEP_SECONDS))
+            .expression_attribute_values(":now", n(millis(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     pub(super) async fn end_lease(
         &self,
         region: &Region,

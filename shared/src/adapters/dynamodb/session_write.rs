@@ -1,6 +1,6 @@
 //! A [`SessionWrite`] as one `TransactWriteItems`, and its cancellation reasons as domain rejections.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -11,9 +11,7 @@ use super::items::{binding_item, key, lock_item, millis, n, s, session_item};
 use super::layout::{self, attr};
 use super::DynamoStore;
 use crate::domain::pool::{Health, PoolState};
-use crate::domain::VirtualNumber;
 use crate::ports::{BindingKey, SessionWrite, StoreError, WriteError, WriteRejected};
-use crate::privacy::CallerKey;
 
 /// Free to claim: nobody holds it, the holder's deadline passed, or this order already holds it.
 const CLAIMABLE: &str = "attribute_not_exists(pk) OR live_until <= :now OR order_id = :order";
@@ -25,9 +23,8 @@ const OWNED_OR_GONE: &str = "attribute_not_exists(pk) OR order_id = :order";
 /// What each transaction item guards, so a cancellation reason can be turned into a rejection.
 enum Guarded {
     Session,
+    /// `put_bindings[i]`, a shadow under an older hash key included.
     Binding(usize),
-    /// `put_bindings[i]`'s caller under an older hash key: no other order's live binding there.
-    BindingUnderOlderKey(usize),
     Lock(usize),
     Allocatable(usize),
     /// A shared claim of `newly_claimed[i]`: no other live session may hold the VN exclusively.
@@ -80,7 +77,6 @@ impl SessionTransaction<'_> {
     fn items(&self) -> Vec<GuardedItem> {
         let mut items = vec![self.session_put()];
         items.extend(self.binding_claims());
-        items.extend(self.older_key_checks());
         items.extend(self.binding_removals());
         items.extend(self.lock_claims());
         items.extend(self.lock_removals());
@@ -144,18 +140,6 @@ impl SessionTransaction<'_> {
         let bindings = self.write.put_bindings.iter().enumerate();
         bindings
             .map(|(index, binding)| (Guarded::Binding(index), put(claim(binding))))
-            .collect()
-    }
-
-    /// While a hash key is rotated out, the caller's sessions from before are under the old key:
-    /// the same caller on the same VN twice would make their calls ambiguous.
-    fn older_key_checks(&self) -> Vec<GuardedItem> {
-        older_key_checks(self.write)
-            .into_iter()
-            .map(|(index, vn, older_key)| {
-                let check = self.claimable(layout::vn_pk(vn), layout::binding_sk(older_key));
-                (Guarded::BindingUnderOlderKey(index), check)
-            })
             .collect()
     }
 
@@ -278,29 +262,6 @@ fn request_token(write: &SessionWrite, now: DateTime<Utc>) -> String {
     hex::encode(&digest[..18])
 }
 
-/// The (binding index, VN, older key) items to check for a write's new bindings: one per older
-/// listed hash key of each caller, except items the transaction already writes or removes
-/// (DynamoDB refuses two operations on one item in a transaction, and those are ours).
-fn older_key_checks(write: &SessionWrite) -> Vec<(usize, &VirtualNumber, &CallerKey)> {
-    let touched: HashSet<(&VirtualNumber, &CallerKey)> = write
-        .put_bindings
-        .iter()
-        .map(|b| (&b.vn, &b.caller_key))
-        .chain(write.delete_bindings.iter().map(|b| (&b.vn, &b.caller_key)))
-        .collect();
-    let mut checks = Vec::new();
-    let mut seen = HashSet::new();
-    for (index, binding) in write.put_bindings.iter().enumerate() {
-        for older in &binding.older_caller_keys {
-            let item = (&binding.vn, older);
-            if !touched.contains(&item) && seen.insert(item) {
-                checks.push((index, &binding.vn, older));
-            }
-        }
-    }
-    checks
-}
-
 fn put(builder: aws_sdk_dynamodb::types::builders::PutBuilder) -> TransactWriteItem {
     TransactWriteItem::builder()
         .put(builder.build().expect("put has a table and an item"))
@@ -360,12 +321,10 @@ fn rejection(
                     Guarded::NotLocked(i) => WriteRejected::LockTaken {
                         vn: write.newly_claimed[*i].clone(),
                     },
-                    Guarded::Binding(i) | Guarded::BindingUnderOlderKey(i) => {
-                        WriteRejected::BindingTaken {
-                            side: write.put_bindings[*i].caller_side,
-                            vn: write.put_bindings[*i].vn.clone(),
-                        }
-                    }
+                    Guarded::Binding(i) => WriteRejected::BindingTaken {
+                        side: write.put_bindings[*i].caller_side,
+                        vn: write.put_bindings[*i].vn.clone(),
+                    },
                     Guarded::Lock(i) => WriteRejected::LockTaken {
                         vn: write.put_locks[*i].vn.clone(),
                     },

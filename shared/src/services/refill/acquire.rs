@@ -6,7 +6,7 @@
 
 use tracing::{info, warn};
 
-use super::{OperatorRefill, Refill};
+use super::{HeldLease, OperatorRefill, Refill};
 use crate::domain::pool::{Health, PoolNumber, PoolState};
 use crate::domain::refill_plan::OperatorPlan;
 use crate::domain::{Operator, Region};
@@ -19,11 +19,12 @@ impl Refill {
     /// (the next run retries); only store failures are errors.
     pub(super) async fn acquire(
         &self,
-        region: &Region,
+        lease: &HeldLease<'_>,
         plan: &OperatorPlan,
         provider: &dyn NumberProvider,
         outcome: &mut OperatorRefill,
     ) -> Result<(), StoreError> {
+        let region = lease.region;
         let operator = &plan.target.operator;
         let mut request = NumberRequest {
             region: region.clone(),
@@ -58,7 +59,7 @@ impl Refill {
         };
         let mut bought = 0;
         for vn in offered {
-            if bought >= missing {
+            if bought >= missing || !self.still_holds(lease, outcome).await? {
                 break;
             }
             match provider.acquire_one(&request, &vn).await {
@@ -75,6 +76,9 @@ impl Refill {
                 // next run finds the number in the provider's listing if it was bought.
                 Err(e) => return stop(outcome, region, operator, "acquiring a number", e),
             }
+        }
+        if outcome.lease_lost {
+            return Ok(());
         }
         if bought < missing {
             warn!(%region, %operator, wanted = missing, got = bought,

@@ -10,7 +10,7 @@
 
 use tracing::{error, info, warn};
 
-use super::{OperatorRefill, Refill};
+use super::{HeldLease, OperatorRefill, Refill};
 use crate::domain::pool::{PoolNumber, PoolState};
 use crate::domain::VirtualNumber;
 use crate::ports::{NumberProviderError, StoreError};
@@ -20,12 +20,15 @@ impl Refill {
     pub(super) async fn give_back(
         &self,
         number: &PoolNumber,
+        lease: &HeldLease<'_>,
         outcome: &mut OperatorRefill,
     ) -> Result<(), StoreError> {
-        if !self.pool.begin_give_back(&number.vn).await? {
+        if !self.still_holds(lease, outcome).await?
+            || !self.pool.begin_give_back(&number.vn).await?
+        {
             return Ok(());
         }
-        self.finish_retiring(number, outcome).await
+        self.finish_retiring(number, lease, outcome).await
     }
 
     /// Finishes a give-back an earlier run left half-done (it stopped, or the provider's answer
@@ -33,6 +36,7 @@ impl Refill {
     pub(super) async fn resume_give_back(
         &self,
         vn: &VirtualNumber,
+        lease: &HeldLease<'_>,
         outcome: &mut OperatorRefill,
     ) -> Result<(), StoreError> {
         // The plan came from an index that may be behind: act on what the table says now.
@@ -43,12 +47,13 @@ impl Refill {
             return Ok(());
         }
         info!(vn = %vn, "resuming a give-back left unfinished");
-        self.finish_retiring(&number, outcome).await
+        self.finish_retiring(&number, lease, outcome).await
     }
 
     async fn finish_retiring(
         &self,
         number: &PoolNumber,
+        lease: &HeldLease<'_>,
         outcome: &mut OperatorRefill,
     ) -> Result<(), StoreError> {
         let usage = self.pool.usage(&number.vn, self.clock.now()).await?;
@@ -67,6 +72,10 @@ impl Refill {
             outcome.problem = Some(problem);
             return Ok(());
         };
+        // A lost lease leaves the number retiring: whichever run holds the lease finishes it.
+        if !self.still_holds(lease, outcome).await? {
+            return Ok(());
+        }
         match provider.give_back(number).await {
             Ok(()) => {
                 self.pool
