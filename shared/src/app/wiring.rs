@@ -12,15 +12,17 @@ use crate::adapters::eventbridge::EventBridgePublisher;
 use crate::adapters::static_numbers::StaticNumbers;
 use crate::config::Config;
 use crate::domain::refill_plan::RefillRules;
+use crate::domain::session_requests::RequestRules;
 use crate::domain::Provider;
 use crate::ports::{
     CallDialer, NumberProvider, SharedCallLog, SharedClock, SharedPoolStore, SharedPublisher,
     SharedReplayGuard, SharedStore, SystemClock,
 };
 use crate::privacy::{CallerKeys, NumberVault};
+use crate::services::extend::Extender;
 use crate::services::{
     Allocator, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth, OrderNumbers, Refill,
-    Releaser, ResolveCall,
+    Releaser, ResolveCall, Sessions,
 };
 use crate::webhook_config::WebhookConfig;
 
@@ -109,6 +111,26 @@ impl Wiring {
         OrderNumbers {
             store: self.ports.sessions.clone(),
             clock: self.ports.clock.clone(),
+        }
+    }
+
+    /// The sessions API: the allocation, release and view use cases the events use, plus
+    /// extension, reading request bodies with the deployment's settings.
+    pub fn sessions(&self, vault: NumberVault) -> Sessions {
+        Sessions {
+            allocator: self.allocator(vault),
+            releaser: self.releaser(),
+            numbers: self.order_numbers(),
+            extender: Extender {
+                store: self.ports.sessions.clone(),
+                publisher: self.ports.publisher.clone(),
+                clock: self.ports.clock.clone(),
+                session_max: self.config.session_max,
+            },
+            rules: RequestRules {
+                default_country: self.config.default_country,
+                max_lifetime: self.config.session_max,
+            },
         }
     }
 

@@ -7,7 +7,7 @@ use maskline_tests::World;
 
 use crate::support::{callbacks, india};
 
-fn read(name: &str) -> String {
+pub(crate) fn read(name: &str) -> String {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -66,7 +66,7 @@ async fn each_sample_event_drives_its_function() {
 /// The local-only secrets `make dev` configures (infra/maskctl/src/demo/settings.rs), which the
 /// webhook samples are signed with, read by the functions' own settings parser: they pass its
 /// start-up checks (each secret as long as its provider issues, one URL token per provider).
-fn local_dev_config(function: &str) -> maskline::webhook_config::WebhookConfig {
+pub(crate) fn local_dev_config(function: &str) -> maskline::webhook_config::WebhookConfig {
     let mut config = maskline_tests::webhooks::config();
     config.secrets = maskline::webhook_config::WebhookConfig::from_lookup(|name| {
         Some(
@@ -254,4 +254,31 @@ fn restamped_health_report(secrets: &maskline::webhook_config::WebhookSecrets) -
         .finish()
         .into();
     event.to_string()
+}
+
+#[tokio::test]
+async fn the_sessions_samples_open_read_reassign_and_close_one_order() {
+    use maskline_tests::webhooks::body_text;
+
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 4).await;
+    let sessions = world.sessions();
+    for (file, status, state, version) in [
+        ("sessions-open.json", 201, "active", 1),
+        ("sessions-read.json", 200, "active", 1),
+        ("sessions-reassign.json", 200, "active", 2),
+        ("sessions-close.json", 200, "released", 3),
+    ] {
+        let request = lambda_http::request::from_str(&read(file)).unwrap();
+        let response = sessions::handler::handle(&sessions, request).await;
+        let body = body_text(response.body());
+        assert_eq!(response.status(), status, "{file}: {body}");
+        let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(view["order_id"], "ORD-7", "{file}");
+        assert_eq!(
+            (view["state"].as_str(), view["version"].as_u64()),
+            (Some(state), Some(version)),
+            "{file}: {body}"
+        );
+    }
 }

@@ -73,8 +73,8 @@ async fn in_signed_mode_a_get_is_refused_since_nothing_of_it_is_signed() {
 /// path and on the report routes alike.
 #[tokio::test]
 async fn a_signed_request_is_acted_on_once_whatever_copies_follow() {
-    use maskline::providers::simulate::DecodedAnswer;
     use maskline_tests::fixtures::driver_phone;
+    use maskline_tests::webhooks::Decoded;
 
     let (world, customer_dials, _) = world_with_order().await;
     let captured = provider_request(
@@ -91,7 +91,7 @@ async fn a_signed_request_is_acted_on_once_whatever_copies_follow() {
     else {
         panic!("the first copy is answered")
     };
-    let DecodedAnswer::Connect { callee, .. } =
+    let Decoded::Connect { callee, .. } =
         maskline_tests::webhooks::decode(ProviderKind::Vonage, &first.body)
     else {
         panic!("the first copy connects the customer: {}", first.body)
