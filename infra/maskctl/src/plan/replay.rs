@@ -311,13 +311,15 @@ mod tests {
         assert_eq!(needs(&sessions, Policy::Exclusive), 100);
     }
 
-    /// The busiest agent dials 40 distinct numbers, more than one window of the allocation
-    /// index: the replay widens to the next window before it buys, as the service does.
+    /// The busiest agent dials 200 distinct numbers, several windows of the allocation index:
+    /// the replay widens to the next window before it buys, as the service does, so the pool
+    /// stays at the lower bound (a replay that bought whenever the first window failed would
+    /// reach far more).
     #[test]
     fn an_agent_busier_than_one_window_is_served_by_widening_not_buying() {
-        let sessions: Vec<_> = (1..=40).map(|c| session(c, 1, 0, 100)).collect();
-        assert!(40 > ALLOCATION_WINDOW as u32);
-        assert_eq!(needs(&sessions, Policy::Shared), 40);
+        let sessions: Vec<_> = (1..=200).map(|c| session(c, 1, 0, 100)).collect();
+        assert!(200 > 4 * ALLOCATION_WINDOW as u32);
+        assert_eq!(needs(&sessions, Policy::Shared), 200);
     }
 
     #[test]
