@@ -99,8 +99,8 @@ pub fn print(f: &Value) {
             "  {:<49}{:>8}   {:>6} {:>6} {:>9} {:>6}",
             label,
             num(&row["per_second"], 0),
-            row["failed"],
-            row["conflicts"],
+            row["failed"].to_string(),
+            row["conflicts"].to_string(),
             num(&row["transactions_per_allocation"], 2),
             ratio.map_or("1.00".into(), |r| num(&t[r], 2)),
         );
