@@ -23,7 +23,7 @@ impl DynamoStore {
         key(layout::lease_pk(region), operator.as_str())
     }
 
-    /// An UpdateItem rather than a Put, so the notes of earlier holders survive.
+    /// Takes the lease unless someone else's is still running.
     pub(super) async fn take_lease(
         &self,
         region: &Region,
@@ -32,31 +32,12 @@ impl DynamoStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::lease_key(region, operator)))
-            .update_expression("SET #holder = :holder, #live = :until, #ttl = :ttl")
-            .condition_expression(
-                "attribute_not_exists(pk) OR attribute_not_exists(#live) OR #live <= :now",
-            )
-            .expression_attribute_names("#holder", attr::HOLDER)
-            .expression_attribute_names("#live", attr::LIVE_UNTIL)
-            .expression_attribute_names("#ttl", layout::TTL)
-            .expression_attribute_values(":holder", s(holder))
-            .expression_attribute_values(":until", n(millis(until)))
-            .expression_attribute_values(":ttl", n(until.timestamp() + KEEP_SECONDS))
-            .expression_attribute_values(":now", n(millis(now)))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        let lapsed = "attribute_not_exists(pk) OR attribute_not_exists(#live) OR #live <= :now";
+        self.set_lease(region, operator, holder, now, until, lapsed)
+            .await
     }
 
+    /// Extends `holder`'s lease, only while it still holds it and it has not lapsed.
     pub(super) async fn renew_lease(
         &self,
         region: &Region,
@@ -65,13 +46,29 @@ impl DynamoStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let held = "#holder = :holder AND #live > :now";
+        self.set_lease(region, operator, holder, now, until, held)
+            .await
+    }
+
+    /// Makes `holder` the lease's holder until `until` when `condition` holds at `now`. An
+    /// UpdateItem rather than a Put, so the notes of earlier holders survive.
+    async fn set_lease(
+        &self,
+        region: &Region,
+        operator: &Operator,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        condition: &str,
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::lease_key(region, operator)))
-            .update_expression("SET #live = :until, #ttl = :ttl")
-            .condition_expression("#holder = :holder AND #live > :now")
+            .update_expression("SET #holder = :holder, #live = :until, #ttl = :ttl")
+            .condition_expression(condition)
             .expression_attribute_names("#holder", attr::HOLDER)
             .expression_attribute_names("#live", attr::LIVE_UNTIL)
             .expression_attribute_names("#ttl", layout::TTL)
