@@ -19,8 +19,8 @@ use crate::ports::{
 };
 use crate::privacy::{CallerKeys, NumberVault};
 use crate::services::{
-    Allocator, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth, OrderNumbers, Refill,
-    Releaser, ResolveCall,
+    Allocator, Announcer, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth,
+    OrderNumbers, Refill, Releaser, ResolveCall,
 };
 use crate::webhook_config::WebhookConfig;
 
@@ -98,10 +98,16 @@ impl Wiring {
     pub fn releaser(&self) -> Releaser {
         Releaser {
             store: self.ports.sessions.clone(),
-            publisher: self.ports.publisher.clone(),
             clock: self.ports.clock.clone(),
             grace: self.config.release_grace,
             session_max: self.config.session_max,
+        }
+    }
+
+    /// Publishes each session change the table's stream reports.
+    pub fn announcer(&self) -> Announcer {
+        Announcer {
+            publisher: self.ports.publisher.clone(),
         }
     }
 

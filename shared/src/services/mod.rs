@@ -2,6 +2,7 @@
 //! cancellation, when an app asks for an order's numbers, and when a call must be routed.
 
 pub mod allocate;
+pub mod announce;
 pub mod call_events;
 pub mod caller_binding;
 mod candidates;
@@ -19,6 +20,7 @@ mod session_plan;
 pub mod webhook_outcome;
 
 pub use allocate::{AllocationError, AllocationOutcome, Allocator};
+pub use announce::{Announcer, NotAnnounced, StreamedChange};
 pub use call_events::CallEvents;
 pub use click_to_call::{ClickToCall, ClickToCallError, ClickToCallPlaced};
 pub use failover::{Failover, FailoverError, FailoverReport};

@@ -166,24 +166,14 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
         vec![],
     );
     let scheduled = serde_json::from_str(&read("refill-pool-scheduled.json")).unwrap();
-    let done = refill_pool::handler::handle(
-        &refill,
-        &world.refill_moves(),
-        &Redelivery::default(),
-        scheduled,
-    )
-    .await
-    .unwrap();
+    let done = refill_pool::handler::handle(&refill, &Redelivery::default(), scheduled)
+        .await
+        .unwrap();
     assert_eq!(done["regions"][0]["operators"][0]["acquired"], 2, "{done}");
     let triggers = serde_json::from_str(&read("refill-pool-triggers.json")).unwrap();
-    let done = refill_pool::handler::handle(
-        &refill,
-        &world.refill_moves(),
-        &Redelivery::default(),
-        triggers,
-    )
-    .await
-    .unwrap();
+    let done = refill_pool::handler::handle(&refill, &Redelivery::default(), triggers)
+        .await
+        .unwrap();
     assert_eq!(done["batchItemFailures"], serde_json::json!([]));
 
     let fake = FakeTwilio::start();
