@@ -33,8 +33,14 @@ pub struct Delivery {
 
 impl TableStream {
     pub fn new(aws: &aws_config::SdkConfig, table: &str) -> TableStream {
+        // DynamoDB Local serves the stream on its own port: never read a stream elsewhere.
+        let local = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+            .expect("AWS_ENDPOINT_URL_DYNAMODB names DynamoDB Local (the world checked it)");
+        let streams = aws_sdk_dynamodbstreams::config::Builder::from(aws)
+            .endpoint_url(local)
+            .build();
         TableStream {
-            streams: aws_sdk_dynamodbstreams::Client::new(aws),
+            streams: aws_sdk_dynamodbstreams::Client::from_conf(streams),
             dynamodb: aws_sdk_dynamodb::Client::new(aws),
             table: table.to_string(),
             acknowledged: Mutex::new(HashMap::new()),

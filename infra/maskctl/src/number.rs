@@ -118,7 +118,6 @@ mod tests {
         let one = FailoverReport {
             moved: orders(1),
             stranded: orders(2),
-            ..FailoverReport::default()
         };
         assert_eq!(
             unhealthy_summary(&vn(), &one),

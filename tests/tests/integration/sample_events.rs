@@ -197,3 +197,25 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
     assert_eq!(response.status(), 200, "{body}");
     assert!(body.contains("\"health\":\"unhealthy\""), "{body}");
 }
+
+#[tokio::test]
+async fn the_stream_sample_announces_an_assignment_then_a_release() {
+    let world = World::new().await;
+    let event = serde_json::from_str(&read("announce-session-changes.json")).unwrap();
+    let response = announce::handler::handle(&world.announcer(), event).await;
+    assert!(response.batch_item_failures.is_empty());
+    let kinds: Vec<(String, serde_json::Value)> = world
+        .events
+        .read(2)
+        .await
+        .into_iter()
+        .map(|e| (e.detail_type, e.detail["version"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("MaskedNumbersAssigned".to_string(), 1.into()),
+            ("MaskedNumbersReleased".to_string(), 2.into())
+        ]
+    );
+}
