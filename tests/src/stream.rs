@@ -32,16 +32,16 @@ pub struct Delivery {
 }
 
 impl TableStream {
-    pub fn new(aws: &aws_config::SdkConfig, table: &str) -> TableStream {
-        // DynamoDB Local serves the stream on its own port: never read a stream elsewhere.
-        let local = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
-            .expect("AWS_ENDPOINT_URL_DYNAMODB names DynamoDB Local (the world checked it)");
-        let streams = aws_sdk_dynamodbstreams::config::Builder::from(aws)
-            .endpoint_url(local)
-            .build();
+    /// `streams` reads the stream (with the consuming function's role, as the event source mapping
+    /// does); `dynamodb` only finds the stream's ARN, which the mapping is given in AWS.
+    pub fn new(
+        streams: aws_sdk_dynamodbstreams::Client,
+        dynamodb: aws_sdk_dynamodb::Client,
+        table: &str,
+    ) -> TableStream {
         TableStream {
-            streams: aws_sdk_dynamodbstreams::Client::from_conf(streams),
-            dynamodb: aws_sdk_dynamodb::Client::new(aws),
+            streams,
+            dynamodb,
             table: table.to_string(),
             acknowledged: Mutex::new(HashMap::new()),
         }

@@ -71,6 +71,10 @@ fn require_env(name: &str, what: &str) {
 impl World {
     pub async fn new() -> World {
         require_env("AWS_ENDPOINT_URL_DYNAMODB", "DynamoDB Local");
+        require_env(
+            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+            "DynamoDB Local's table streams (same port as DynamoDB Local)",
+        );
         require_env("AWS_ENDPOINT_URL_EVENTBRIDGE", "moto (local EventBridge)");
         require_env("AWS_ENDPOINT_URL_SQS", "moto (local SQS)");
         let config = maskline::adapters::aws_config().await;
@@ -102,9 +106,14 @@ impl World {
         world
     }
 
-    /// The table's stream, read from its start (each reader keeps its own position).
+    /// The table's stream, read from its start (each reader keeps its own position) with the
+    /// announce function's role, as its event source mapping reads it.
     pub fn stream(&self) -> crate::stream::TableStream {
-        crate::stream::TableStream::new(&self.aws, &self.table)
+        crate::stream::TableStream::new(
+            crate::iam::clients_of(&self.aws, "announce").streams,
+            aws_sdk_dynamodb::Client::new(&self.aws),
+            &self.table,
+        )
     }
 
     /// The announce use case as the function wires it (its role held to the template's).
