@@ -5,6 +5,7 @@
 use crate::domain::number::DefaultCountry;
 use crate::domain::E164;
 use crate::providers::answer::{DEFAULT_OUT_OF_SESSION_MESSAGE, DEFAULT_TRY_AGAIN_MESSAGE};
+use crate::providers::secret_rules;
 use crate::providers::source_allowlist::SourceAllowlist;
 use crate::providers::AnswerOptions;
 
@@ -84,15 +85,29 @@ impl WebhookConfig {
                 reason,
             })?;
         let record = on_off("RECORD_CALLS")?;
+        // The older shared name filled both providers' tokens, so a token seen in Exotel's console
+        // opened Vonage's routes too: it is refused rather than read.
+        if get("WEBHOOK_PATH_TOKEN").is_some() {
+            return Err(ConfigError::Invalid {
+                name: "WEBHOOK_PATH_TOKEN",
+                reason: "retired (one token opened both Exotel's and Vonage's routes): \
+                         set EXOTEL_WEBHOOK_TOKEN and VONAGE_WEBHOOK_TOKEN, each its own"
+                    .into(),
+            });
+        }
+        let secrets = WebhookSecrets {
+            twilio_auth_token: get("TWILIO_AUTH_TOKEN"),
+            plivo_auth_token: get("PLIVO_AUTH_TOKEN"),
+            vonage_signature_secret: get("VONAGE_SIGNATURE_SECRET"),
+            exotel_token: get("EXOTEL_WEBHOOK_TOKEN"),
+            vonage_token: get("VONAGE_WEBHOOK_TOKEN"),
+        };
+        secret_rules::check(&secrets).map_err(|refused| ConfigError::Invalid {
+            name: refused.name,
+            reason: refused.reason,
+        })?;
         Ok(WebhookConfig {
-            secrets: WebhookSecrets {
-                twilio_auth_token: get("TWILIO_AUTH_TOKEN"),
-                plivo_auth_token: get("PLIVO_AUTH_TOKEN"),
-                vonage_signature_secret: get("VONAGE_SIGNATURE_SECRET"),
-                // `WEBHOOK_PATH_TOKEN` is the older shared name, still read as a fallback.
-                exotel_token: get("EXOTEL_WEBHOOK_TOKEN").or_else(|| get("WEBHOOK_PATH_TOKEN")),
-                vonage_token: get("VONAGE_WEBHOOK_TOKEN").or_else(|| get("WEBHOOK_PATH_TOKEN")),
-            },
+            secrets,
             public_base_url: get("PUBLIC_WEBHOOK_BASE_URL")
                 .map(|u| u.trim().trim_end_matches('/').to_string()),
             answer: AnswerOptions {
@@ -119,7 +134,7 @@ mod tests {
     #[test]
     fn secrets_are_optional_and_never_printed() {
         let config = WebhookConfig::from_lookup(|name| {
-            (name == "TWILIO_AUTH_TOKEN").then(|| "very-secret".to_string())
+            (name == "TWILIO_AUTH_TOKEN").then(|| "very-secret-0123456789abcdef012345".to_string())
         })
         .unwrap();
         assert!(config.secrets.plivo_auth_token.is_none());
@@ -130,15 +145,71 @@ mod tests {
     }
 
     #[test]
-    fn each_path_token_has_its_own_name_and_the_shared_one_is_a_fallback() {
-        let config = WebhookConfig::from_lookup(|name| match name {
-            "EXOTEL_WEBHOOK_TOKEN" => Some("exotel-only".to_string()),
-            "WEBHOOK_PATH_TOKEN" => Some("shared".to_string()),
-            _ => None,
+    fn no_settings_that_load_let_exotels_token_open_vonages_route() {
+        use crate::providers::{authenticate, HttpMethod, ProviderKind, WebhookRequest};
+        const EXOTEL: &str = "exotel-url-token-made-up-0123456789abcdef";
+        const OTHER: &str = "vonage-url-token-made-up-0123456789abcdef";
+        let vonage_request_with_exotels_token = WebhookRequest {
+            method: HttpMethod::Get,
+            url: format!("https://x/webhooks/vonage/voice?uuid=u&token={EXOTEL}"),
+            headers: Default::default(),
+            body: Vec::new(),
+        };
+        let shapes: [&[(&str, &str)]; 4] = [
+            &[("WEBHOOK_PATH_TOKEN", EXOTEL)],
+            &[
+                ("EXOTEL_WEBHOOK_TOKEN", EXOTEL),
+                ("WEBHOOK_PATH_TOKEN", EXOTEL),
+            ],
+            &[
+                ("EXOTEL_WEBHOOK_TOKEN", EXOTEL),
+                ("VONAGE_WEBHOOK_TOKEN", EXOTEL),
+            ],
+            &[
+                ("EXOTEL_WEBHOOK_TOKEN", EXOTEL),
+                ("VONAGE_WEBHOOK_TOKEN", OTHER),
+            ],
+        ];
+        for settings in shapes {
+            let lookup = |name: &str| {
+                settings
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            };
+            let Ok(config) = WebhookConfig::from_lookup(lookup) else {
+                continue; // refused at start-up: nothing opens
+            };
+            let opened = authenticate(
+                ProviderKind::Vonage,
+                &vonage_request_with_exotels_token,
+                &config.secrets,
+                chrono::Utc::now(),
+            );
+            assert!(
+                opened.is_err(),
+                "{settings:?}: Exotel's token opened Vonage's route"
+            );
+        }
+        let err = WebhookConfig::from_lookup(|n| (n == "WEBHOOK_PATH_TOKEN").then(|| OTHER.into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("EXOTEL_WEBHOOK_TOKEN and VONAGE_WEBHOOK_TOKEN"),
+            "{err}"
+        );
+        assert!(!err.contains(OTHER), "{err}");
+    }
+
+    #[test]
+    fn a_weak_secret_stops_start_up_naming_the_setting() {
+        let err = WebhookConfig::from_lookup(|name| {
+            (name == "TWILIO_AUTH_TOKEN").then(|| "local-twilio-auth-token".to_string())
         })
-        .unwrap();
-        assert_eq!(config.secrets.exotel_token.as_deref(), Some("exotel-only"));
-        assert_eq!(config.secrets.vonage_token.as_deref(), Some("shared"));
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("TWILIO_AUTH_TOKEN"), "{err}");
+        assert!(!err.contains("local-twilio"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! local HTTP servers that need nothing else.
 
 pub mod bus;
+pub mod call_oracle;
 pub mod capacity_meter;
 pub mod clock;
 pub mod counting_store;
@@ -19,6 +20,7 @@ pub mod flaky_bus;
 pub mod iam;
 pub mod invariants;
 pub mod lagging_index;
+pub mod lagging_indexes;
 pub mod model;
 pub mod read_consistency;
 pub mod sam;

@@ -15,7 +15,7 @@ use maskline::ports::{CallDialer, NumberProvider, SharedStore};
 use maskline::privacy::NumberVault;
 use maskline::services::{
     Allocator, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth, OrderNumbers, Refill,
-    Releaser, ResolveCall,
+    Releaser, ResolveCall, Sessions,
 };
 use maskline::webhook_config::WebhookConfig;
 
@@ -274,6 +274,11 @@ impl World {
 
     pub fn order_numbers(&self) -> OrderNumbers {
         self.wiring_of("order-numbers").order_numbers()
+    }
+
+    /// The sessions API's use case (`/v1/sessions`), under the sessions function's role.
+    pub fn sessions(&self) -> Sessions {
+        self.wiring_of("sessions").sessions(self.vault.clone())
     }
 
     pub fn router(&self) -> CallRouter {

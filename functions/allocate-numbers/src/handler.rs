@@ -55,5 +55,7 @@ fn outcome_name(outcome: &AllocationOutcome) -> &'static str {
         AllocationOutcome::IgnoredUndecided => "ignored_undecided",
         AllocationOutcome::IgnoredExpired => "ignored_expired",
         AllocationOutcome::IgnoredTooOld => "ignored_too_old",
+        // Only a sessions API request names a version; an event never does.
+        AllocationOutcome::VersionMoved => "version_moved",
     }
 }

@@ -2,10 +2,7 @@
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
-use maskline::adapters::http::{
-    into_response, order_route, refuse_oversized, refuse_unlisted_source, webhook_reply,
-    webhook_request,
-};
+use maskline::adapters::http::{admit_webhook, into_response, order_route, outcome_response};
 use maskline::domain::events::rfc3339;
 use maskline::domain::OrderId;
 use maskline::ports::CallRecord;
@@ -20,31 +17,15 @@ pub use maskline::app::functions::CallCallbacks as Callbacks;
 pub async fn handle(callbacks: &Callbacks, request: Request) -> Response<Body> {
     let (events, health) = (&callbacks.events, &callbacks.health);
     let path = request.uri().path().to_string();
-    let public_base = events.config.public_base_url.as_deref();
-    if let Some((provider, _)) = webhook_route(&path) {
-        if let Some(too_large) = refuse_oversized(&request) {
-            return into_response(too_large);
-        }
-        if let Some(refused) = refuse_unlisted_source(&request, provider, &events.config) {
-            return into_response(refused);
-        }
-    }
-    match webhook_route(&path) {
-        Some((provider, "status")) => {
-            return into_response(match webhook_request(&request, public_base) {
-                Some(webhook) => webhook_reply(events.status(provider, &webhook).await),
-                None => WebhookReply::json(405, json!({"error": "method not allowed"})),
-            });
-        }
-        Some((provider, "number-health")) => {
-            return into_response(match webhook_request(&request, public_base) {
-                Some(webhook) if request.method() == Method::POST => {
-                    webhook_reply(health.report(provider, &webhook).await)
-                }
-                _ => WebhookReply::json(405, json!({"error": "only POST is supported"})),
-            });
-        }
-        _ => {}
+    if let Some((provider, hook @ ("status" | "number-health"))) = webhook_route(&path) {
+        let webhook = match admit_webhook(&request, provider, hook, &events.config) {
+            Ok(webhook) => webhook,
+            Err(refused) => return into_response(refused),
+        };
+        return outcome_response(match hook {
+            "status" => events.status(provider, &webhook).await,
+            _ => health.report(provider, &webhook).await,
+        });
     }
     if let Some(order) = order_route(&path, "calls") {
         if request.method() != Method::GET {

@@ -42,7 +42,7 @@ pub enum Command {
     Keys(KeysCommand),
     /// Play a telecom provider: send a call webhook signed as that provider signs it, and show
     /// whose phone rings and which caller ID it shows. Secrets come from the same variables the
-    /// functions read (TWILIO_AUTH_TOKEN, PLIVO_AUTH_TOKEN, WEBHOOK_PATH_TOKEN, ...).
+    /// functions read (TWILIO_AUTH_TOKEN, PLIVO_AUTH_TOKEN, EXOTEL_WEBHOOK_TOKEN, ...).
     Call(CallArgs),
     /// Capacity planning: simulate a day of orders and report how many numbers each allocation
     /// policy needs per region, and what numbers, DynamoDB and Lambda cost a month. Needs no AWS.

@@ -6,7 +6,6 @@ mod cli;
 mod columns;
 mod commands;
 mod demo;
-mod entry;
 mod keys;
 mod number;
 mod plan;
@@ -20,6 +19,9 @@ mod session;
 mod table;
 
 use std::io::IsTerminal;
+
+// The pure parsers live in the library half (`lib.rs`), so the fuzz targets run them too.
+use maskctl::entry;
 use std::process::ExitCode;
 
 use clap::Parser;

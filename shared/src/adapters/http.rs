@@ -5,7 +5,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
 
-use crate::providers::{HttpMethod, ProviderKind, WebhookReply, WebhookRequest};
+use crate::providers::{hook_methods, HttpMethod, ProviderKind, WebhookReply, WebhookRequest};
 use crate::public_url::public_base;
 use crate::services::WebhookOutcome;
 use crate::webhook_config::WebhookConfig;
@@ -142,6 +142,31 @@ pub fn webhook_request(request: &Request, public_base_url: Option<&str>) -> Opti
     })
 }
 
+/// Everything a webhook function does with a request before its use case sees it, in order: the
+/// size limit, the source allow-list, then the request as the provider signed it, in one of the
+/// methods the route takes ([`hook_methods`]). The handlers and the fuzz targets
+/// (`tests/entry_points`) both call this, so what is fuzzed is what is deployed.
+pub fn admit_webhook(
+    request: &Request,
+    provider: ProviderKind,
+    hook: &str,
+    config: &WebhookConfig,
+) -> Result<WebhookRequest, WebhookReply> {
+    if let Some(too_large) = refuse_oversized(request) {
+        return Err(too_large);
+    }
+    if let Some(refused) = refuse_unlisted_source(request, provider, config) {
+        return Err(refused);
+    }
+    match webhook_request(request, config.public_base_url.as_deref()) {
+        Some(webhook) if hook_methods(provider, hook).contains(&webhook.method) => Ok(webhook),
+        _ => Err(WebhookReply::json(
+            405,
+            json!({"error": "method not allowed for this webhook"}),
+        )),
+    }
+}
+
 /// `/v1/orders/{order_id}/{action}` -> `order_id` (percent-decoding is left to the id parser,
 /// which refuses `%`).
 pub fn order_route<'a>(path: &'a str, action: &str) -> Option<&'a str> {
@@ -150,6 +175,70 @@ pub fn order_route<'a>(path: &'a str, action: &str) -> Option<&'a str> {
         .strip_suffix(action)?
         .strip_suffix('/')
         .filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// Where a `/v1/sessions` path points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRoute<'a> {
+    /// `/v1/sessions`
+    Collection,
+    /// `/v1/sessions/{order_id}` (percent-decoding is left to the id parser, which refuses `%`).
+    One(&'a str),
+}
+
+pub fn session_route(path: &str) -> Option<SessionRoute<'_>> {
+    let rest = path.trim_end_matches('/').strip_prefix("/v1/sessions")?;
+    if rest.is_empty() {
+        return Some(SessionRoute::Collection);
+    }
+    rest.strip_prefix('/')
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+        .map(SessionRoute::One)
+}
+
+/// The sessions API's one error shape: what is wrong, and the field it is wrong in. The message
+/// never carries a request's value (a phone number, most likely).
+pub fn api_error(status: u16, message: &str, field: Option<&str>) -> Response<Body> {
+    let mut body = json!({ "error": message });
+    if let Some(field) = field {
+        body["field"] = json!(field);
+    }
+    json_response(status, body)
+}
+
+/// A request's body as bytes (empty when there is none).
+pub fn body_bytes(request: &Request) -> &[u8] {
+    match request.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+/// A session version as an entity tag: `"7"`.
+pub fn entity_tag(version: u64) -> lambda_http::http::HeaderValue {
+    lambda_http::http::HeaderValue::from_str(&format!("\"{version}\""))
+        .expect("digits and quotes make a valid header value")
+}
+
+/// The session version an `If-Match` header names (`"7"`, weak `W/"7"` too); `None` without
+/// the header or with `*` (any version will do).
+pub fn if_match(request: &Request) -> Result<Option<u64>, &'static str> {
+    let Some(value) = request.headers().get(lambda_http::http::header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let refused = "expected one entity tag as the ETag header gave it, such as \"3\"";
+    let value = value.to_str().map_err(|_| refused)?.trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    value
+        .trim_start_matches("W/")
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .and_then(|v| v.parse().ok())
+        .map(Some)
+        .ok_or(refused)
 }
 
 /// A JSON answer for the apps' routes.
@@ -219,6 +308,42 @@ mod tests {
             serde_json::from_str::<Value>(&later.body).unwrap(),
             json!({"error": "temporarily unavailable", "moved": 2})
         );
+    }
+
+    #[test]
+    fn session_routes_name_the_collection_or_one_order() {
+        assert_eq!(
+            session_route("/v1/sessions"),
+            Some(SessionRoute::Collection)
+        );
+        assert_eq!(
+            session_route("/v1/sessions/"),
+            Some(SessionRoute::Collection)
+        );
+        assert_eq!(
+            session_route("/v1/sessions/ORD-1"),
+            Some(SessionRoute::One("ORD-1"))
+        );
+        assert_eq!(session_route("/v1/sessions/ORD-1/x"), None);
+        assert_eq!(session_route("/v1/sessionsX"), None);
+        assert_eq!(session_route("/v1/orders/ORD-1/numbers"), None);
+    }
+
+    #[test]
+    fn if_match_names_a_version_or_any() {
+        let with = |value: Option<&str>| {
+            let mut builder = lambda_http::http::Request::builder().uri("/v1/sessions/ORD-1");
+            if let Some(value) = value {
+                builder = builder.header("if-match", value);
+            }
+            if_match(&builder.body(Body::Empty).unwrap())
+        };
+        assert_eq!(with(None), Ok(None));
+        assert_eq!(with(Some("\"3\"")), Ok(Some(3)));
+        assert_eq!(with(Some("W/\"12\"")), Ok(Some(12)));
+        assert_eq!(with(Some("*")), Ok(None));
+        assert!(with(Some("3")).is_err());
+        assert!(with(Some("\"three\"")).is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::ports::{CallDialer, NumberProvider};
 use crate::privacy::{CallerKeys, NumberVault};
 use crate::services::{
     Allocator, Announcer, CallEvents, ClickToCall, NumberHealth, OrderNumbers, Refill, Releaser,
-    ResolveCall,
+    ResolveCall, Sessions,
 };
 use crate::startup::or_exit;
 use crate::webhook_config::WebhookConfig;
@@ -58,6 +58,13 @@ pub async fn order_numbers() -> OrderNumbers {
         .await
         .wiring()
         .order_numbers()
+}
+
+/// `sessions`: `/v1/sessions`, the order platform's HTTP door to the allocation use cases.
+pub async fn sessions() -> Sessions {
+    let env = Environment::load("sessions").await;
+    env.wiring()
+        .sessions(or_exit(NumberVault::from_lookup(env.lookup())))
 }
 
 /// `resolve-call`: the providers' voice webhooks, the call path.

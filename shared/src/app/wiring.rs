@@ -12,15 +12,17 @@ use crate::adapters::eventbridge::EventBridgePublisher;
 use crate::adapters::static_numbers::StaticNumbers;
 use crate::config::Config;
 use crate::domain::refill_plan::RefillRules;
+use crate::domain::session_requests::RequestRules;
 use crate::domain::Provider;
 use crate::ports::{
     CallDialer, NumberProvider, SharedCallLog, SharedClock, SharedPoolStore, SharedPublisher,
     SharedReplayGuard, SharedStore, SystemClock,
 };
 use crate::privacy::{CallerKeys, NumberVault};
+use crate::services::extend::Extender;
 use crate::services::{
     Allocator, Announcer, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth,
-    OrderNumbers, Refill, Releaser, ResolveCall,
+    OrderNumbers, Refill, Releaser, ResolveCall, Sessions,
 };
 use crate::webhook_config::WebhookConfig;
 
@@ -118,6 +120,25 @@ impl Wiring {
         }
     }
 
+    /// The sessions API: the allocation, release and view use cases the events use, plus
+    /// extension, reading request bodies with the deployment's settings.
+    pub fn sessions(&self, vault: NumberVault) -> Sessions {
+        Sessions {
+            allocator: self.allocator(vault),
+            releaser: self.releaser(),
+            numbers: self.order_numbers(),
+            extender: Extender {
+                store: self.ports.sessions.clone(),
+                clock: self.ports.clock.clone(),
+                session_max: self.config.session_max,
+            },
+            rules: RequestRules {
+                default_country: self.config.default_country,
+                max_lifetime: self.config.session_max,
+            },
+        }
+    }
+
     pub fn call_router(&self, vault: NumberVault) -> CallRouter {
         CallRouter {
             store: self.ports.sessions.clone(),
@@ -158,6 +179,7 @@ impl Wiring {
             clock: self.ports.clock.clone(),
             caller_keys,
             config: webhooks,
+            replays: self.ports.replays.clone(),
         }
     }
 

@@ -46,10 +46,11 @@ pub fn announcement(before: Option<Snapshot>, after: Option<Snapshot>) -> Option
     let Some(was) = was else {
         return Some(assigned);
     };
-    // A new agent, or a newer assignment of the same agent (it restarts the session's life):
-    // announced as an assignment, as allocation always did.
+    // A new agent, a newer assignment of the same agent (it restarts the session's life), or a
+    // new deadline (a session extended): announced as an assignment, as the writers always did.
     let reassigned = was.driver_id != session.driver_id
         || was.assignment != session.assignment
+        || was.live_until != session.live_until
         || was.numbers.is_none();
     if reassigned {
         return Some(assigned);
@@ -177,6 +178,21 @@ mod tests {
         assert_eq!(
             kind(&announcement(snap(&first, 1), snap(&again, 2))),
             Some("MaskedNumbersAssigned")
+        );
+    }
+
+    #[test]
+    fn a_new_deadline_is_assigned_again_with_the_new_expiry() {
+        let before = active("D-7", (1, 2), 0);
+        let extended = Session {
+            live_until: before.live_until + Duration::hours(6),
+            ..before.clone()
+        };
+        let event = announcement(snap(&before, 1), snap(&extended, 2));
+        assert_eq!(kind(&event), Some("MaskedNumbersAssigned"));
+        assert_eq!(
+            event.unwrap().detail()["expires_at"],
+            crate::domain::events::rfc3339(extended.live_until)
         );
     }
 

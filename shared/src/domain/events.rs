@@ -54,6 +54,8 @@ impl DriverAssigned {
 pub enum OrderOutcome {
     Delivered,
     Cancelled,
+    /// Ended through `DELETE /v1/sessions/{order_id}`, which does not say how.
+    Closed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,6 +14,7 @@ pub mod pool;
 pub mod provider_kind;
 pub mod refill_plan;
 pub mod session;
+pub mod session_requests;
 
 pub use call_status::CallStatus;
 pub use caller_key::CallerKey;

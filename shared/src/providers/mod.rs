@@ -9,6 +9,7 @@ pub mod plivo;
 mod reply;
 pub mod request;
 pub mod secret_list;
+pub mod secret_rules;
 pub mod secret_token;
 mod secrets;
 #[cfg(any(test, feature = "simulate"))]
@@ -64,6 +65,17 @@ pub fn voice_methods(provider: ProviderKind) -> &'static [HttpMethod] {
         ProviderKind::Twilio => &[HttpMethod::Post],
         ProviderKind::Exotel => &[HttpMethod::Get],
         ProviderKind::Plivo | ProviderKind::Vonage => &[HttpMethod::Get, HttpMethod::Post],
+    }
+}
+
+/// The HTTP methods each webhook route takes: `hook` is the last segment of
+/// `/webhooks/{provider}/{hook}` (see [`webhook_route`]); an unknown hook takes none.
+pub fn hook_methods(provider: ProviderKind, hook: &str) -> &'static [HttpMethod] {
+    match hook {
+        "voice" => voice_methods(provider),
+        "status" => &[HttpMethod::Get, HttpMethod::Post],
+        "number-health" => &[HttpMethod::Post],
+        _ => &[],
     }
 }
 

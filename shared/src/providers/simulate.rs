@@ -261,7 +261,8 @@ fn vonage_jwt(
 ) -> Result<String, String> {
     let claims = json!({
         "iat": now.timestamp(),
-        "jti": format!("sim-{call_id}"),
+        // Vonage gives every token its own id, which Maskline accepts once.
+        "jti": format!("sim-{call_id}-{}", uuid::Uuid::new_v4()),
         "iss": "Vonage",
         "api_key": "simulated",
         "application_id": "simulated",

@@ -81,6 +81,31 @@ pub fn verify_signed_jwt(
     Ok(())
 }
 
+/// The `jti` of the request's bearer JWT: the id Vonage gives each token, which Maskline
+/// remembers for the token's lifetime so a captured request cannot be sent again (see
+/// `services::single_use_jwt`). Read without checking the signature, so only meaningful once
+/// [`verify_signed_jwt`] accepted the request; `None` when there is no JWT or it names no id.
+pub fn signed_jwt_id(request: &WebhookRequest) -> Option<String> {
+    use base64::Engine;
+    #[derive(Deserialize)]
+    struct Id {
+        jti: Option<String>,
+    }
+    let header = request.header("authorization")?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))?
+        .trim();
+    let payload = token.split('.').nth(1)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice::<Id>(&json)
+        .ok()?
+        .jti
+        .filter(|id| !id.is_empty())
+}
+
 trait KindName {
     fn kind_name(&self) -> String;
 }

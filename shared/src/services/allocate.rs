@@ -27,15 +27,15 @@ use crate::privacy::{NumberVault, Owner};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllocationOutcome {
-    /// Numbers were claimed for a new session.
-    Created(Session),
+    /// Numbers were claimed for a new session (as written, version included).
+    Created(SessionRecord),
     /// The same (order, agent) was already assigned: the same numbers, nothing written (the
     /// first write's announcement is in the stream whatever happened to its writer).
-    AlreadyAssigned(Session),
+    AlreadyAssigned(SessionRecord),
     /// A newer assignment took over: a different agent (the agent's side moved, the customer's
     /// stayed when it could), or the agent in force assigned again later (the numbers stay; the
     /// newer assignment is recorded).
-    DriverChanged(Session),
+    DriverChanged(SessionRecord),
     /// The order was delivered or cancelled first; a late DriverAssigned allocates nothing.
     IgnoredReleased,
     /// Older than the assignment already in force (a redelivered earlier agent).
@@ -48,6 +48,32 @@ pub enum AllocationOutcome {
     /// The event itself is older than a session's maximum life (a DLQ redrive days later): its
     /// order is over, and acting on it would bring the order back after its records are gone.
     IgnoredTooOld,
+    /// A request made on a version of the session (`If-Match`) that is no longer the one in
+    /// force: another change landed first, and nothing was written.
+    VersionMoved,
+}
+
+/// How an assignment reached Maskline, which decides how it is weighed against the one in force.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Door {
+    /// A DriverAssigned from the bus: events arrive late, twice and out of order, so it is ordered
+    /// against the assignment in force by its stamp, and lives for a session's maximum life.
+    #[default]
+    Bus,
+    /// A request to the sessions API. It is answered while the caller waits, so it is the newest
+    /// word on the order: another agent is a driver change whatever the clocks say, and the same
+    /// agent again is a repeat of the request (nothing is written).
+    Request(RequestTerms),
+}
+
+/// What a sessions API request adds to an assignment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestTerms {
+    /// `expires_in`: how long the numbers stay callable from now (at most a session's maximum
+    /// life). Absent: a new session lives its maximum life, a moved one keeps its deadline.
+    pub lifetime: Option<Duration>,
+    /// `If-Match`: the session version the caller last saw; any other refuses the request.
+    pub expected_version: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,9 +108,27 @@ pub struct Allocator {
 }
 
 impl Allocator {
+    /// A DriverAssigned from the bus.
     pub async fn assign(
         &self,
         event: &DriverAssigned,
+    ) -> Result<AllocationOutcome, AllocationError> {
+        self.assign_through(event, Door::Bus).await
+    }
+
+    /// The same assignment asked for through the sessions API (see [`Door::Request`]).
+    pub async fn assign_requested(
+        &self,
+        event: &DriverAssigned,
+        terms: RequestTerms,
+    ) -> Result<AllocationOutcome, AllocationError> {
+        self.assign_through(event, Door::Request(terms)).await
+    }
+
+    async fn assign_through(
+        &self,
+        event: &DriverAssigned,
+        door: Door,
     ) -> Result<AllocationOutcome, AllocationError> {
         if self.too_old(event) {
             return Ok(AllocationOutcome::IgnoredTooOld);
@@ -96,8 +140,17 @@ impl Allocator {
         for attempt in 0..MAX_ATTEMPTS {
             let now = self.clock.now();
             let existing = self.store.load_session(&event.order_id).await?;
+            if let Door::Request(RequestTerms {
+                expected_version: Some(expected),
+                ..
+            }) = door
+            {
+                if existing.as_ref().map(|r| r.version) != Some(expected) {
+                    return Ok(AllocationOutcome::VersionMoved);
+                }
+            }
             if let Some(record) = &existing {
-                if let Some(done) = self.settled(record, event, &driver, now).await? {
+                if let Some(done) = self.settled(record, event, &driver, now, door).await? {
                     return Ok(done);
                 }
             }
@@ -124,7 +177,15 @@ impl Allocator {
             };
             let candidates = &mut pool.candidates;
             let parties = (&customer, &driver);
-            let after = self.assigned(event, parties, numbers, candidates, existing.as_ref(), now);
+            let live_until = self.live_until(door, existing.as_ref(), now);
+            let after = self.assigned(
+                event,
+                parties,
+                numbers,
+                candidates,
+                existing.as_ref(),
+                live_until,
+            );
             let mut write = transition(existing.as_ref(), after);
             // Numbers the session keeps (a driver change keeps the customer's) are checked like
             // new ones when the write lands: a number marked unhealthy since it was read is
@@ -132,13 +193,13 @@ impl Allocator {
             write.newly_claimed = held_numbers(&write.record);
             match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
-                    let session = write.record.session;
-                    info!(order_id = %session.order_id, region = %event.region, attempt,
+                    let record = write.record;
+                    info!(order_id = %record.session.order_id, region = %event.region, attempt,
                           moved = existing.is_some(), "numbers assigned");
                     metrics::numbers_assigned(&event.region);
                     return Ok(match existing {
-                        Some(_) => AllocationOutcome::DriverChanged(session),
-                        None => AllocationOutcome::Created(session),
+                        Some(_) => AllocationOutcome::DriverChanged(record),
+                        None => AllocationOutcome::Created(record),
                     });
                 }
                 Err(WriteError::Rejected(rejected)) => {
@@ -162,8 +223,26 @@ impl Allocator {
         true
     }
 
-    /// The session `event` asks for, on the chosen `numbers`: live for a session's life from
-    /// `now`, under the policy it was first written with.
+    /// Until when the session written for `door` stays callable.
+    fn live_until(
+        &self,
+        door: Door,
+        existing: Option<&SessionRecord>,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        match door {
+            Door::Bus => now + self.session_max,
+            Door::Request(RequestTerms {
+                lifetime: Some(lifetime),
+                ..
+            }) => now + lifetime.min(self.session_max),
+            // A driver change through the API keeps the deadline the platform asked for.
+            Door::Request(_) => existing.map_or(now + self.session_max, |r| r.session.live_until),
+        }
+    }
+
+    /// The session `event` asks for, on the chosen `numbers`: callable until `live_until`, under
+    /// the policy it was first written with.
     fn assigned(
         &self,
         event: &DriverAssigned,
@@ -171,7 +250,7 @@ impl Allocator {
         numbers: AssignedNumbers,
         candidates: &Candidates,
         existing: Option<&SessionRecord>,
-        now: DateTime<Utc>,
+        live_until: DateTime<Utc>,
     ) -> SessionRecord {
         SessionRecord {
             providers: candidates.providers_of(numbers.all()),
@@ -183,7 +262,7 @@ impl Allocator {
                 driver_id: Some(driver.id.clone()),
                 numbers: Some(numbers),
                 assignment: Some(event.stamp),
-                live_until: now + self.session_max,
+                live_until,
                 released_at: None,
             },
             policy: existing.map_or(self.policy, |r| r.policy),
@@ -201,6 +280,7 @@ impl Allocator {
         event: &DriverAssigned,
         driver: &StoredParticipant,
         now: DateTime<Utc>,
+        door: Door,
     ) -> Result<Option<AllocationOutcome>, AllocationError> {
         let session = &record.session;
         if session.state == SessionState::Released {
@@ -220,6 +300,13 @@ impl Allocator {
             .assignment
             .as_ref()
             .map(|in_force| event.stamp.compared_to(in_force));
+        if let Door::Request(_) = door {
+            if !same_driver {
+                return Ok(None);
+            }
+            // A repeated request: the numbers it was answered with (already in the stream).
+            return Ok(Some(AllocationOutcome::AlreadyAssigned(record.clone())));
+        }
         if same_driver {
             // The agent in force assigned again, later (agent 1, agent 2, agent 1 again, arriving
             // out of order): the newer assignment is written like any other, or the one between
@@ -228,7 +315,7 @@ impl Allocator {
                 return Ok(None);
             }
             // A redelivery: already written, so already in the stream.
-            return Ok(Some(AllocationOutcome::AlreadyAssigned(session.clone())));
+            return Ok(Some(AllocationOutcome::AlreadyAssigned(record.clone())));
         }
         let Some(precedence) = precedence else {
             return Ok(None);

@@ -6,13 +6,14 @@ use tracing::{error, info, warn};
 use super::caller_binding::find_binding;
 use super::number_health::track_call_outcome;
 use super::route_call::{may_serve, served_by};
+use super::single_use_jwt::{claim, give_back, JwtClaim};
 use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::events::PublishedEvent;
 use crate::domain::number::mask;
 use crate::domain::{OrderId, VirtualNumber, E164};
 use crate::ports::{
     CallRecord, Recorded, SharedCallLog, SharedClock, SharedPoolStore, SharedPublisher,
-    SharedStore, StoreError, StoredBinding,
+    SharedReplayGuard, SharedStore, StoreError, StoredBinding,
 };
 use crate::privacy::CallerKeys;
 use crate::providers::call_report::{reported_call, reports_per_call, ReportedCall};
@@ -30,6 +31,8 @@ pub struct CallEvents {
     /// Finds callers by number; never reads one (so call-events has no encryption key).
     pub caller_keys: CallerKeys,
     pub config: WebhookConfig,
+    /// The ids of Vonage's signed JWTs, each accepted once (`single_use_jwt`).
+    pub replays: SharedReplayGuard,
 }
 
 impl CallEvents {
@@ -37,6 +40,35 @@ impl CallEvents {
         if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
             return refused(provider, &e);
         }
+        let claimed = match claim(
+            &self.replays,
+            provider,
+            request,
+            &self.config,
+            self.clock.now(),
+        )
+        .await
+        {
+            JwtClaim::Granted(claimed) => claimed,
+            JwtClaim::Refused(e) => return refused(provider, &e),
+            JwtClaim::Unavailable(e) => {
+                error!(%provider, error = %e, "single-use JWT check unavailable; the provider will retry");
+                return WebhookOutcome::RetryLater(None);
+            }
+        };
+        let outcome = self.record_status(provider, request).await;
+        if matches!(outcome, WebhookOutcome::RetryLater(_)) {
+            give_back(&self.replays, claimed).await;
+        }
+        outcome
+    }
+
+    /// An authenticated status report, its JWT (if any) claimed.
+    async fn record_status(
+        &self,
+        provider: ProviderKind,
+        request: &WebhookRequest,
+    ) -> WebhookOutcome {
         let report = match providers::parse_status(provider, request) {
             Ok(report) => report,
             Err(e) => return malformed(provider, e),

@@ -1,5 +1,6 @@
 //! Use cases, written against the ports: what happens on DriverAssigned, on delivery or
-//! cancellation, when an app asks for an order's numbers, and when a call must be routed.
+//! cancellation, when an app asks for an order's numbers, when the order platform drives a
+//! session over HTTP (`sessions`), and when a call must be routed.
 
 pub mod allocate;
 pub mod announce;
@@ -7,6 +8,7 @@ pub mod call_events;
 pub mod caller_binding;
 mod candidates;
 pub mod click_to_call;
+pub mod extend;
 pub mod failover;
 pub mod number_health;
 pub mod order_numbers;
@@ -17,9 +19,11 @@ pub mod resolve_call;
 mod retry;
 pub mod route_call;
 mod session_plan;
+pub mod sessions;
+pub mod single_use_jwt;
 pub mod webhook_outcome;
 
-pub use allocate::{AllocationError, AllocationOutcome, Allocator};
+pub use allocate::{AllocationError, AllocationOutcome, Allocator, RequestTerms};
 pub use announce::{Announcer, NotAnnounced, StreamedChange};
 pub use call_events::CallEvents;
 pub use click_to_call::{ClickToCall, ClickToCallError, ClickToCallPlaced};
@@ -30,4 +34,5 @@ pub use refill::{Refill, RegionRefill, REFILL_LEASE_SECONDS};
 pub use release::{ReleaseError, ReleaseOutcome, Releaser};
 pub use resolve_call::ResolveCall;
 pub use route_call::{CallRouter, Route, RouteError};
+pub use sessions::{Answered, Closed, Sessions, SessionsError};
 pub use webhook_outcome::WebhookOutcome;

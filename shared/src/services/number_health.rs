@@ -4,9 +4,11 @@
 //! The webhook is Maskline's own contract — providers alert on number problems in different
 //! ways (status pages, support tickets, event streams) — but it is authenticated exactly like
 //! the provider's call webhooks, so the alert forwarder signs it with the provider's secret.
-//! Parameters (form, query or JSON): `number` (the VN), `status` (`unhealthy` | `healthy`) and
-//! `report_id` (unique per report, at most 128 characters): a report seen before is acknowledged
-//! and not acted on again, so a captured report replayed later cannot flip a number.
+//! Parameters (form, query or JSON): `number` (the VN), `status` (`unhealthy` | `healthy`),
+//! `report_id` (unique per report, at most 128 characters) and `reported_at` (when the forwarder
+//! made it: RFC 3339 or Unix seconds). A report seen before is acknowledged and not acted on
+//! again; one made more than a week ago (as long as ids are remembered) is refused by its time:
+//! so a captured report replayed later, however much later, cannot flip a number.
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use serde_json::json;
 use tracing::{error, info, warn};
 
 use super::failover::{Failover, FailoverError};
+use super::single_use_jwt::{claim, give_back, JwtClaim};
 use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::events::PublishedEvent;
 use crate::domain::number::mask;
@@ -34,6 +37,8 @@ pub struct NumberHealth {
 
 /// How long a report id is remembered: longer than any provider retries a report.
 const REPORT_ID_KEPT_DAYS: i64 = 7;
+/// How far a report's `reported_at` may run ahead of our clock (the forwarder's clock skew).
+const REPORT_CLOCK_SKEW_MINUTES: i64 = 5;
 const MAX_REPORT_ID_LEN: usize = 128;
 
 impl NumberHealth {
@@ -42,6 +47,32 @@ impl NumberHealth {
         if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
             return refused(provider, &e);
         }
+        let claimed = match claim(
+            &self.replays,
+            provider,
+            request,
+            &self.config,
+            self.clock.now(),
+        )
+        .await
+        {
+            JwtClaim::Granted(claimed) => claimed,
+            JwtClaim::Refused(e) => return refused(provider, &e),
+            JwtClaim::Unavailable(e) => return unavailable(provider, e),
+        };
+        let outcome = self.authenticated_report(provider, request).await;
+        if matches!(outcome, WebhookOutcome::RetryLater(_)) {
+            give_back(&self.replays, claimed).await;
+        }
+        outcome
+    }
+
+    /// An authenticated report, its JWT (if any) claimed.
+    async fn authenticated_report(
+        &self,
+        provider: ProviderKind,
+        request: &WebhookRequest,
+    ) -> WebhookOutcome {
         let params = match providers::signed_params(provider, request) {
             Ok(params) => params,
             Err(e) => return malformed(provider, e),
@@ -56,6 +87,12 @@ impl NumberHealth {
         };
         if report_id.len() > MAX_REPORT_ID_LEN {
             return malformed(provider, "report_id is longer than 128 characters");
+        }
+        // Its id is remembered only for a week: an older report is refused by its time, so a
+        // captured one replayed once its id is forgotten does nothing either.
+        let reported_at = required(&params, "reported_at").map_err(|e| e.to_string());
+        if let Err(reason) = reported_at.and_then(|at| within_window(at, self.clock.now())) {
+            return malformed(provider, reason);
         }
         let Ok(vn) = VirtualNumber::parse(raw_number, self.config.default_country) else {
             return malformed(provider, "number is not a phone number");
@@ -81,7 +118,9 @@ impl NumberHealth {
             provider,
             id: report_id.to_string(),
         };
-        let keep = chrono::Duration::days(REPORT_ID_KEPT_DAYS);
+        // Past the window by the skew, so no report accepted by its time outlives its id.
+        let keep = chrono::Duration::days(REPORT_ID_KEPT_DAYS)
+            + chrono::Duration::minutes(2 * REPORT_CLOCK_SKEW_MINUTES);
         match self
             .replays
             .first_time(&request, keep, self.clock.now())
@@ -170,8 +209,51 @@ fn failover_failed(provider: ProviderKind, e: FailoverError) -> WebhookOutcome {
     }
 }
 
+/// `reported_at` (RFC 3339, or Unix seconds) is within the week report ids are remembered, and
+/// not ahead of `now` by more than the skew allowed.
+fn within_window(raw: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
+    let at = match raw.trim().parse::<i64>() {
+        Ok(seconds) => chrono::DateTime::from_timestamp(seconds, 0),
+        Err(_) => chrono::DateTime::parse_from_rfc3339(raw.trim())
+            .ok()
+            .map(|at| at.with_timezone(&chrono::Utc)),
+    }
+    .ok_or("reported_at is neither RFC 3339 nor Unix seconds")?;
+    if at > now + chrono::Duration::minutes(REPORT_CLOCK_SKEW_MINUTES) {
+        return Err("reported_at is in the future".into());
+    }
+    if at < now - chrono::Duration::days(REPORT_ID_KEPT_DAYS) {
+        return Err(format!(
+            "reported_at is older than {REPORT_ID_KEPT_DAYS} days: a replay, or too late to act on"
+        ));
+    }
+    Ok(())
+}
+
 fn unavailable(provider: ProviderKind, e: impl std::fmt::Display) -> WebhookOutcome {
     error!(%provider, error = %e, "number health report could not be processed");
     info!("the provider will retry; a repeated report is safe");
     WebhookOutcome::RetryLater(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_is_taken_only_within_the_week_its_id_is_remembered() {
+        let now = chrono::Utc::now();
+        let at = |delta: chrono::Duration| (now + delta).to_rfc3339();
+        assert!(within_window(&at(chrono::Duration::zero()), now).is_ok());
+        assert!(within_window(&at(chrono::Duration::days(-6)), now).is_ok());
+        assert!(within_window(&(now.timestamp() - 60).to_string(), now).is_ok());
+        assert!(
+            within_window(&at(chrono::Duration::minutes(4)), now).is_ok(),
+            "clock skew"
+        );
+        let old = within_window(&at(chrono::Duration::days(-8)), now).unwrap_err();
+        assert!(old.contains("older than 7 days"), "{old}");
+        assert!(within_window(&at(chrono::Duration::hours(1)), now).is_err());
+        assert!(within_window("yesterday", now).is_err());
+    }
 }

@@ -1,11 +1,12 @@
 //! What an app shows: the numbers of an order, by order id. Virtual numbers only.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::events::rfc3339;
 use crate::domain::session::SessionStatus;
 use crate::domain::{OrderId, VirtualNumber};
-use crate::ports::{SharedClock, SharedStore, StoreError};
+use crate::ports::{SessionRecord, SharedClock, SharedStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrderNumbersView {
@@ -32,18 +33,24 @@ pub struct OrderNumbers {
 impl OrderNumbers {
     /// `None` when the order is unknown.
     pub async fn view(&self, order_id: &OrderId) -> Result<Option<OrderNumbersView>, StoreError> {
-        let Some(record) = self.store.load_session(order_id).await? else {
-            return Ok(None);
-        };
+        let record = self.store.load_session(order_id).await?;
+        Ok(record.map(|record| OrderNumbersView::of(&record, self.clock.now())))
+    }
+}
+
+impl OrderNumbersView {
+    /// What an app is shown of `record` at `now`: what a use case that just wrote a session
+    /// answers with, without reading it back.
+    pub fn of(record: &SessionRecord, now: DateTime<Utc>) -> OrderNumbersView {
         let session = &record.session;
         let state = if session.is_tombstone() {
             // Released before it was ever assigned: say what happened rather than "expired".
             SessionStatus::Released
         } else {
-            session.status_at(self.clock.now())
+            session.status_at(now)
         };
         let numbers = session.numbers.as_ref();
-        Ok(Some(OrderNumbersView {
+        OrderNumbersView {
             order_id: session.order_id.clone(),
             state,
             customer_dials: numbers.map(|n| n.customer_dials.clone()),
@@ -52,6 +59,6 @@ impl OrderNumbers {
             driver_backup: numbers.and_then(|n| n.driver_backup.clone()),
             expires_at: numbers.map(|_| rfc3339(session.live_until)),
             version: record.version,
-        }))
+        }
     }
 }

@@ -19,11 +19,11 @@ use crate::ports::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReleaseOutcome {
     /// The session ended; its bindings stay callable until the session's `live_until`.
-    Released(Session),
+    Released(SessionRecord),
     /// Already released earlier: nothing changed (the release was announced when written).
-    AlreadyReleased(Session),
+    AlreadyReleased(SessionRecord),
     /// No assignment yet: a tombstone now stops any late DriverAssigned.
-    Tombstoned(Session),
+    Tombstoned(SessionRecord),
     /// The event is older than a session's maximum life (a DLQ redrive days later): whatever
     /// session it ended is long over, and a tombstone written now would outlive nothing useful.
     IgnoredTooOld,
@@ -56,9 +56,9 @@ impl Releaser {
         for attempt in 0..MAX_ATTEMPTS {
             let now = self.clock.now();
             let before = self.store.load_session(&event.order_id).await?;
-            let outcome_if_written: fn(Session) -> ReleaseOutcome = match &before {
+            let outcome_if_written: fn(SessionRecord) -> ReleaseOutcome = match &before {
                 Some(record) if record.session.state == SessionState::Released => {
-                    return Ok(ReleaseOutcome::AlreadyReleased(record.session.clone()));
+                    return Ok(ReleaseOutcome::AlreadyReleased(record.clone()));
                 }
                 Some(_) => ReleaseOutcome::Released,
                 None => ReleaseOutcome::Tombstoned,
@@ -79,10 +79,9 @@ impl Releaser {
             }
             match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
-                    let session = write.record.session;
-                    info!(order_id = %session.order_id, outcome = ?event.outcome, attempt,
-                          "order released");
-                    return Ok(outcome_if_written(session));
+                    info!(order_id = %write.record.session.order_id, outcome = ?event.outcome,
+                          attempt, "order released");
+                    return Ok(outcome_if_written(write.record));
                 }
                 Err(WriteError::Rejected(WriteRejected::Contention)) => {
                     jittered_pause(attempt).await

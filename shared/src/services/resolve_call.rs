@@ -4,6 +4,7 @@
 use tracing::{error, info, warn};
 
 use super::route_call::{CallRouter, Route};
+use super::single_use_jwt::{claim, JwtClaim};
 use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::{VirtualNumber, E164};
 use crate::metrics;
@@ -19,7 +20,8 @@ pub struct ResolveCall {
     pub router: CallRouter,
     pub config: WebhookConfig,
     pub clock: SharedClock,
-    /// Used only with `REPLAY_GUARD=on` (see [`WebhookConfig::replay_guard`]).
+    /// Call ids under `REPLAY_GUARD=on` (see [`WebhookConfig::replay_guard`]); the ids of
+    /// Vonage's signed JWTs always (`single_use_jwt`).
     pub replays: SharedReplayGuard,
 }
 
@@ -39,6 +41,22 @@ impl ResolveCall {
         let Ok(dialled) = VirtualNumber::parse(&call.to, country) else {
             return malformed(provider, "the dialled number is not a phone number");
         };
+        match claim(
+            &self.replays,
+            provider,
+            request,
+            &self.config,
+            self.clock.now(),
+        )
+        .await
+        {
+            JwtClaim::Granted(_) => {}
+            JwtClaim::Refused(e) => return refused(provider, &e),
+            JwtClaim::Unavailable(e) => {
+                error!(%provider, error = %e, "single-use JWT check unavailable");
+                return self.try_again(provider, dialled);
+            }
+        }
         if self.config.replay_guard {
             let request = RequestId {
                 hook: "voice",

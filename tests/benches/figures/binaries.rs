@@ -50,7 +50,7 @@ fn start_to_ready(binary: &Path, function: &str) -> Option<Duration> {
             .env("DEFAULT_COUNTRY", "IN")
             .env("NUMBER_HASH_KEY", HASH_KEY)
             .env("NUMBER_ENCRYPTION_KEY", ENCRYPTION_KEY)
-            .env("TWILIO_AUTH_TOKEN", "bench-token")
+            .env("TWILIO_AUTH_TOKEN", "be0c4000000000000000000000000001")
             .env("PUBLIC_WEBHOOK_BASE_URL", "https://bench.example.com")
             .env_remove("SECRET_IDS")
             .stdout(Stdio::null())

@@ -2,30 +2,5 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use maskline::domain::number::mask;
-use maskline::domain::{VirtualNumber, E164};
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(raw) = std::str::from_utf8(data) else {
-        return;
-    };
-    for country in [
-        None,
-        Some("IN".parse().unwrap()),
-        Some("US".parse().unwrap()),
-    ] {
-        if let Ok(number) = E164::parse(raw, country) {
-            let shown = number.masked().to_string();
-            let digits: String = number
-                .expose()
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect();
-            let visible: String = shown.chars().filter(char::is_ascii_digit).collect();
-            assert!(visible.len() <= 6 || digits.len() <= 6, "{shown}");
-        }
-        let _ = VirtualNumber::parse(raw, country);
-    }
-    let masked = mask(raw);
-    assert_eq!(masked.chars().count(), raw.chars().count());
-});
+fuzz_target!(|data: &[u8]| maskline_entry_points::phone_number(data));

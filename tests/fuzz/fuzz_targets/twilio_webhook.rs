@@ -1,7 +1,8 @@
-//! Twilio's webhooks: authentication and parsing of arbitrary requests never panic.
+//! Twilio's webhooks from the request API Gateway hands over: admission, authentication and
+//! parsing never panic (`maskline_entry_points::webhook`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use maskline::providers::ProviderKind;
 
-fuzz_target!(|data: &[u8]| maskline_fuzz::exercise(ProviderKind::Twilio, data));
+fuzz_target!(|data: &[u8]| maskline_entry_points::webhook(ProviderKind::Twilio, data));

@@ -17,6 +17,6 @@ mod recorder;
 mod request;
 
 pub use evaluate::{evaluate, Decision};
-pub use policy::{roles, Role, Statement};
+pub use policy::{function_name, roles, Effect, Role, Statement};
 pub use recorder::{clients_of, FunctionClients};
 pub use request::IamRequest;

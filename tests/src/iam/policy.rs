@@ -74,7 +74,7 @@ pub fn roles_of(transformed: &Value) -> BTreeMap<String, Role> {
 }
 
 /// `AllocateNumbersFunction` -> `allocate-numbers`.
-fn function_name(logical_id: &str) -> String {
+pub fn function_name(logical_id: &str) -> String {
     let base = logical_id.strip_suffix("Function").unwrap_or(logical_id);
     let mut name = String::new();
     for (i, c) in base.chars().enumerate() {
@@ -198,6 +198,8 @@ fn get_att(role: &str, logical: &str, attribute: &str) -> String {
         (queue, "Arn") if queue.ends_with("Queue") => {
             format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}")
         }
+        // KMS keys likewise, by their logical id (the queues' key).
+        (key, "Arn") if key.ends_with("Key") => format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key}"),
         _ => panic!("role {role}: Fn::GetAtt {logical}.{attribute} is not modelled (fails closed)"),
     }
 }

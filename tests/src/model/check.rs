@@ -16,7 +16,6 @@ use maskline::adapters::http::{webhook_reply, webhook_request};
 use maskline::domain::pool::{Health, PoolState};
 use maskline::domain::{OrderId, SessionState};
 use maskline::ports::{SessionRecord, SessionStore};
-use maskline::providers::simulate::DecodedAnswer;
 use maskline::providers::ProviderKind;
 
 use super::reference::{OrderState, Rank};
@@ -24,7 +23,7 @@ use super::schedule::{order_id, ALL_VNS, CUSTOMERS, DRIVERS};
 use crate::bus::Received;
 use crate::fixtures::{customer_phone, driver_phone, vn};
 use crate::invariants::consistency_violations_in;
-use crate::webhooks::{config, decode, provider_request, PUBLIC_BASE};
+use crate::webhooks::{config, decode, provider_request, Decoded, PUBLIC_BASE};
 use crate::world::{Item, World};
 
 /// What the checker knows of one order.
@@ -298,15 +297,15 @@ pub async fn calls(world: &World, orders: &Orders) -> Vec<String> {
             _ if status != 200 => violations.push(format!(
                 "resolve-call answered {status} for {who} dialling {dialled}"
             )),
-            (None, DecodedAnswer::OutOfSession) => {}
+            (None, Decoded::OutOfSession) => {}
             (
                 Some((_, callee, id)),
-                DecodedAnswer::Connect {
+                Decoded::Connect {
                     callee: c,
                     caller_id,
                 },
             ) if c == callee && caller_id == id => {}
-            (None, DecodedAnswer::Connect { callee, .. }) => violations.push(format!(
+            (None, Decoded::Connect { callee, .. }) => violations.push(format!(
                 "{who} dialling {dialled} reaches {} but no live session of the model says so",
                 crate::model::report::masked(callee)
             )),
@@ -314,8 +313,8 @@ pub async fn calls(world: &World, orders: &Orders) -> Vec<String> {
                 "ORD-{order}: {who} dialling {dialled} should reach {} showing {id}, got {}",
                 crate::model::report::masked(callee),
                 match got {
-                    DecodedAnswer::OutOfSession => "out of session".to_string(),
-                    DecodedAnswer::Connect { callee, caller_id } => format!(
+                    Decoded::OutOfSession => "out of session".to_string(),
+                    Decoded::Connect { callee, caller_id } => format!(
                         "{} showing {caller_id}",
                         crate::model::report::masked(callee)
                     ),

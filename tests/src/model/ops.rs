@@ -9,6 +9,8 @@ use maskline::domain::Region;
 use maskline::providers::ProviderKind;
 use maskline::services::{AllocationError, AllocationOutcome, ReleaseError};
 
+use maskline::ports::SharedStore;
+
 use super::platform::Shape;
 use super::schedule::{order_id, Op};
 use crate::fixtures::{driver_assigned_with, order_ended_at, vn};
@@ -36,7 +38,21 @@ fn india() -> Option<maskline::domain::number::DefaultCountry> {
     Some("IN".parse().expect("IN is a country"))
 }
 
-pub async fn run(world: &World, shape: &Shape, start: DateTime<Utc>, op: &Op) -> Done {
+/// What one schedule's operations run with besides the world.
+pub struct Deployment {
+    pub shape: Shape,
+    /// The store whose indexes lag, for the schedules that read them so.
+    pub lagging: Option<SharedStore>,
+    /// The schedule's time zero (operation times are seconds after it).
+    pub start: DateTime<Utc>,
+}
+
+pub async fn run(world: &World, deployment: &Deployment, op: &Op) -> Done {
+    let (shape, lagging, start) = (
+        &deployment.shape,
+        deployment.lagging.as_ref(),
+        deployment.start,
+    );
     match op {
         Op::Assign {
             order,
@@ -59,11 +75,14 @@ pub async fn run(world: &World, shape: &Shape, start: DateTime<Utc>, op: &Op) ->
             let Ok(OrderEvent::DriverAssigned(event)) = OrderEvent::parse(&body, india()) else {
                 return unexpected("a generated DriverAssigned does not parse");
             };
-            let allocator = if shape.backups {
+            let mut allocator = if shape.backups {
                 world.allocator_with_backups(shape.policy)
             } else {
                 world.allocator(shape.policy)
             };
+            if let Some(lagging) = lagging {
+                allocator.store = lagging.clone();
+            }
             match allocator.assign(&event).await {
                 Ok(outcome) => Done {
                     ok: true,
@@ -108,7 +127,11 @@ pub async fn run(world: &World, shape: &Shape, start: DateTime<Utc>, op: &Op) ->
             if *webhook {
                 health_webhook(world, *i).await
             } else {
-                match world.failover(shape.backups).mark_unhealthy(&vn(*i)).await {
+                let mut failover = world.failover(shape.backups);
+                if let Some(lagging) = lagging {
+                    failover.store = lagging.clone();
+                }
+                match failover.mark_unhealthy(&vn(*i)).await {
                     Ok(report) => Done {
                         ok: true,
                         moved: report.moved.len(),

@@ -35,6 +35,9 @@ pub struct Shape {
     pub ordering: Ordering,
     pub policy: AllocationPolicy,
     pub backups: bool,
+    /// Allocation and failover read the allocation and caller indexes behind
+    /// ([`crate::lagging_indexes`]).
+    pub lagging_indexes: bool,
 }
 
 impl Shape {
@@ -56,6 +59,7 @@ impl Shape {
                 AllocationPolicy::Shared
             },
             backups: rng.gen_bool(0.3),
+            lagging_indexes: rng.gen_bool(0.7),
         }
     }
 

@@ -2,23 +2,25 @@
 //! every step, and a closing that ends every order and lets grace pass.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use futures::future::join_all;
 use maskline::adapters::dynamodb::PoolEntry;
 use maskline::domain::pool::{Health, PoolState};
 use maskline::domain::refill_plan::RefillRules;
 use maskline::domain::{Operator, Provider, Region};
-use maskline::ports::{Clock, PoolStore};
+use maskline::ports::{Clock, PoolStore, SharedStore};
 
 use super::check::{self, Orders, Tracked};
-use super::ops;
+use super::ops::{self, Deployment};
 use super::platform::Shape;
 use super::reference::{possible_after, OrderInput, OrderState};
 use super::report::Stats;
 use super::schedule::{generate, Kind, Op, Step, STANDBY, STATIC_ACTIVE, TWILIO_ACTIVE};
 use crate::fixtures::{pool_target, vn};
+use crate::lagging_indexes::LaggingIndexes;
 use crate::world::{World, GRACE_SECONDS};
 
 /// How a run is chosen, from the environment.
@@ -186,8 +188,15 @@ pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> 
     let began = Instant::now();
     let mut world = World::new().await;
     setup(&world).await;
+    let deployment = Deployment {
+        shape,
+        lagging: shape
+            .lagging_indexes
+            .then(|| Arc::new(LaggingIndexes::new(world.store.clone(), seed)) as SharedStore),
+        start: world.clock.now(),
+    };
+    let start = deployment.start;
     *stats.phases.entry("new world").or_default() += began.elapsed();
-    let start = world.clock.now();
     let mut orders = Orders::new();
     let mut violations = Vec::new();
     for (n, step) in schedule.iter().enumerate() {
@@ -195,7 +204,7 @@ pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> 
             world.vault = list.vault();
         }
         let full = (n + 1) % settings.check_every == 0;
-        for v in run_step(&world, &shape, start, step, &mut orders, stats, full).await {
+        for v in run_step(&world, &deployment, step, &mut orders, stats, full).await {
             violations.push(format!("step {n}: {v}"));
         }
     }
@@ -217,7 +226,7 @@ pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> 
         label: "jump: past grace",
     };
     for (name, step) in [("closing ends", ends), ("closing grace", past_grace)] {
-        for v in run_step(&world, &shape, start, &step, &mut orders, stats, true).await {
+        for v in run_step(&world, &deployment, &step, &mut orders, stats, true).await {
             violations.push(format!("{name}: {v}"));
         }
     }
@@ -236,13 +245,13 @@ pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> 
 
 async fn run_step(
     world: &World,
-    shape: &Shape,
-    start: DateTime<Utc>,
+    deployment: &Deployment,
     step: &Step,
     orders: &mut Orders,
     stats: &mut Stats,
     full: bool,
 ) -> Vec<String> {
+    let start = deployment.start;
     let mut violations = Vec::new();
     let ops: &[Op] = match step {
         Step::Advance { seconds, label } => {
@@ -285,7 +294,7 @@ async fn run_step(
         .map(|(i, _)| *i)
         .collect();
 
-    let done = join_all(ops.iter().map(|op| ops::run(world, shape, start, op))).await;
+    let done = join_all(ops.iter().map(|op| ops::run(world, deployment, op))).await;
     lap(stats, "operations");
 
     let now = world.clock.now();

@@ -68,40 +68,95 @@ fn the_sam_transform_accepts_the_template() {
         !kinds.iter().any(|k| k.starts_with("AWS::Serverless::")),
         "{kinds:?}"
     );
-    assert_eq!(resources_of_type("AWS::Lambda::Function").len(), 8);
+    assert_eq!(resources_of_type("AWS::Lambda::Function").len(), 9);
     assert_eq!(resources_of_type("AWS::ApiGatewayV2::Api").len(), 1);
 }
 
+/// `value` with every `Fn::If` on the `UsesJwt` condition decided (and `AWS::NoValue` dropped):
+/// what CloudFormation deploys for one choice of `ApiAuthorizer`.
+fn with_authorizer(value: &Value, uses_jwt: bool) -> Option<Value> {
+    match value {
+        Value::Object(map) if map.get("Ref") == Some(&json!("AWS::NoValue")) => None,
+        Value::Object(map) if map.contains_key("Fn::If") => {
+            let branches = map["Fn::If"].as_array().unwrap();
+            assert_eq!(
+                branches[0], "UsesJwt",
+                "a condition this test does not decide"
+            );
+            with_authorizer(&branches[if uses_jwt { 1 } else { 2 }], uses_jwt)
+        }
+        Value::Object(map) => Some(Value::Object(
+            map.iter()
+                .filter_map(|(k, v)| Some((k.clone(), with_authorizer(v, uses_jwt)?)))
+                .collect(),
+        )),
+        Value::Array(items) => Some(Value::Array(
+            items
+                .iter()
+                .filter_map(|v| with_authorizer(v, uses_jwt))
+                .collect(),
+        )),
+        other => Some(other.clone()),
+    }
+}
+
 #[test]
-fn webhooks_are_open_and_the_apps_routes_are_iam_signed() {
-    let body = &resource("Api")["Properties"]["Body"];
-    assert_eq!(
-        body["components"]["securitySchemes"]["AWS_IAM"]["x-amazon-apigateway-authtype"],
-        "awsSigv4"
-    );
-    let mut routes = 0;
-    for (path, methods) in body["paths"].as_object().unwrap() {
-        for (method, operation) in methods.as_object().unwrap() {
-            routes += 1;
-            let schemes: Vec<&str> = operation["security"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .flat_map(|s| s.as_object().unwrap().keys().map(String::as_str))
-                .collect();
-            if path.starts_with("/webhooks/") {
-                // Providers cannot SigV4-sign: their own signatures are checked in code.
+fn webhooks_are_open_and_the_apps_routes_take_the_chosen_authorizer() {
+    assert_eq!(parameter_default("ApiAuthorizer"), "IAM");
+    for uses_jwt in [false, true] {
+        let body = with_authorizer(&resource("Api")["Properties"]["Body"], uses_jwt).unwrap();
+        let schemes = &body["components"]["securitySchemes"];
+        assert_eq!(
+            schemes["AWS_IAM"]["x-amazon-apigateway-authtype"],
+            "awsSigv4"
+        );
+        let jwt = &schemes["OidcJwt"]["x-amazon-apigateway-authorizer"];
+        if uses_jwt {
+            // API Gateway's own JWT authorizer: no token is checked in Lambda code.
+            assert_eq!(jwt["type"], "jwt");
+            assert_eq!(jwt["identitySource"], "$request.header.Authorization");
+            assert_eq!(
+                jwt["jwtConfiguration"]["issuer"],
+                json!({"Ref": "JwtIssuer"})
+            );
+            assert_eq!(
+                jwt["jwtConfiguration"]["audience"],
+                json!([{"Ref": "JwtAudience"}])
+            );
+        } else {
+            assert!(
+                schemes.get("OidcJwt").is_none(),
+                "no JWT authorizer under IAM"
+            );
+        }
+        let mut routes = 0;
+        for (path, methods) in body["paths"].as_object().unwrap() {
+            for (method, operation) in methods.as_object().unwrap() {
+                routes += 1;
                 assert!(
-                    schemes.iter().all(|s| *s == "NONE"),
-                    "{method} {path}: {schemes:?}"
+                    operation["x-amazon-apigateway-integration"].is_object(),
+                    "{method} {path} reaches no function"
                 );
-            } else {
+                let security = &operation["security"];
+                if path.starts_with("/webhooks/") {
+                    // Providers cannot SigV4-sign: their own signatures are checked in code.
+                    assert_eq!(*security, json!([{"NONE": []}]), "{method} {path}");
+                    continue;
+                }
                 assert!(path.starts_with("/v1/"), "{path}");
-                assert_eq!(schemes, ["AWS_IAM"], "{method} {path} must be IAM-signed");
+                let expected = match (uses_jwt, method.as_str()) {
+                    (false, _) => json!([{"AWS_IAM": []}]),
+                    (true, "get") => json!([{"OidcJwt": ["sessions:read"]}]),
+                    (true, _) => json!([{"OidcJwt": ["sessions:write"]}]),
+                };
+                assert_eq!(*security, expected, "{method} {path} (JWT: {uses_jwt})");
             }
         }
+        assert_eq!(
+            routes, 16,
+            "9 webhook routes and 7 of the platform's and apps'"
+        );
     }
-    assert_eq!(routes, 12, "9 webhook routes and 3 of the apps'");
 }
 
 /// `sam deploy --guided` stops at "<function> has no authentication. Is this okay? [y/N]" (and
@@ -122,7 +177,12 @@ fn sam_deploy_guided_asks_no_authentication_question() {
             if event["Type"] != "HttpApi" {
                 continue;
             }
-            let api = event["Properties"]["ApiId"]["Ref"].as_str().unwrap_or("");
+            // `!Ref Api` as serde_yaml reads the short form (a tagged value), or `Ref: Api`.
+            let api_id = &event["Properties"]["ApiId"];
+            let api = api_id["!Ref"]
+                .as_str()
+                .or(api_id["Ref"].as_str())
+                .unwrap_or("");
             let has_auth = event["Properties"]["Auth"].is_object()
                 || resources
                     .get(api)
@@ -394,6 +454,10 @@ fn needed_secrets() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("AnnounceFunction", vec![]),
         ("OrderNumbersFunction", vec![]),
         (
+            "SessionsFunction",
+            vec![HASH_KEY_SECRET, ENCRYPTION_KEY_SECRET],
+        ),
+        (
             "ResolveCallFunction",
             vec![WEBHOOK_SECRET, HASH_KEY_SECRET, ENCRYPTION_KEY_SECRET],
         ),
@@ -493,7 +557,7 @@ fn the_deploy_steps_create_every_secret_the_template_reads_with_values_the_code_
         let lookup = |name: &str| settings.get(name).cloned();
         Config::from_lookup(lookup).unwrap_or_else(|e| panic!("{function}: {e}"));
         match function {
-            "AllocateNumbersFunction" => {
+            "AllocateNumbersFunction" | "SessionsFunction" => {
                 NumberVault::from_lookup(lookup).unwrap();
             }
             "ResolveCallFunction" | "ClickToCallFunction" => {

@@ -29,7 +29,7 @@ fn alarms_on(metric: &str, value: &Value) -> Vec<&'static String> {
 #[test]
 fn every_function_alarms_on_its_errors_and_throttles() {
     let functions = resources_of_type("AWS::Lambda::Function");
-    assert_eq!(functions.len(), 8);
+    assert_eq!(functions.len(), 9);
     for (function, _) in functions {
         for metric in ["Errors", "Throttles"] {
             let found = alarms_on(metric, &json!({ "Ref": function }));

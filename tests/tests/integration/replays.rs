@@ -64,6 +64,53 @@ async fn a_replayed_health_report_cannot_flip_a_number_back() {
     assert_eq!(health(&world).await, Health::Healthy);
 }
 
+/// Report ids are remembered a week; a captured report sent again after that is refused by the
+/// time it says it was made (signed with the rest), so it still cannot flip the number.
+#[tokio::test]
+async fn a_health_report_replayed_after_its_id_is_forgotten_is_refused_by_its_time() {
+    let world = World::new().await;
+    add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    let (vn, _) = numbers_of(&world, "ORD-1").await;
+    let health = || {
+        let vn = maskline::domain::VirtualNumber::parse(&vn, None).unwrap();
+        let pool = world.store.clone();
+        async move { pool.pool_number(&vn).await.unwrap().unwrap().health }
+    };
+    let made_at = chrono::Utc::now().to_rfc3339();
+    let captured = || {
+        provider_request(
+            ProviderKind::Twilio,
+            "number-health",
+            "HR",
+            "+14155550100",
+            &vn,
+            &[
+                ("number", &vn),
+                ("status", "unhealthy"),
+                ("report_id", "R-captured"),
+                ("reported_at", &made_at),
+            ],
+        )
+    };
+    assert_eq!(send(&world, captured()).await.0, 200);
+    assert_eq!(health().await, Health::Unhealthy);
+    assert_eq!(send(&world, report(&vn, "healthy", "R-2")).await.0, 200);
+    assert_eq!(health().await, Health::Healthy);
+
+    world.clock.advance(chrono::Duration::days(8));
+    let (code, body) = send(&world, captured()).await;
+    assert_eq!(code, 400, "a week-old report was taken: {body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("reported_at"),
+        "{body}"
+    );
+    assert_eq!(health().await, Health::Healthy);
+}
+
 async fn answer(resolver: &ResolveCall, request: lambda_http::Request) -> Decoded {
     let response = resolve_call::handler::handle(resolver, request).await;
     decode(ProviderKind::Twilio, &body_text(response.body()))

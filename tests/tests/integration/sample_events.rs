@@ -7,7 +7,7 @@ use maskline_tests::World;
 
 use crate::support::{callbacks, india};
 
-fn read(name: &str) -> String {
+pub(crate) fn read(name: &str) -> String {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -63,18 +63,28 @@ async fn each_sample_event_drives_its_function() {
     assert_eq!(view["state"], "released");
 }
 
-/// The local-only secrets `make dev` configures, which the webhook samples are signed with.
-fn local_dev_config(function: &str) -> maskline::webhook_config::WebhookConfig {
+/// The local-only secrets `make dev` configures (infra/maskctl/src/demo/settings.rs), which the
+/// webhook samples are signed with, read by the functions' own settings parser: they pass its
+/// start-up checks (each secret as long as its provider issues, one URL token per provider).
+pub(crate) fn local_dev_config(function: &str) -> maskline::webhook_config::WebhookConfig {
     let mut config = maskline_tests::webhooks::config();
-    config.secrets = maskline::webhook_config::WebhookSecrets {
-        twilio_auth_token: Some("local-twilio-auth-token".into()),
-        plivo_auth_token: Some("local-plivo-auth-token".into()),
-        // The Vonage sample is an unsigned answer webhook (an account without signed webhooks):
-        // a stored JWT would be too old to verify. `make dev` sends freshly signed ones.
-        vonage_signature_secret: None,
-        exotel_token: Some("local-path-token".into()),
-        vonage_token: Some("local-path-token".into()),
-    };
+    config.secrets = maskline::webhook_config::WebhookConfig::from_lookup(|name| {
+        Some(
+            match name {
+                "TWILIO_AUTH_TOKEN" => "10ca1de0000000000000000000000001",
+                "PLIVO_AUTH_TOKEN" => "local-plivo-auth-token-made-up-0123456789",
+                // The Vonage sample is an unsigned answer webhook (an account without signed
+                // webhooks): a stored JWT would be too old to verify. `make dev` sends freshly
+                // signed ones.
+                "EXOTEL_WEBHOOK_TOKEN" => "local-exotel-url-token-made-up-0123456789",
+                "VONAGE_WEBHOOK_TOKEN" => "local-vonage-url-token-made-up-0123456789",
+                _ => return None,
+            }
+            .to_string(),
+        )
+    })
+    .expect("make dev's secrets pass the start-up checks")
+    .secrets;
     config.public_base_url = Some(format!("http://127.0.0.1:9000/lambda-url/{function}"));
     config
 }
@@ -116,7 +126,8 @@ async fn each_webhook_sample_is_accepted_and_connects_the_customer() {
         );
     }
 
-    let events = callbacks(&world, local_dev_config("call-events"));
+    let config = local_dev_config("call-events");
+    let events = callbacks(&world, config.clone());
     let request = lambda_http::request::from_str(&read("call-events-twilio-status.json")).unwrap();
     let response = call_events::handler::handle(&events, request).await;
     assert_eq!(response.status(), 200);
@@ -189,13 +200,77 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
         "the sample asks for the agent first"
     );
 
-    let events = callbacks(&world, local_dev_config("call-events"));
+    let config = local_dev_config("call-events");
+    let events = callbacks(&world, config.clone());
     let request =
-        lambda_http::request::from_str(&read("call-events-number-health-twilio.json")).unwrap();
+        lambda_http::request::from_str(&restamped_health_report(&config.secrets)).unwrap();
     let response = call_events::handler::handle(&events, request).await;
     let body = body_text(response.body());
     assert_eq!(response.status(), 200, "{body}");
     assert!(body.contains("\"health\":\"unhealthy\""), "{body}");
+}
+
+/// The number-health sample, made now: a report older than a week is refused by its
+/// `reported_at`, so its time is set to now and it is signed again as its forwarder would,
+/// with `make dev`'s Twilio token, for the URL it was signed for.
+fn restamped_health_report(secrets: &maskline::webhook_config::WebhookSecrets) -> String {
+    let mut event: serde_json::Value =
+        serde_json::from_str(&read("call-events-number-health-twilio.json")).unwrap();
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let params: Vec<(String, String)> =
+        form_urlencoded::parse(event["body"].as_str().unwrap().as_bytes())
+            .map(|(k, v)| {
+                let v = if k == "reported_at" {
+                    now.clone().into()
+                } else {
+                    v
+                };
+                (k.into_owned(), v.into_owned())
+            })
+            .collect();
+    assert!(
+        params.iter().any(|(k, _)| k == "reported_at"),
+        "the sample carries reported_at"
+    );
+    let url = format!(
+        "http://127.0.0.1:9000/lambda-url/call-events{}",
+        event["rawPath"].as_str().unwrap()
+    );
+    let token = secrets.twilio_auth_token.as_deref().unwrap();
+    event["headers"]["x-twilio-signature"] =
+        maskline::providers::twilio::signature(token, &url, &params).into();
+    event["body"] = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&params)
+        .finish()
+        .into();
+    event.to_string()
+}
+
+#[tokio::test]
+async fn the_sessions_samples_open_read_reassign_and_close_one_order() {
+    use maskline_tests::webhooks::body_text;
+
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 4).await;
+    let sessions = world.sessions();
+    for (file, status, state, version) in [
+        ("sessions-open.json", 201, "active", 1),
+        ("sessions-read.json", 200, "active", 1),
+        ("sessions-reassign.json", 200, "active", 2),
+        ("sessions-close.json", 200, "released", 3),
+    ] {
+        let request = lambda_http::request::from_str(&read(file)).unwrap();
+        let response = sessions::handler::handle(&sessions, request).await;
+        let body = body_text(response.body());
+        assert_eq!(response.status(), status, "{file}: {body}");
+        let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(view["order_id"], "ORD-7", "{file}");
+        assert_eq!(
+            (view["state"].as_str(), view["version"].as_u64()),
+            (Some(state), Some(version)),
+            "{file}: {body}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -67,3 +67,63 @@ async fn in_signed_mode_a_get_is_refused_since_nothing_of_it_is_signed() {
         .await;
     assert_eq!(outcome, WebhookOutcome::Refused);
 }
+
+/// A signed Vonage request captured anywhere (a proxy's log, a mis-sent copy) verifies for
+/// minutes: its JWT's `jti` is claimed on first use, so a second copy is refused, on the call
+/// path and on the report routes alike.
+#[tokio::test]
+async fn a_signed_request_is_acted_on_once_whatever_copies_follow() {
+    use maskline_tests::fixtures::driver_phone;
+    use maskline_tests::webhooks::Decoded;
+
+    let (world, customer_dials, _) = world_with_order().await;
+    let captured = provider_request(
+        ProviderKind::Vonage,
+        "voice",
+        "once-1",
+        &customer_phone(1),
+        &customer_dials,
+        &[],
+    );
+    let request = webhook_request(&captured, Some(PUBLIC_BASE)).unwrap();
+    let resolver = world.resolver(world.store.clone(), config());
+    let WebhookOutcome::Answer(first) = resolver.answer(ProviderKind::Vonage, &request).await
+    else {
+        panic!("the first copy is answered")
+    };
+    let Decoded::Connect { callee, .. } =
+        maskline_tests::webhooks::decode(ProviderKind::Vonage, &first.body)
+    else {
+        panic!("the first copy connects the customer: {}", first.body)
+    };
+    assert_eq!(callee, driver_phone(1));
+    let again = resolver.answer(ProviderKind::Vonage, &request).await;
+    assert_eq!(
+        again,
+        WebhookOutcome::Refused,
+        "a replayed copy was answered"
+    );
+
+    // A status report's copy is refused too; the first is taken.
+    let report = provider_request(
+        ProviderKind::Vonage,
+        "status",
+        "once-1",
+        &customer_phone(1),
+        &customer_dials,
+        &[("status", "completed")],
+    );
+    let report = webhook_request(&report, Some(PUBLIC_BASE)).unwrap();
+    let events = world.call_events(world.store.clone(), config());
+    let first = events.status(ProviderKind::Vonage, &report).await;
+    assert!(
+        matches!(first, WebhookOutcome::Acknowledged(_)),
+        "{first:?}"
+    );
+    let again = events.status(ProviderKind::Vonage, &report).await;
+    assert_eq!(
+        again,
+        WebhookOutcome::Refused,
+        "a replayed report was taken"
+    );
+}

@@ -9,7 +9,7 @@ use maskline::providers::simulate::{
 use maskline::providers::{HttpMethod, ProviderKind};
 use maskline::public_url::public_base;
 
-use super::lambda::Request;
+use super::lambda::{Method, Request};
 use super::stack::Stack;
 
 impl Stack {
@@ -38,7 +38,11 @@ impl Stack {
         };
         let signed = provider_request(&call, &signing).map_err(|e| anyhow!(e))?;
         let request = Request {
-            post: signed.method == HttpMethod::Post,
+            method: if signed.method == HttpMethod::Post {
+                Method::Post
+            } else {
+                Method::Get
+            },
             url: format!(
                 "{}/lambda-url/resolve-call{}",
                 self.lambda, signed.path_and_query

@@ -16,10 +16,19 @@ const TRIES: usize = 3;
 /// A request, owned so that it can go to the blocking HTTP client's thread.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub post: bool,
+    pub method: Method,
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+/// The HTTP methods the walkthrough sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+    Delete,
 }
 
 /// `GET /v1/orders/{id}/numbers` as the apps see it.
@@ -73,7 +82,7 @@ impl Stack {
     /// The function's answer to `event` through the Invoke API.
     pub async fn invoke(&self, function: &str, event: &Value) -> anyhow::Result<Value> {
         let request = Request {
-            post: true,
+            method: Method::Post,
             url: format!(
                 "{}/2015-03-31/functions/{function}/invocations",
                 self.lambda
@@ -88,7 +97,7 @@ impl Stack {
 
     pub async fn order_numbers(&self, order: &str) -> anyhow::Result<OrderView> {
         let request = Request {
-            post: false,
+            method: Method::Get,
             url: format!(
                 "{}/lambda-url/order-numbers/v1/orders/{order}/numbers",
                 self.lambda
@@ -145,18 +154,27 @@ impl Stack {
 }
 
 fn send_once(agent: &ureq::Agent, request: &Request) -> Result<(u16, String), ureq::Error> {
-    let mut response = if request.post {
-        let mut builder = agent.post(&request.url);
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
+    let mut response = match request.method {
+        Method::Post | Method::Patch => {
+            let mut builder = match request.method {
+                Method::Post => agent.post(&request.url),
+                _ => agent.patch(&request.url),
+            };
+            for (name, value) in &request.headers {
+                builder = builder.header(name, value);
+            }
+            builder.send(request.body.as_bytes())?
         }
-        builder.send(request.body.as_bytes())?
-    } else {
-        let mut builder = agent.get(&request.url);
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
+        Method::Get | Method::Delete => {
+            let mut builder = match request.method {
+                Method::Get => agent.get(&request.url),
+                _ => agent.delete(&request.url),
+            };
+            for (name, value) in &request.headers {
+                builder = builder.header(name, value);
+            }
+            builder.call()?
         }
-        builder.call()?
     };
     let status = response.status().as_u16();
     Ok((status, response.body_mut().read_to_string()?))

@@ -28,6 +28,19 @@ pub const AGENT_D9: Person = Person {
     id: "D-9",
     phone: "+919876500005",
 };
+/// The order driven entirely through `/v1/sessions`: its customer and its two agents.
+pub const CUSTOMER_6: Person = Person {
+    id: "C-6",
+    phone: "+919876500006",
+};
+pub const AGENT_D11: Person = Person {
+    id: "D-11",
+    phone: "+919876500007",
+};
+pub const AGENT_D12: Person = Person {
+    id: "D-12",
+    phone: "+919876500008",
+};
 /// Someone with no order, who dials a number anyway.
 pub const STRANGER: Person = Person {
     id: "-",
@@ -40,8 +53,9 @@ pub const CUSTOMER_5_TRUNCATED: Person = Person {
 };
 
 /// Every real phone number of the story, for the leak checks.
-pub const EVERYONE: [Person; 6] = [
-    CUSTOMER_1, AGENT_D7, CUSTOMER_2, CUSTOMER_3, AGENT_D9, STRANGER,
+pub const EVERYONE: [Person; 9] = [
+    CUSTOMER_1, AGENT_D7, CUSTOMER_2, CUSTOMER_3, AGENT_D9, STRANGER, CUSTOMER_6, AGENT_D11,
+    AGENT_D12,
 ];
 
 impl Person {

@@ -64,14 +64,28 @@ pub fn local_settings(
             chosen("PUBLIC_WEBHOOK_BASE_URL", public_webhook_base(lambda)),
         ),
         // Fixed so the signed samples in events/ verify (tests/fixtures/generate_webhook_events.py
-        // signs them with these).
-        ("TWILIO_AUTH_TOKEN", fixed("local-twilio-auth-token")),
-        ("PLIVO_AUTH_TOKEN", fixed("local-plivo-auth-token")),
+        // signs them with these). Made up, at the lengths the providers issue: the functions
+        // refuse shorter ones at start-up.
+        (
+            "TWILIO_AUTH_TOKEN",
+            fixed("10ca1de0000000000000000000000001"),
+        ),
+        (
+            "PLIVO_AUTH_TOKEN",
+            fixed("local-plivo-auth-token-made-up-0123456789"),
+        ),
         (
             "VONAGE_SIGNATURE_SECRET",
-            fixed("local-vonage-signature-secret"),
+            fixed("local-vonage-signature-secret-made-up-0123"),
         ),
-        ("WEBHOOK_PATH_TOKEN", fixed("local-path-token")),
+        (
+            "EXOTEL_WEBHOOK_TOKEN",
+            fixed("local-exotel-url-token-made-up-0123456789"),
+        ),
+        (
+            "VONAGE_WEBHOOK_TOKEN",
+            fixed("local-vonage-url-token-made-up-0123456789"),
+        ),
         ("RUST_LOG", chosen("RUST_LOG", fixed("info"))),
     ]
 }

@@ -10,6 +10,7 @@ mod failover;
 mod operator;
 mod publication;
 mod refill;
+mod sessions;
 mod smoke;
 
 use std::future::Future;
@@ -40,6 +41,8 @@ pub async fn walk(stack: &Stack) -> anyhow::Result<()> {
     let after_grace = delivery::after_grace(stack, &orders.ord1, &ord2, grace_ends);
     at("after grace", after_grace).await?;
     at("h", operator::operators_view(stack)).await?;
+    // Its order and people are its own (region del), so nothing above sees them.
+    at("k", sessions::one_order_over_http(stack)).await?;
     // Last: its region (sfo) and order are its own, so nothing above sees them.
     at("smoke", smoke::deploying_md(stack)).await?;
     stack.say.step(format!(

@@ -1,0 +1,228 @@
+//! What a caller would hear, read from a provider's answer the way the provider reads it: the
+//! TwiML / Plivo XML through an XML parser, Exotel's and Vonage's JSON as JSON. The tests judge
+//! the call path by this, not by the product's own simulator, so a wrong answer cannot pass
+//! because product and check share a mistake.
+//!
+//! It is strict where privacy is at stake: an answer is out of session only if nothing in it
+//! dials anyone, anywhere (no `<Dial>`, no `<Redirect>` to more instructions, no Exotel
+//! destination, no Vonage `connect`); a connecting answer must dial exactly one number. Anything
+//! else is an error, whatever else it says.
+
+use maskline::providers::ProviderKind;
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// Ring `callee`, showing `caller_id` (both E.164 with `+`).
+    Connect { callee: String, caller_id: String },
+    /// Nobody is dialled: the caller hears a refusal (or nothing).
+    OutOfSession,
+}
+
+/// Elements inside `<Dial>` that ring something (Twilio and Plivo).
+const DIAL_TARGETS: [&str; 7] = [
+    "Number",
+    "Sip",
+    "Client",
+    "Conference",
+    "Queue",
+    "User",
+    "Application",
+];
+
+pub fn hear(provider: ProviderKind, body: &str) -> Result<Heard, String> {
+    match provider {
+        ProviderKind::Twilio | ProviderKind::Plivo => hear_xml(body),
+        ProviderKind::Exotel => hear_exotel(body),
+        ProviderKind::Vonage => hear_ncco(body),
+    }
+}
+
+#[derive(Default)]
+struct Dial {
+    caller_id: Option<String>,
+    /// (target element, its text)
+    targets: Vec<(String, String)>,
+}
+
+fn hear_xml(body: &str) -> Result<Heard, String> {
+    let mut reader = Reader::from_str(body);
+    let mut dials: Vec<Dial> = Vec::new();
+    let mut redirects = 0;
+    let mut open: Vec<String> = Vec::new();
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| format!("not XML ({e}): {body}"))?;
+        match event {
+            Event::Start(ref element) | Event::Empty(ref element) => {
+                let opens = matches!(event, Event::Start(_));
+                let name = String::from_utf8_lossy(element.name().as_ref()).into_owned();
+                if name == "Redirect" {
+                    redirects += 1;
+                }
+                if name == "Dial" {
+                    let caller_id = element
+                        .attributes()
+                        .flatten()
+                        .find(|a| a.key.as_ref() == b"callerId")
+                        .map(|a| String::from_utf8_lossy(&a.value).into_owned());
+                    dials.push(Dial {
+                        caller_id,
+                        targets: Vec::new(),
+                    });
+                }
+                if DIAL_TARGETS.contains(&name.as_str()) && open.iter().any(|o| o == "Dial") {
+                    if let Some(dial) = dials.last_mut() {
+                        dial.targets.push((name.clone(), String::new()));
+                    }
+                }
+                if opens {
+                    open.push(name);
+                }
+            }
+            Event::Text(text) => {
+                let in_target = open
+                    .last()
+                    .is_some_and(|o| DIAL_TARGETS.contains(&o.as_str()));
+                if let (true, Some(dial)) = (in_target, dials.last_mut()) {
+                    if let Some((_, content)) = dial.targets.last_mut() {
+                        let text = text.decode().map_err(|e| format!("bad text ({e})"))?;
+                        content.push_str(text.trim());
+                    }
+                }
+            }
+            Event::End(_) => {
+                open.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    match (dials.as_slice(), redirects) {
+        ([], 0) => Ok(Heard::OutOfSession),
+        ([dial], 0) => match dial.targets.as_slice() {
+            [(kind, number)] if kind == "Number" => Ok(Heard::Connect {
+                callee: plus(number),
+                caller_id: plus(
+                    dial.caller_id
+                        .as_deref()
+                        .ok_or("a <Dial> with no callerId")?,
+                ),
+            }),
+            targets => Err(format!(
+                "a <Dial> must ring one <Number>, not {targets:?}: {body}"
+            )),
+        },
+        _ => Err(format!(
+            "{} <Dial> and {redirects} <Redirect>: {body}",
+            dials.len()
+        )),
+    }
+}
+
+fn hear_exotel(body: &str) -> Result<Heard, String> {
+    let answer: Value = serde_json::from_str(body).map_err(|_| format!("not JSON: {body}"))?;
+    let numbers = answer["destination"]["numbers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    match numbers.as_slice() {
+        [] => Ok(Heard::OutOfSession),
+        [callee] => Ok(Heard::Connect {
+            callee: plus(callee.as_str().ok_or("a destination that is not text")?),
+            caller_id: plus(
+                answer["outgoing_phone_number"]
+                    .as_str()
+                    .ok_or("no outgoing_phone_number")?,
+            ),
+        }),
+        more => Err(format!("{} destinations: {body}", more.len())),
+    }
+}
+
+fn hear_ncco(body: &str) -> Result<Heard, String> {
+    let ncco: Value = serde_json::from_str(body).map_err(|_| format!("not JSON: {body}"))?;
+    let mut connects = Vec::new();
+    collect_connects(&ncco, &mut connects);
+    match connects.as_slice() {
+        [] => Ok(Heard::OutOfSession),
+        [connect] => match connect["endpoint"].as_array().map(Vec::as_slice) {
+            Some([endpoint]) if endpoint["type"] == "phone" => Ok(Heard::Connect {
+                callee: plus(
+                    endpoint["number"]
+                        .as_str()
+                        .ok_or("an endpoint with no number")?,
+                ),
+                caller_id: plus(connect["from"].as_str().ok_or("a connect with no from")?),
+            }),
+            _ => Err(format!("a connect must ring one phone: {body}")),
+        },
+        more => Err(format!("{} connect actions: {body}", more.len())),
+    }
+}
+
+/// Every `connect` action anywhere in the NCCO, nested ones included.
+fn collect_connects<'a>(value: &'a Value, found: &mut Vec<&'a Value>) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| collect_connects(v, found)),
+        Value::Object(map) => {
+            if map.get("action").and_then(Value::as_str) == Some("connect") {
+                found.push(value);
+            }
+            map.values().for_each(|v| collect_connects(v, found));
+        }
+        _ => {}
+    }
+}
+
+fn plus(number: &str) -> String {
+    if number.starts_with('+') {
+        number.to_string()
+    } else {
+        format!("+{number}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_that_speaks_then_dials_is_a_connection_not_a_refusal() {
+        let body = r#"<Response><Say>Connecting you</Say><Dial callerId="+918041000001"><Number>+919876500002</Number></Dial></Response>"#;
+        assert_eq!(
+            hear(ProviderKind::Twilio, body).unwrap(),
+            Heard::Connect {
+                callee: "+919876500002".into(),
+                caller_id: "+918041000001".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_refusal_dials_nothing_anywhere() {
+        let refusal = "<Response><Say>This number is not in use.</Say><Hangup/></Response>";
+        assert_eq!(
+            hear(ProviderKind::Twilio, refusal).unwrap(),
+            Heard::OutOfSession
+        );
+        let redirected =
+            "<Response><Say>Sorry</Say><Redirect>https://x.example/next</Redirect></Response>";
+        assert!(hear(ProviderKind::Twilio, redirected).is_err());
+        let two = r#"<Response><Dial callerId="+1"><Number>+2</Number><Number>+3</Number></Dial></Response>"#;
+        assert!(hear(ProviderKind::Plivo, two).is_err());
+        let nested = r#"[{"action":"talk","text":"hi"},{"action":"input","eventUrl":["x"],"then":{"action":"connect","from":"1","endpoint":[{"type":"phone","number":"2"}]}}]"#;
+        assert!(matches!(
+            hear(ProviderKind::Vonage, nested).unwrap(),
+            Heard::Connect { .. }
+        ));
+        let exotel = r#"{"destination":{"numbers":[]},"outgoing_phone_number":"+1"}"#;
+        assert_eq!(
+            hear(ProviderKind::Exotel, exotel).unwrap(),
+            Heard::OutOfSession
+        );
+    }
+}
