@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make bench: every figure in one run (tests/benches/figures): builds the functions as deployed
-# (release, arm64) for their sizes and natively for their start-up time, starts DynamoDB Local +
-# moto, prints the table and writes target/bench/figures.json.
+# (the release profile of Cargo.toml, arm64) for their sizes and natively for their start-up time,
+# starts DynamoDB Local + moto, prints the table and writes <target>/bench/figures.json.
+# `cargo bench` inherits the release profile, so every figure is of the code as it ships.
+# Release artifacts go where CARGO_TARGET_DIR says (a directory apart from the debug builds keeps
+# `make test` from waiting on them), else target/.
 # `make bench ARGS=…` passes arguments to `cargo bench` (e.g. ARGS="--bench pool_lifecycle").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -14,7 +17,7 @@ for dir in functions/*/; do packages+=(-p "$(basename "$dir")"); done
 if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu \
   || rustup target add aarch64-unknown-linux-gnu; then
   echo "==> release arm64 build of the functions (sizes as deployed)"
-  cargo lambda build --release --arm64 --lambda-dir target/lambda-arm64 "${packages[@]}" \
+  cargo lambda build --release --arm64 --lambda-dir "${CARGO_TARGET_DIR:-target}/lambda-arm64" "${packages[@]}" \
     || echo "arm64 build failed: binary sizes will be missing from the figures"
 else
   echo "no aarch64 Rust target: binary sizes will be missing from the figures"

@@ -1,5 +1,5 @@
-//! The real DynamoDB store with a read counter in front, to prove a refused webhook never
-//! reached the table.
+//! The real DynamoDB store with a counter in front: to prove a refused webhook never reached the
+//! table, and to count an allocation's transactions and conflicts in the benchmarks.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use maskline::adapters::dynamodb::DynamoStore;
 use maskline::domain::{OrderId, Region, VirtualNumber};
 use maskline::ports::{
     AllocationWindow, LiveBinding, PoolNumber, SessionRecord, SessionStore, SessionWrite,
-    StoreError, StoredBinding, WindowCursor, WriteError,
+    StoreError, StoredBinding, WindowCursor, WriteError, WriteRejected,
 };
 use maskline::privacy::CallerKey;
 
@@ -18,6 +18,8 @@ pub struct CountingStore {
     inner: Arc<DynamoStore>,
     calls: AtomicUsize,
     writes: AtomicUsize,
+    /// Writes that came back as a conflict with another transaction (retried after a pause).
+    contended: AtomicUsize,
     /// The VN partition of every binding read, in order (which keys a use case touched).
     binding_partitions: std::sync::Mutex<Vec<String>>,
 }
@@ -28,6 +30,7 @@ impl CountingStore {
             inner,
             calls: AtomicUsize::new(0),
             writes: AtomicUsize::new(0),
+            contended: AtomicUsize::new(0),
             binding_partitions: Default::default(),
         }
     }
@@ -40,6 +43,11 @@ impl CountingStore {
     /// How many session writes (transactions) were attempted so far.
     pub fn writes(&self) -> usize {
         self.writes.load(Ordering::SeqCst)
+    }
+
+    /// How many of those writes a concurrent transaction cancelled (`WriteRejected::Contention`).
+    pub fn contended(&self) -> usize {
+        self.contended.load(Ordering::SeqCst)
     }
 
     /// The VNs whose partition a binding read went to.
@@ -107,6 +115,10 @@ impl SessionStore for CountingStore {
     ) -> Result<(), WriteError> {
         self.count();
         self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.write_session(write, now).await
+        let result = self.inner.write_session(write, now).await;
+        if let Err(WriteError::Rejected(WriteRejected::Contention)) = result {
+            self.contended.fetch_add(1, Ordering::SeqCst);
+        }
+        result
     }
 }

@@ -19,6 +19,7 @@ pub mod fixtures;
 pub mod flaky_bus;
 pub mod iam;
 pub mod invariants;
+pub mod item_size;
 pub mod lagging_index;
 pub mod lagging_indexes;
 pub mod model;

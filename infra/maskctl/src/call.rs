@@ -83,11 +83,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<()> {
 fn send(
     request: &maskline::providers::simulate::SimulatedRequest,
 ) -> anyhow::Result<(u16, String)> {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .new_agent();
+    let agent = maskline::adapters::outbound_http::agent(Duration::from_secs(60));
     let mut response = match request.method {
         HttpMethod::Get => {
             let mut builder = agent.get(&request.url);

@@ -4,6 +4,7 @@
 pub mod dynamodb;
 pub mod eventbridge;
 pub mod http;
+pub mod outbound_http;
 pub mod provider_api;
 pub mod settings;
 pub mod sqs_batch;

@@ -16,7 +16,7 @@ mod owned_write;
 pub mod refill;
 pub mod release;
 pub mod resolve_call;
-mod retry;
+pub mod retry;
 pub mod route_call;
 mod session_plan;
 pub mod sessions;

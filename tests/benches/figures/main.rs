@@ -8,6 +8,7 @@
 mod binaries;
 mod call_path;
 mod per_order;
+mod raw_allocation;
 mod report;
 mod scale;
 mod throughput;
@@ -26,7 +27,7 @@ async fn main() {
     figures["hot_agent"] = throughput::hot_agent().await;
     figures["allocation_by_pool_size"] = scale::measure().await;
     figures["per_order"] = per_order::measure().await;
-    figures["functions"] = binaries::measure();
+    figures["functions"] = binaries::measure().await;
     report::print(&figures);
     report::write(&figures);
 }

@@ -1,4 +1,5 @@
-//! The run's figures as a table on stdout and as `target/bench/figures.json`.
+//! The run's figures as a table on stdout and as `<target>/bench/figures.json` (under
+//! `CARGO_TARGET_DIR` when set, where `maskctl plan` looks for it too).
 
 use std::time::Duration;
 
@@ -68,36 +69,54 @@ pub fn print(f: &Value) {
     );
     let t = &f["throughput"];
     println!(
-        "\nAllocation throughput, {} in flight, {} orders",
-        t["in_flight"], t["orders"]
+        "\nAllocation throughput, {} in flight, {} orders each, {} alternating rounds",
+        t["in_flight"], t["orders_per_contender"], t["rounds"]
     );
+    println!("  ({})", t["retry"].as_str().unwrap_or_default());
     println!(
-        "  raw TransactWriteItems of an allocation's shape  {:>8} /s",
-        num(&t["raw_per_second"], 0)
+        "  {:<49}{:>8}   {:>6} {:>6} {:>9} {:>6}",
+        "", "landed/s", "failed", "confl.", "tx/alloc", "ratio"
     );
-    println!(
-        "  allocations (allocate use case)                  {:>8} /s",
-        num(&t["allocations_per_second"], 0)
-    );
-    println!(
-        "  ratio                                            {:>8}     (target >= 0.8)",
-        num(&t["ratio"], 2)
-    );
-    println!(
-        "  allocations without the bus publish              {:>8} /s   ratio {}",
-        num(&t["allocations_without_publish_per_second"], 0),
-        num(&t["ratio_without_publish"], 2)
-    );
+    for (label, key, ratio) in [
+        (
+            "raw TransactWriteItems of an allocation's shape",
+            "raw",
+            None,
+        ),
+        (
+            "allocations, announced (MaskedNumbersAssigned)",
+            "announced",
+            Some("ratio"),
+        ),
+        (
+            "allocations, not announced",
+            "unannounced",
+            Some("ratio_without_announcements"),
+        ),
+    ] {
+        let row = &t[key];
+        println!(
+            "  {:<49}{:>8}   {:>6} {:>6} {:>9} {:>6}",
+            label,
+            num(&row["per_second"], 0),
+            row["failed"].to_string(),
+            row["conflicts"].to_string(),
+            num(&row["transactions_per_allocation"], 2),
+            ratio.map_or("1.00".into(), |r| num(&t[r], 2)),
+        );
+    }
+    println!("  target: announced / raw >= 0.8");
     let h = &f["hot_agent"];
     println!(
         "\nHot agent: {} simultaneous orders of one agent",
         h["orders"]
     );
     println!(
-        "  completed {} / {}, attempts per allocation {}",
+        "  completed {} / {}, attempts per allocation {}, conflicts {}",
         h["completed"],
         h["orders"],
-        num(&h["attempts_per_allocation"], 2)
+        num(&h["attempts_per_allocation"], 2),
+        h["conflicts"]
     );
     println!("\nOne allocation by pool size (p50 time, mean read units)");
     for row in f["allocation_by_pool_size"]["pools"]
@@ -117,13 +136,19 @@ pub fn print(f: &Value) {
         num(&f["allocation_by_pool_size"]["read_units_ratio"], 2)
     );
     let o = &f["per_order"];
-    println!("\nOne order's lifecycle (assign, two calls, two status reports, release)");
     println!(
-        "  read units {}  write units {}  requests {}  Lambda invocations {}  GB-s {}",
+        "\nOne order's lifecycle (assign, order-numbers, two calls, two status reports, release)"
+    );
+    println!(
+        "  read units {}  write units {} (of which refused writes {})  requests {}",
         num(&o["read_units"], 2),
         num(&o["write_units"], 2),
-        o["requests"],
-        o["lambda_invocations"],
+        num(&o["failed_write_units"], 2),
+        num(&o["requests"], 1),
+    );
+    println!(
+        "  Lambda invocations {}  GB-s {}",
+        num(&o["lambda_invocations"], 0),
         num(&o["lambda_gb_seconds"], 4)
     );
     println!(
@@ -132,17 +157,19 @@ pub fn print(f: &Value) {
         num(&o["cost_per_1000_orders"]["lambda_usd"], 4),
         o["prices"]["source"].as_str().unwrap_or_default()
     );
+    println!("\nFunctions (release): arm64 binary size; native start-to-ready, bare / as deployed");
     println!(
-        "\nFunctions (release): arm64 binary size, native start-to-ready (targets 10 MB, 30 ms)"
+        "  (as deployed: reading its SECRET_IDS from Secrets Manager, moto; targets 10 MB, 30 ms)"
     );
     for row in f["functions"]["functions"].as_array().into_iter().flatten() {
         println!(
-            "  {:<18} {:>8}   {:>10}",
+            "  {:<18} {:>9}   {:>10} / {:>10}",
             row["name"].as_str().unwrap_or("?"),
             row["arm64_mb"]
                 .as_f64()
                 .map_or("not built".into(), |m| format!("{m:.1} MB")),
-            us(&row["start_to_ready_us"])
+            us(&row["start_to_ready_us"]),
+            us(&row["start_to_ready_with_secrets_us"])
         );
     }
     if let Some(note) = f["functions"]["note"].as_str() {
@@ -151,9 +178,15 @@ pub fn print(f: &Value) {
 }
 
 pub fn write(figures: &Value) {
-    let dir = format!("{}/../target/bench", env!("CARGO_MANIFEST_DIR"));
-    std::fs::create_dir_all(&dir).expect("create target/bench");
-    let path = format!("{dir}/figures.json");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(
+            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+            std::path::PathBuf::from,
+        );
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir).expect("create the bench directory");
+    let path = dir.join("figures.json").display().to_string();
     std::fs::write(&path, serde_json::to_string_pretty(figures).unwrap()).expect("write figures");
     println!("\nwritten to {path}");
 }

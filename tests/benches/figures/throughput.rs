@@ -1,25 +1,172 @@
-//! Allocation throughput against the raw transaction it is built on: the same seven-item
-//! TransactWriteItems an allocation sends (session put, two conditional binding puts, two
-//! allocatable checks, two lock checks), 64 in flight; then the allocate use case, 64 orders in
-//! flight. And a hot agent: 20 orders of one agent at once.
+//! Allocation throughput against the raw transaction it is built on, 64 in flight. The contenders
+//! take turns in rounds (each round in a different order), so all of them see the same machine —
+//! the JVM warming up, moto's backlog, other builds — and the same retry policy: a conflict with
+//! another transaction is retried after the product's jittered pause, anything else fails. Only
+//! allocations that landed count toward the rate; failures, conflicts and transactions per
+//! allocation are reported beside it. And a hot agent: 20 orders of one agent at once.
 
+use std::ops::Range;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 use maskline::domain::events::{DriverAssigned, OrderEvent};
 use maskline::domain::AllocationPolicy;
-use maskline::services::Allocator;
+use maskline::services::{AllocationOutcome, Allocator};
 use maskline_tests::counting_store::CountingStore;
 use maskline_tests::fixtures::{driver_assigned, vn};
 use maskline_tests::World;
 use rand::seq::SliceRandom;
 use serde_json::{json, Value};
 
-const ORDERS: u32 = 1_000;
+use crate::raw_allocation;
+
 const IN_FLIGHT: usize = 64;
+/// Each contender allocates `ROUNDS × ORDERS_PER_ROUND` orders.
+const ROUNDS: u32 = 4;
+const ORDERS_PER_ROUND: u32 = 250;
 const POOL: u32 = 1_000;
+
+/// One allocation's transactions: how many were sent, how many a conflict cancelled, and whether
+/// one landed in the end.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Attempts {
+    pub succeeded: bool,
+    pub sent: u32,
+    pub conflicts: u32,
+}
+
+/// A contender's totals over its rounds.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    succeeded: u64,
+    failed: u64,
+    transactions: u64,
+    conflicts: u64,
+    elapsed: Duration,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.succeeded += other.succeeded;
+        self.failed += other.failed;
+        self.transactions += other.transactions;
+        self.conflicts += other.conflicts;
+        self.elapsed += other.elapsed;
+    }
+
+    fn per_second(&self) -> f64 {
+        self.succeeded as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn report(&self) -> Value {
+        json!({
+            "per_second": self.per_second(),
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "conflicts": self.conflicts,
+            "transactions_per_allocation": self.transactions as f64 / self.succeeded.max(1) as f64,
+            "seconds": self.elapsed.as_secs_f64(),
+        })
+    }
+}
+
+/// Something that allocates a round of orders, `IN_FLIGHT` at a time, and says how it went. A
+/// round ends when its work is done as a client would see it: a contender whose announcements
+/// leave through a consumer (the table's stream) waits for that consumer inside its round.
+#[async_trait]
+trait Contender: Send + Sync {
+    fn name(&self) -> &'static str;
+    async fn round(&self, orders: Range<u32>) -> Tally;
+}
+
+/// The raw transaction, on two VNs drawn at random from its own pool of `POOL`.
+struct RawTransaction {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    vns: Vec<String>,
+}
+
+#[async_trait]
+impl Contender for RawTransaction {
+    fn name(&self) -> &'static str {
+        "raw"
+    }
+
+    async fn round(&self, orders: Range<u32>) -> Tally {
+        let start = Instant::now();
+        let attempts: Vec<Attempts> = stream::iter(orders)
+            .map(|order| {
+                let pair: Vec<String> = self
+                    .vns
+                    .choose_multiple(&mut rand::thread_rng(), 2)
+                    .cloned()
+                    .collect();
+                async move {
+                    raw_allocation::allocate(&self.client, &self.table, order, &pair[0], &pair[1])
+                        .await
+                }
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        let elapsed = start.elapsed();
+        let succeeded = attempts.iter().filter(|a| a.succeeded).count() as u64;
+        Tally {
+            succeeded,
+            failed: attempts.len() as u64 - succeeded,
+            transactions: attempts.iter().map(|a| u64::from(a.sent)).sum(),
+            conflicts: attempts.iter().map(|a| u64::from(a.conflicts)).sum(),
+            elapsed,
+        }
+    }
+}
+
+/// The allocate use case on a pool of `POOL`, its store counted.
+struct Allocate {
+    name: &'static str,
+    allocator: Allocator,
+    store: Arc<CountingStore>,
+    /// Orders are `<prefix>-<n>`, their parties `parties + n`: apart from the other contenders'.
+    prefix: &'static str,
+    parties: u32,
+}
+
+#[async_trait]
+impl Contender for Allocate {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn round(&self, orders: Range<u32>) -> Tally {
+        let events: Vec<DriverAssigned> = orders
+            .map(|i| {
+                let party = self.parties + i;
+                assigned(&format!("{}-{i}", self.prefix), "alloc", party, party)
+            })
+            .collect();
+        let (sent, contended) = (self.store.writes(), self.store.contended());
+        let start = Instant::now();
+        let outcomes: Vec<_> = stream::iter(events)
+            .map(|event| async move { self.allocator.assign(&event).await })
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        let elapsed = start.elapsed();
+        let succeeded = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(AllocationOutcome::Created(_))))
+            .count() as u64;
+        Tally {
+            succeeded,
+            failed: outcomes.len() as u64 - succeeded,
+            transactions: (self.store.writes() - sent) as u64,
+            conflicts: (self.store.contended() - contended) as u64,
+            elapsed,
+        }
+    }
+}
 
 fn assigned(order: &str, region: &str, customer: u32, driver: u32) -> DriverAssigned {
     match OrderEvent::parse(
@@ -33,217 +180,78 @@ fn assigned(order: &str, region: &str, customer: u32, driver: u32) -> DriverAssi
     }
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-/// The transaction an allocation of `order` onto VNs `a` (customer) and `b` (agent) sends, with
-/// items of the same size (a sealed number is ~90 characters).
-fn allocation_shape(
-    table: &str,
-    order: u32,
-    a: &str,
-    b: &str,
-    now_ms: i64,
-) -> Vec<TransactWriteItem> {
-    let sealed = "v2.".to_string() + &"x".repeat(88);
-    let live_until = now_ms + 86_400_000;
-    let claim = |vn: &str, caller: String, side: &str, caller_id: &str| {
-        let item = [
-            ("pk", s(format!("VN#{vn}"))),
-            ("sk", s(format!("BIND#{caller}"))),
-            ("gsi2pk", s(format!("CALLER#{caller}"))),
-            ("gsi2sk", s(vn)),
-            ("order_id", s(format!("RAW-{order}"))),
-            ("caller_side", s(side)),
-            ("callee", s(sealed.clone())),
-            ("caller_id", s(caller_id)),
-            ("provider", s("static")),
-            ("live_until", n(live_until)),
-            ("ttl", n(live_until / 1000 + 86_400)),
-        ];
-        TransactWriteItem::builder()
-            .put(
-                Put::builder()
-                    .table_name(table)
-                    .set_item(Some(
-                        item.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-                    ))
-                    .condition_expression(
-                        "attribute_not_exists(pk) OR live_until <= :now OR order_id = :order",
-                    )
-                    .expression_attribute_values(":now", n(now_ms))
-                    .expression_attribute_values(":order", s(format!("RAW-{order}")))
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-    };
-    let check = |vn: &str, sk: &str| {
-        let builder = ConditionCheck::builder()
-            .table_name(table)
-            .key("pk", s(format!("VN#{vn}")))
-            .key("sk", s(sk));
-        let builder = if sk == "META" {
-            builder
-                .condition_expression("#health = :healthy AND #state = :active")
-                .expression_attribute_names("#health", "health")
-                .expression_attribute_names("#state", "pool_state")
-                .expression_attribute_values(":healthy", s("healthy"))
-                .expression_attribute_values(":active", s("active"))
-        } else {
-            builder
-                .condition_expression(
-                    "attribute_not_exists(pk) OR live_until <= :now OR order_id = :order",
-                )
-                .expression_attribute_values(":now", n(now_ms))
-                .expression_attribute_values(":order", s(format!("RAW-{order}")))
-        };
-        TransactWriteItem::builder()
-            .condition_check(builder.build().unwrap())
-            .build()
-    };
-    let session = [
-        ("pk", s(format!("ORDER#RAW-{order}"))),
-        ("sk", s("SESSION")),
-        ("order_id", s(format!("RAW-{order}"))),
-        ("state", s("active")),
-        ("policy", s("shared")),
-        ("version", n(1)),
-        ("live_until", n(live_until)),
-        ("ttl", n(live_until / 1000 + 21 * 86_400)),
-        ("region", s("raw")),
-        ("customer_id", s(format!("C-{order}"))),
-        ("customer_key", s(format!("ck{order:062}"))),
-        ("customer_sealed", s(sealed.clone())),
-        ("driver_id", s(format!("D-{order}"))),
-        ("driver_key", s(format!("dk{order:062}"))),
-        ("driver_sealed", s(sealed.clone())),
-        ("customer_dials", s(a)),
-        ("driver_dials", s(b)),
-        ("assigned_at", s("2026-11-27T10:00:00+00:00")),
-    ];
-    vec![
-        TransactWriteItem::builder()
-            .put(
-                Put::builder()
-                    .table_name(table)
-                    .set_item(Some(
-                        session
-                            .into_iter()
-                            .map(|(k, v)| (k.to_string(), v))
-                            .collect(),
-                    ))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .unwrap(),
-            )
-            .build(),
-        claim(a, format!("ck{order:062}"), "customer", b),
-        claim(b, format!("dk{order:062}"), "driver", a),
-        check(a, "META"),
-        check(b, "META"),
-        check(a, "LOCK"),
-        check(b, "LOCK"),
-    ]
-}
-
 pub async fn measure() -> Value {
     let world = World::new().await;
     world.add_large_pool("raw", 1, POOL).await;
     world.add_large_pool("alloc", 100_001, POOL).await;
-    let vns: Vec<String> = (1..=POOL).map(|i| vn(i).to_string()).collect();
 
-    // Raw: the transaction alone. A TransactionConflict (two transactions on one VN at once) is
-    // retried, as the allocator retries it.
-    let client = world.store.client().clone();
-    let table = world.table.clone();
-    let conflicts = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let start = Instant::now();
-    stream::iter(0..ORDERS)
-        .map(|order| {
-            let (client, table, vns, conflicts) = (
-                client.clone(),
-                table.clone(),
-                vns.clone(),
-                conflicts.clone(),
-            );
-            async move {
-                let pair: Vec<&String> = vns.choose_multiple(&mut rand::thread_rng(), 2).collect();
-                loop {
-                    let now = chrono::Utc::now().timestamp_millis();
-                    let result = client
-                        .transact_write_items()
-                        .set_transact_items(Some(allocation_shape(
-                            &table, order, pair[0], pair[1], now,
-                        )))
-                        .client_request_token(uuid::Uuid::new_v4().to_string())
-                        .send()
-                        .await;
-                    match result {
-                        Ok(_) => break,
-                        Err(_) => {
-                            conflicts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                    }
-                }
-            }
-        })
-        .buffer_unordered(IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await;
-    let raw_per_second = ORDERS as f64 / start.elapsed().as_secs_f64();
-
-    let allocator = world.allocator(AllocationPolicy::Shared);
-    let events: Vec<DriverAssigned> = (0..ORDERS)
-        .map(|i| assigned(&format!("TP-{i}"), "alloc", 10_000 + i, 10_000 + i))
-        .collect();
-    let start = Instant::now();
-    let outcomes: Vec<_> = stream::iter(events.iter())
-        .map(|event| allocator.assign(event))
-        .buffer_unordered(IN_FLIGHT)
-        .collect()
-        .await;
-    let allocations_per_second = ORDERS as f64 / start.elapsed().as_secs_f64();
-    let failed = outcomes.iter().filter(|o| o.is_err()).count();
-
-    // The same without the announcement to the bus (moto here: a Python process on the same
-    // cores), to show what the DynamoDB side of an allocation alone sustains.
-    let quiet = Allocator {
-        publisher: Arc::new(Discard),
-        ..world.allocator(AllocationPolicy::Shared)
+    let counted = |publisher: Option<maskline::ports::SharedPublisher>| {
+        let store = Arc::new(CountingStore::new(world.store.clone()));
+        let wired = world.allocator(AllocationPolicy::Shared);
+        let allocator = Allocator {
+            store: store.clone(),
+            publisher: publisher.unwrap_or(wired.publisher.clone()),
+            ..wired
+        };
+        (allocator, store)
     };
-    let events: Vec<DriverAssigned> = (0..ORDERS)
-        .map(|i| assigned(&format!("TQ-{i}"), "alloc", 12_000 + i, 12_000 + i))
-        .collect();
-    let start = Instant::now();
-    stream::iter(events.iter())
-        .map(|event| quiet.assign(event))
-        .buffer_unordered(IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await;
-    let without_publish = ORDERS as f64 / start.elapsed().as_secs_f64();
+    let (announcing, announcing_store) = counted(None);
+    let (quiet, quiet_store) = counted(Some(Arc::new(Discard)));
+    let contenders: Vec<Box<dyn Contender>> = vec![
+        Box::new(RawTransaction {
+            client: world.store.client().clone(),
+            table: world.table.clone(),
+            vns: (1..=POOL).map(|i| vn(i).to_string()).collect(),
+        }),
+        // The product as it announces today: MaskedNumbersAssigned to the bus (moto here).
+        Box::new(Allocate {
+            name: "announced",
+            allocator: announcing,
+            store: announcing_store,
+            prefix: "TP",
+            parties: 10_000,
+        }),
+        Box::new(Allocate {
+            name: "unannounced",
+            allocator: quiet,
+            store: quiet_store,
+            prefix: "TQ",
+            parties: 12_000,
+        }),
+    ];
+
+    let mut tallies = vec![Tally::default(); contenders.len()];
+    for round in 0..ROUNDS {
+        let orders = round * ORDERS_PER_ROUND..(round + 1) * ORDERS_PER_ROUND;
+        // Each round starts with the next contender, so none always runs first.
+        for k in 0..contenders.len() {
+            let i = (k + round as usize) % contenders.len();
+            tallies[i].add(contenders[i].round(orders.clone()).await);
+        }
+    }
+    let by_name = |name: &str| {
+        let i = contenders.iter().position(|c| c.name() == name).unwrap();
+        tallies[i]
+    };
+    let (raw, announced, unannounced) =
+        (by_name("raw"), by_name("announced"), by_name("unannounced"));
     json!({
-        "orders": ORDERS,
+        "orders_per_contender": ROUNDS * ORDERS_PER_ROUND,
+        "rounds": ROUNDS,
         "in_flight": IN_FLIGHT,
         "pool": POOL,
-        "raw_per_second": raw_per_second,
-        "raw_conflicts_retried": conflicts.load(std::sync::atomic::Ordering::Relaxed),
-        "allocations_per_second": allocations_per_second,
-        "allocations_failed": failed,
-        "ratio": allocations_per_second / raw_per_second,
-        "allocations_without_publish_per_second": without_publish,
-        "ratio_without_publish": without_publish / raw_per_second,
+        "retry": "conflicts only, the product's jittered pause, at most the product's attempts",
+        "raw": raw.report(),
+        "announced": announced.report(),
+        "unannounced": unannounced.report(),
+        "ratio": announced.per_second() / raw.per_second(),
+        "ratio_without_announcements": unannounced.per_second() / raw.per_second(),
     })
 }
 
 struct Discard;
 
-#[async_trait::async_trait]
+#[async_trait]
 impl maskline::ports::EventPublisher for Discard {
     async fn publish(
         &self,
@@ -273,5 +281,6 @@ pub async fn hot_agent() -> Value {
         "orders": ORDERS,
         "completed": completed,
         "attempts_per_allocation": counting.writes() as f64 / ORDERS as f64,
+        "conflicts": counting.contended(),
     })
 }

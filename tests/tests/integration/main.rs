@@ -6,6 +6,7 @@ mod backups;
 mod bad_input;
 mod call_log;
 mod call_path_failure;
+mod capacity_meter;
 mod click_to_call;
 mod concurrency;
 mod contract;

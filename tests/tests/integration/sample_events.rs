@@ -213,7 +213,9 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
 /// The number-health sample, made now: a report older than a week is refused by its
 /// `reported_at`, so its time is set to now and it is signed again as its forwarder would,
 /// with `make dev`'s Twilio token, for the URL it was signed for.
-fn restamped_health_report(secrets: &maskline::webhook_config::WebhookSecrets) -> String {
+pub(crate) fn restamped_health_report(
+    secrets: &maskline::webhook_config::WebhookSecrets,
+) -> String {
     let mut event: serde_json::Value =
         serde_json::from_str(&read("call-events-number-health-twilio.json")).unwrap();
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

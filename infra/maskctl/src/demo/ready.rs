@@ -20,11 +20,7 @@ const QUEUE_FUNCTIONS: [&str; 4] = [
 ];
 
 pub fn probe(args: &ReadyArgs) -> anyhow::Result<()> {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .new_agent();
+    let agent = maskline::adapters::outbound_http::agent(Duration::from_secs(10));
     let lambda = args.lambda.trim_end_matches('/');
     let mut answer = agent
         .get(&format!(

@@ -57,11 +57,7 @@ impl Stack {
         let aws = OperatorTools::aws().await;
         // A status is an answer to check, not an error; 90 s covers a function compiled on its
         // first invocation.
-        let http = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(90)))
-            .build()
-            .new_agent();
+        let http = maskline::adapters::outbound_http::agent(Duration::from_secs(90));
         Ok(Stack {
             lambda,
             bus: args.event_bus.clone(),

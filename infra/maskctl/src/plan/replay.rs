@@ -1,10 +1,22 @@
-//! Replays a day's sessions against a pool that starts empty and grows only when Maskline's own
-//! allocation rule (`domain::choice::choose_numbers` over `domain::policy::Candidates`) finds
-//! nothing, the way refill buys on exhaustion. The pool size at the end of the day is the
-//! smallest pool with which no allocation of that day failed, for that rule and that seed.
+//! Replays a day's sessions, in the order they start, against a pool that starts empty and grows
+//! only when Maskline's own allocation rule (`domain::choice::choose_numbers` over
+//! `domain::policy::Candidates`) finds nothing, the way refill buys on exhaustion. The pool size
+//! at the end of the day is the size this online, buy-when-it-fails replay reached for this
+//! stream of sessions (and seed): not the smallest pool that could have served the day — a pool
+//! chosen knowing the whole day in advance may be smaller — so the report prints the lower bound
+//! beside it.
+//!
+//! Candidates are read as the service reads them. Shared: windows of the service's size
+//! (`ALLOCATION_WINDOW`) of the allocation index, whose keys are random per number, from a random
+//! place, wrapping, widening while what was read offers nothing for the pair; so which numbers a
+//! session lands on, and so how sessions pack, follows the service. Exclusive: a window of free
+//! numbers from a random place; the service reads the same index windows and learns which are
+//! locked from refused claims, but any free number serves an exclusive session equally, so the
+//! pool size does not depend on which free ones a window shows.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
+use maskline::adapters::dynamodb::ALLOCATION_WINDOW;
 use maskline::domain::choice::choose_numbers;
 use maskline::domain::policy::Candidates;
 use maskline::domain::session::AssignedNumbers;
@@ -40,7 +52,7 @@ impl Policy {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replayed {
-    /// The pool size the day needed.
+    /// The pool size the replay reached by the end of the day.
     pub numbers: u32,
     /// Numbers with at least one live binding.
     pub in_use: Timeline,
@@ -80,6 +92,8 @@ struct Pool {
     policy: Policy,
     numbers: Vec<(VirtualNumber, Operator)>,
     index: HashMap<VirtualNumber, usize>,
+    /// Each number under its random allocation-index key, in key order (as GSI3 lists them).
+    index_keys: BTreeMap<u64, usize>,
     /// Live bindings per number.
     load: Vec<u32>,
     /// Numbers without a live binding, in no order, and where each sits in that list.
@@ -99,6 +113,7 @@ impl Pool {
             policy,
             numbers: Vec::new(),
             index: HashMap::new(),
+            index_keys: BTreeMap::new(),
             load: Vec::new(),
             free: Vec::new(),
             free_at: Vec::new(),
@@ -112,55 +127,80 @@ impl Pool {
     /// The session's numbers, buying one more number each time the rule finds none (or, with
     /// backups, no backup on another operator).
     fn allocate(&mut self, s: PlannedSession, rng: &mut StdRng) -> anyhow::Result<AssignedNumbers> {
-        let with_backups = self.policy.with_backups();
         loop {
-            let candidates = self.candidates_for(s, rng);
+            let chosen = match self.policy {
+                Policy::Shared | Policy::SharedWithBackups => self.choose_from_windows(s, rng),
+                Policy::Exclusive => {
+                    let candidates = self.free_window(rng);
+                    choose_numbers(None, &candidates, false, rng)
+                }
+            };
+            match chosen {
+                Some(numbers) => return Ok(numbers),
+                None => self.buy_one(rng)?,
+            }
+        }
+    }
+
+    /// What `CandidatePool::choose` would pick for this pair under shared: windows of the
+    /// allocation index in key order from a random place, minus the numbers where either party
+    /// already has a live binding, widened while they offer no complete choice; `None` once the
+    /// whole pool has been read.
+    fn choose_from_windows(&self, s: PlannedSession, rng: &mut StdRng) -> Option<AssignedNumbers> {
+        let with_backups = self.policy.with_backups();
+        let start: u64 = rng.gen();
+        let mut in_key_order = self
+            .index_keys
+            .range(start..)
+            .chain(self.index_keys.range(..start))
+            .map(|(_, i)| *i);
+        let mut read: Vec<(VirtualNumber, Operator)> = Vec::new();
+        loop {
+            let window: Vec<_> = in_key_order
+                .by_ref()
+                .take(ALLOCATION_WINDOW as usize)
+                .map(|i| self.numbers[i].clone())
+                .collect();
+            if window.is_empty() {
+                return None;
+            }
+            read.extend(window);
+            let mut candidates = Candidates::new(read.clone());
+            for (side, who) in [(Side::Customer, s.customer), (Side::Driver, s.agent)] {
+                for i in self.bound.get(&(side, who)).into_iter().flatten() {
+                    candidates.rule_out_for(side, self.numbers[*i].0.clone());
+                }
+            }
             let chosen = choose_numbers(None, &candidates, with_backups, rng);
             let complete = chosen.as_ref().is_some_and(|n| {
                 !with_backups || (n.customer_backup.is_some() && n.driver_backup.is_some())
             });
-            match chosen {
-                Some(numbers) if complete => return Ok(numbers),
-                _ => self.buy_one()?,
+            if complete {
+                return chosen;
             }
         }
     }
 
-    /// What `CandidatePool` would offer this pair. Under shared: every number, minus those where
-    /// either party already has a live binding. Under exclusive: free numbers only (the same as
-    /// ruling held ones out everywhere), and like the service, a window of them from a random
-    /// place rather than all: any two free numbers fit, and offering thousands to every order
-    /// would make a city's replay quadratic.
-    fn candidates_for(&self, s: PlannedSession, rng: &mut StdRng) -> Candidates {
-        match self.policy {
-            Policy::Shared | Policy::SharedWithBackups => {
-                let mut candidates = Candidates::new(self.numbers.clone());
-                for (side, who) in [(Side::Customer, s.customer), (Side::Driver, s.agent)] {
-                    for i in self.bound.get(&(side, who)).into_iter().flatten() {
-                        candidates.rule_out_for(side, self.numbers[*i].0.clone());
-                    }
-                }
-                candidates
-            }
-            Policy::Exclusive => {
-                let free = self.free.len();
-                let start = if free > EXCLUSIVE_WINDOW {
-                    rng.gen_range(0..free)
-                } else {
-                    0
-                };
-                Candidates::new(
-                    (0..free.min(EXCLUSIVE_WINDOW))
-                        .map(|k| self.numbers[self.free[(start + k) % free]].clone())
-                        .collect(),
-                )
-            }
-        }
+    /// Under exclusive: free numbers only (the same as ruling held ones out everywhere), a window
+    /// of them from a random place rather than all: any two free numbers fit, and offering
+    /// thousands to every order would make a city's replay quadratic.
+    fn free_window(&self, rng: &mut StdRng) -> Candidates {
+        let free = self.free.len();
+        let start = if free > EXCLUSIVE_WINDOW {
+            rng.gen_range(0..free)
+        } else {
+            0
+        };
+        Candidates::new(
+            (0..free.min(EXCLUSIVE_WINDOW))
+                .map(|k| self.numbers[self.free[(start + k) % free]].clone())
+                .collect(),
+        )
     }
 
     /// Backups need numbers on both operators, so purchases alternate between them; without
     /// backups the operator does not matter and every number is on the first.
-    fn buy_one(&mut self) -> anyhow::Result<()> {
+    fn buy_one(&mut self, rng: &mut StdRng) -> anyhow::Result<()> {
         let vn = self.supply.next().ok_or_else(|| {
             anyhow::anyhow!(
                 "a region needs more than the {} fictional numbers the planner can simulate; \
@@ -174,6 +214,11 @@ impl Pool {
             self.operators[0].clone()
         };
         let i = self.numbers.len();
+        let mut key: u64 = rng.gen();
+        while self.index_keys.contains_key(&key) {
+            key = rng.gen();
+        }
+        self.index_keys.insert(key, i);
         self.index.insert(vn.clone(), i);
         self.numbers.push((vn, operator));
         self.load.push(0);
@@ -264,6 +309,17 @@ mod tests {
         let sessions: Vec<_> = (1..=50).map(|i| session(i, i, i, 1000)).collect();
         assert_eq!(needs(&sessions, Policy::Shared), 2);
         assert_eq!(needs(&sessions, Policy::Exclusive), 100);
+    }
+
+    /// The busiest agent dials 200 distinct numbers, several windows of the allocation index:
+    /// the replay widens to the next window before it buys, as the service does, so the pool
+    /// stays at the lower bound (a replay that bought whenever the first window failed would
+    /// reach far more).
+    #[test]
+    fn an_agent_busier_than_one_window_is_served_by_widening_not_buying() {
+        let sessions: Vec<_> = (1..=200).map(|c| session(c, 1, 0, 100)).collect();
+        assert!(200 > 4 * ALLOCATION_WINDOW as u32);
+        assert_eq!(needs(&sessions, Policy::Shared), 200);
     }
 
     #[test]

@@ -59,7 +59,11 @@ pub fn render_plan(plan: &Plan) -> String {
         ],
         &rows,
     ));
-    out.push('\n');
+    out.push_str(
+        "SHARED, +BACKUPS, EXCLUSIVE: the size an online, buy-when-it-fails replay reached for \
+         this stream of orders (candidates read as the service reads them); LOWER BOUND: the \
+         fewest numbers any pool could have.\n\n",
+    );
     let cost_row = |name: &str, f: &PolicyFigures| {
         [
             name.to_string(),

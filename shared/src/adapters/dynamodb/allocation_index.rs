@@ -14,7 +14,8 @@ use crate::domain::{Operator, Provider, Region, VirtualNumber};
 use crate::ports::{Allocatable, AllocationWindow, PoolNumber, StoreError, WindowCursor};
 
 /// Index entries read per window: one read unit's worth, and plenty of choice for two numbers.
-const WINDOW: i32 = 32;
+/// (`maskctl plan` replays allocations with windows of the same size.)
+pub const WINDOW: i32 = 32;
 
 fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
     StoreError::Unavailable(describe(e))

@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 // Pool types are the domain's; these names stay for callers that knew them here.
 pub use crate::domain::pool::{PoolEntry, PoolEntryView, PoolInsert};
+pub use allocation_index::WINDOW as ALLOCATION_WINDOW;
 
 use self::items::{binding_from_item, get_s, get_time_ms, s, session_from_item, Item};
 use self::layout::{attr, GSI2, GSI2_PK};

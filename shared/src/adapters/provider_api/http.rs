@@ -145,11 +145,7 @@ impl std::fmt::Debug for ApiClient {
 
 impl ApiClient {
     pub fn new(user: &str, secret: &str) -> ApiClient {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(TIMEOUT))
-            .build()
-            .new_agent();
+        let agent = crate::adapters::outbound_http::agent(TIMEOUT);
         let credentials =
             base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
         ApiClient {
