@@ -170,6 +170,8 @@ stop_started_services() {
 export_local_aws_env() {
   local dport=${1:?usage: export_local_aws_env DYNAMO_PORT MOTO_PORT} mport=${2:?usage: export_local_aws_env DYNAMO_PORT MOTO_PORT}
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$dport"
+  # DynamoDB Local serves the table's stream on the same port (read by announce's poller).
+  export AWS_ENDPOINT_URL_DYNAMODB_STREAMS="http://127.0.0.1:$dport"
   export AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:$mport"
   export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$mport"
   export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$mport"

@@ -1,15 +1,27 @@
-//! A per-test EventBridge bus on moto, routed by a rule to an SQS queue we read back.
+//! A per-test EventBridge bus on moto, routed by a rule to an SQS queue we read back. Before
+//! reading, the table's stream is drained through the `announce` handler (the outbox), so a test
+//! sees the session events a consumer would.
 
 use std::time::Duration;
 
 use anyhow::Context;
+use maskline::services::Announcer;
 use serde_json::Value;
+
+use crate::stream::TableStream;
 
 pub struct PublishedEvents {
     pub bus_name: String,
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
+    /// The table's stream and the announce use case run over it (set by the world, which wires
+    /// announce as the function is wired).
+    outbox: std::sync::OnceLock<(TableStream, Announcer)>,
 }
+
+/// Deliveries of a failing record before it is passed over (the event source mapping's
+/// `MaximumRetryAttempts` is larger; a test world need not wait that long).
+const RETRIES: usize = 2;
 
 /// One event as a consumer of the bus receives it.
 #[derive(Debug, Clone)]
@@ -79,12 +91,35 @@ impl PublishedEvents {
             bus_name: name.to_string(),
             sqs,
             queue_url,
+            outbox: std::sync::OnceLock::new(),
         })
+    }
+
+    /// From now on [`PublishedEvents::read`] first announces what `stream` holds, with `announcer`.
+    pub fn announce_from(&self, stream: TableStream, announcer: Announcer) {
+        if self.outbox.set((stream, announcer)).is_err() {
+            panic!("the world's outbox is set once");
+        }
+    }
+
+    /// The table's stream, for tests that deliver it themselves.
+    pub fn stream(&self) -> &TableStream {
+        &self.outbox.get().expect("the world sets its outbox").0
+    }
+
+    /// Runs the announce handler over everything the stream holds (retrying a failed record, then
+    /// passing it over as the event source mapping does); returns the records passed over.
+    pub async fn announce_pending(&self) -> Vec<String> {
+        match self.outbox.get() {
+            Some((stream, announcer)) => stream.drain(announcer, RETRIES).await,
+            None => Vec::new(),
+        }
     }
 
     /// Reads events until `at_least` have arrived (or a few quiet seconds pass), then drains any
     /// stragglers so a test sees duplicates too.
     pub async fn read(&self, at_least: usize) -> Vec<Received> {
+        self.announce_pending().await;
         let mut received = Vec::new();
         let mut quiet_polls = 0;
         while quiet_polls < if received.len() >= at_least { 1 } else { 6 } {

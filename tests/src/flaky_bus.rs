@@ -1,4 +1,4 @@
-//! A bus that is down for a while: the first `failures` events of one type fail to publish.
+//! A bus that fails some calls: the consumer of the table's stream must lose nothing to it.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -8,17 +8,28 @@ use maskline::ports::{EventPublisher, PublishError, SharedPublisher};
 
 pub struct FlakyPublisher {
     pub inner: SharedPublisher,
-    pub detail_type: &'static str,
-    pub failures: AtomicU32,
+    /// Whether the call numbered so (from 1) fails.
+    failing: Box<dyn Fn(u32) -> bool + Send + Sync>,
+    calls: AtomicU32,
 }
 
 impl FlakyPublisher {
-    /// Fails the first `failures` MaskedNumbersChanged, as a bus outage during a failover would.
-    pub fn losing_changes(inner: SharedPublisher, failures: u32) -> Self {
+    /// Fails the calls numbered in `failing` (from 1), as a bus that drops out now and then.
+    pub fn failing_calls(inner: SharedPublisher, failing: &[u32]) -> Self {
+        let failing = failing.to_vec();
         FlakyPublisher {
             inner,
-            detail_type: "MaskedNumbersChanged",
-            failures: failures.into(),
+            failing: Box::new(move |call| failing.contains(&call)),
+            calls: AtomicU32::new(0),
+        }
+    }
+
+    /// Fails every call: the bus is down.
+    pub fn down(inner: SharedPublisher) -> Self {
+        FlakyPublisher {
+            inner,
+            failing: Box::new(|_| true),
+            calls: AtomicU32::new(0),
         }
     }
 }
@@ -26,12 +37,8 @@ impl FlakyPublisher {
 #[async_trait]
 impl EventPublisher for FlakyPublisher {
     async fn publish(&self, event: &PublishedEvent) -> Result<(), PublishError> {
-        let fail = event.detail_type() == self.detail_type
-            && self
-                .failures
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
-        if fail {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if (self.failing)(call) {
             return Err(PublishError {
                 detail_type: event.detail_type(),
                 source: anyhow::anyhow!("the bus is down"),

@@ -70,24 +70,8 @@ impl PoolStore for LaggingIndex {
         self.inner.orders_on(vn, now).await
     }
 
-    async fn unannounced_moves(&self, vn: &VirtualNumber) -> Result<Vec<OrderId>, StoreError> {
-        self.inner.unannounced_moves(vn).await
-    }
-
-    async fn unannounced_moves_in(
-        &self,
-        region: &Region,
-        cutoff: DateTime<Utc>,
-    ) -> Result<Vec<(VirtualNumber, OrderId)>, StoreError> {
-        self.inner.unannounced_moves_in(region, cutoff).await
-    }
-
     async fn index_for_allocation(&self, region: &Region) -> Result<u32, StoreError> {
         self.inner.index_for_allocation(region).await
-    }
-
-    async fn move_announced(&self, vn: &VirtualNumber, order: &OrderId) -> Result<(), StoreError> {
-        self.inner.move_announced(vn, order).await
     }
 
     async fn take_refill_lease(

@@ -2,7 +2,8 @@
 //!
 //! Every test gets a fresh table on Amazon's DynamoDB Local and a fresh EventBridge bus on moto,
 //! with a rule copying the bus to an SQS queue so tests read published events the way a consumer
-//! would. Both services are started by `make test`; a test run without them fails at once with a
+//! would. Session events leave through the table's stream: reading events first runs the
+//! `announce` handler over it (`stream`), as the event source mapping does in AWS. Both services are started by `make test`; a test run without them fails at once with a
 //! message saying so — it never skips. The fake provider APIs (`fake_twilio`, `fake_exotel`) are
 //! local HTTP servers that need nothing else.
 
@@ -25,6 +26,7 @@ pub mod model;
 pub mod read_consistency;
 pub mod sam;
 pub mod stale_reads;
+pub mod stream;
 pub mod webhooks;
 pub mod world;
 

@@ -54,5 +54,16 @@ pub fn dead_letter_queues() -> std::collections::BTreeSet<String> {
         })
         .collect();
     queues.insert("RefillFailedRunsQueue".into());
+    // Stream records an event source mapping gave up on (announce's on-failure destination).
+    queues.extend(
+        resources
+            .values()
+            .filter(|r| r["Type"] == "AWS::Lambda::EventSourceMapping")
+            .filter_map(|m| {
+                m["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+                    .as_str()
+                    .map(String::from)
+            }),
+    );
     queues
 }

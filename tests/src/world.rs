@@ -71,6 +71,10 @@ fn require_env(name: &str, what: &str) {
 impl World {
     pub async fn new() -> World {
         require_env("AWS_ENDPOINT_URL_DYNAMODB", "DynamoDB Local");
+        require_env(
+            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+            "DynamoDB Local's table streams (same port as DynamoDB Local)",
+        );
         require_env("AWS_ENDPOINT_URL_EVENTBRIDGE", "moto (local EventBridge)");
         require_env("AWS_ENDPOINT_URL_SQS", "moto (local SQS)");
         let config = maskline::adapters::aws_config().await;
@@ -86,7 +90,7 @@ impl World {
         let events = PublishedEvents::create(&config, &name)
             .await
             .unwrap_or_else(|e| panic!("cannot set up the bus on moto ({e:#})"));
-        World {
+        let world = World {
             store: Arc::new(DynamoStore::new(client, &name)),
             clock: Arc::new(ManualClock::starting_now()),
             events,
@@ -94,7 +98,27 @@ impl World {
             table: name,
             aws: config,
             metered: false,
-        }
+        };
+        // Session events leave through the table's stream, as the announce function sends them.
+        world
+            .events
+            .announce_from(world.stream(), world.announcer());
+        world
+    }
+
+    /// The table's stream, read from its start (each reader keeps its own position) with the
+    /// announce function's role, as its event source mapping reads it.
+    pub fn stream(&self) -> crate::stream::TableStream {
+        crate::stream::TableStream::new(
+            crate::iam::clients_of(&self.aws, "announce").streams,
+            aws_sdk_dynamodb::Client::new(&self.aws),
+            &self.table,
+        )
+    }
+
+    /// The announce use case as the function wires it (its role held to the template's).
+    pub fn announcer(&self) -> maskline::services::Announcer {
+        self.wiring_of("announce").announcer()
     }
 
     /// From now on every request the world's services make to the table is metered: the store
@@ -214,11 +238,6 @@ impl World {
     pub fn failover(&self, backups: bool) -> Failover {
         self.wired_with("call-events", |c| c.backups = backups)
             .failover()
-    }
-
-    /// Failover as refill-pool runs it: announcing moves nobody retried.
-    pub fn refill_moves(&self) -> Failover {
-        self.wiring_of("refill-pool").failover()
     }
 
     pub fn number_health(&self, config: WebhookConfig) -> NumberHealth {

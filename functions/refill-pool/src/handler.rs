@@ -3,9 +3,6 @@
 //! A batch is coalesced: however many `OrderPlaced`/`PoolExhausted` events name a region, the
 //! region is refilled once per batch (a refill reads the whole region, so once per order would
 //! cost the busiest regions the most).
-//!
-//! The scheduled run also announces failover moves whose `MaskedNumbersChanged` was lost and
-//! never retried, so a lost announcement waits at most one schedule period.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +11,7 @@ use maskline::adapters::sqs_batch::{settle_failures, MessageFailure, Redelivery}
 use maskline::domain::events::refill_trigger_region;
 use maskline::domain::Region;
 use maskline::metrics;
-use maskline::services::{Failover, FailoverError, Refill, RegionRefill};
+use maskline::services::{Refill, RegionRefill};
 use serde_json::{json, Value};
 use tracing::{error, info};
 
@@ -24,13 +21,10 @@ pub enum RefillFailed {
     Unrecognised(String),
     #[error("refill failed: {0}")]
     Store(#[from] maskline::ports::StoreError),
-    #[error("announcing earlier moves failed: {0}")]
-    Announce(#[from] FailoverError),
 }
 
 pub async fn handle(
     refill: &Refill,
-    moves: &Failover,
     redelivery: &Redelivery,
     event: Value,
 ) -> Result<Value, RefillFailed> {
@@ -42,19 +36,18 @@ pub async fn handle(
         return Ok(serde_json::to_value(response).expect("a batch response serialises"));
     }
     if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
-        return scheduled_run(refill, moves).await;
+        return scheduled_run(refill).await;
     }
     Err(RefillFailed::Unrecognised(
         "expected Records or a Scheduled Event".into(),
     ))
 }
 
-/// Every region refilled (which indexes it first) and its lost moves announced. One region's
+/// Every region refilled (which indexes it first). One region's
 /// failure does not keep the others from their run: they all go, then the first failure is
 /// returned so the run counts as failed (and alarms).
-async fn scheduled_run(refill: &Refill, moves: &Failover) -> Result<Value, RefillFailed> {
+async fn scheduled_run(refill: &Refill) -> Result<Value, RefillFailed> {
     let mut done = Vec::new();
-    let mut announced = 0;
     let mut first_failure: Option<RefillFailed> = None;
     for region in refill.pool.regions().await? {
         match refill.run_region(&region).await {
@@ -67,18 +60,11 @@ async fn scheduled_run(refill: &Refill, moves: &Failover) -> Result<Value, Refil
                 first_failure.get_or_insert(e.into());
             }
         }
-        match moves.announce_stale_moves(&region).await {
-            Ok(moved) => announced += moved.len(),
-            Err(e) => {
-                error!(%region, error = %e, "announcing lost moves failed; the next run retries");
-                first_failure.get_or_insert(e.into());
-            }
-        }
     }
-    info!(regions = done.len(), announced, "scheduled refill done");
+    info!(regions = done.len(), "scheduled refill done");
     match first_failure {
         Some(failure) => Err(failure),
-        None => Ok(json!({ "regions": done, "moves_announced": announced })),
+        None => Ok(json!({ "regions": done })),
     }
 }
 

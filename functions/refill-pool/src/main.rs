@@ -7,7 +7,7 @@ async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let app = &maskline::app::functions::refill_pool().await;
     maskline::app::run(service_fn(|event: LambdaEvent<Value>| async move {
-        handler::handle(&app.refill, &app.moves, &app.redelivery, event.payload)
+        handler::handle(&app.refill, &app.redelivery, event.payload)
             .await
             .map_err(Error::from)
     }))

@@ -21,21 +21,6 @@ pub async fn mark_unhealthy(failover: &Failover, vn: &VirtualNumber) -> anyhow::
         .await
         .map_err(|e| explain(e, vn, "unhealthy"))?;
     println!("{}", unhealthy_summary(vn, &report));
-    if !report.unannounced.is_empty() {
-        let orders: Vec<String> = report.unannounced.iter().map(ToString::to_string).collect();
-        eprintln!(
-            "warning: MaskedNumbersChanged could not be published for {}; run this command again \
-             to announce them (until then their apps see the new numbers only through \
-             GET /v1/orders/{{id}}/numbers)",
-            orders.join(", ")
-        );
-    }
-    if !report.announced_late.is_empty() {
-        println!(
-            "announced {} earlier move(s) whose MaskedNumbersChanged had not gone out",
-            report.announced_late.len()
-        );
-    }
     // The number is marked either way, but sessions still riding it are a job half done: fail, so
     // a script notices.
     if !report.stranded.is_empty() {
@@ -133,7 +118,6 @@ mod tests {
         let one = FailoverReport {
             moved: orders(1),
             stranded: orders(2),
-            ..FailoverReport::default()
         };
         assert_eq!(
             unhealthy_summary(&vn(), &one),

@@ -13,7 +13,7 @@ use crate::domain::Provider;
 use crate::ports::{CallDialer, NumberProvider};
 use crate::privacy::{CallerKeys, NumberVault};
 use crate::services::{
-    Allocator, CallEvents, ClickToCall, Failover, NumberHealth, OrderNumbers, Refill, Releaser,
+    Allocator, Announcer, CallEvents, ClickToCall, NumberHealth, OrderNumbers, Refill, Releaser,
     ResolveCall, Sessions,
 };
 use crate::startup::or_exit;
@@ -95,10 +95,9 @@ pub async fn call_events() -> CallCallbacks {
     }
 }
 
-/// `refill-pool`: the schedule and the refill queue; announces moves left unannounced.
+/// `refill-pool`: the schedule and the refill queue.
 pub struct RefillPool {
     pub refill: Refill,
-    pub moves: Failover,
     pub redelivery: Redelivery,
 }
 
@@ -112,7 +111,6 @@ pub async fn refill_pool() -> RefillPool {
     }
     RefillPool {
         refill: wiring.refill(sources),
-        moves: wiring.failover(),
         redelivery: env.redelivery(),
     }
 }
@@ -144,4 +142,9 @@ pub async fn click_to_call() -> ClickToCall {
 
 fn provider(id: &'static str) -> Provider {
     Provider::parse(id).expect("a provider id of the code's own")
+}
+
+/// `announce`: the table's stream, each session change published as its event.
+pub async fn announce() -> Announcer {
+    Environment::load("announce").await.wiring().announcer()
 }

@@ -21,8 +21,8 @@ use crate::ports::{
 use crate::privacy::{CallerKeys, NumberVault};
 use crate::services::extend::Extender;
 use crate::services::{
-    Allocator, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth, OrderNumbers, Refill,
-    Releaser, ResolveCall, Sessions,
+    Allocator, Announcer, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth,
+    OrderNumbers, Refill, Releaser, ResolveCall, Sessions,
 };
 use crate::webhook_config::WebhookConfig;
 
@@ -100,10 +100,16 @@ impl Wiring {
     pub fn releaser(&self) -> Releaser {
         Releaser {
             store: self.ports.sessions.clone(),
-            publisher: self.ports.publisher.clone(),
             clock: self.ports.clock.clone(),
             grace: self.config.release_grace,
             session_max: self.config.session_max,
+        }
+    }
+
+    /// Publishes each session change the table's stream reports.
+    pub fn announcer(&self) -> Announcer {
+        Announcer {
+            publisher: self.ports.publisher.clone(),
         }
     }
 
@@ -123,7 +129,6 @@ impl Wiring {
             numbers: self.order_numbers(),
             extender: Extender {
                 store: self.ports.sessions.clone(),
-                publisher: self.ports.publisher.clone(),
                 clock: self.ports.clock.clone(),
                 session_max: self.config.session_max,
             },

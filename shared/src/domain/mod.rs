@@ -1,6 +1,7 @@
 //! The pure domain: numbers, identifiers, sessions, the allocation rule and the event contracts.
 //! Nothing in here performs I/O or knows about AWS.
 
+pub mod announcement;
 pub mod call_status;
 pub mod caller_key;
 pub mod choice;

@@ -61,6 +61,14 @@ pub struct SessionRecord {
     pub providers: BTreeMap<VirtualNumber, Provider>,
 }
 
+/// One committed change of an order's session, as the table's stream reports it: the item
+/// before and after the write (`None` before a new session, after a removed one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionChange {
+    pub before: Option<SessionRecord>,
+    pub after: Option<SessionRecord>,
+}
+
 /// Where the next window of a region's allocation index starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowCursor {
@@ -179,10 +187,6 @@ pub struct SessionWrite {
     pub delete_locks: Vec<VirtualNumber>,
     /// VNs this write newly binds: each must still be healthy and active when the write lands.
     pub newly_claimed: Vec<VirtualNumber>,
-    /// A failover moving the session off this VN: the write also leaves a note in the VN's
-    /// partition that the move is not yet announced, so a lost `MaskedNumbersChanged` is re-sent
-    /// by the next failover run of that VN instead of being lost.
-    pub moved_off: Option<VirtualNumber>,
 }
 
 /// Why a [`SessionWrite`] was refused. Nothing was written.

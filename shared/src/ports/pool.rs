@@ -43,24 +43,10 @@ pub trait PoolStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Vec<OrderId>, StoreError>;
 
-    /// Orders a failover moved off the VN whose `MaskedNumbersChanged` has not gone out yet.
-    async fn unannounced_moves(&self, vn: &VirtualNumber) -> Result<Vec<OrderId>, StoreError>;
-
-    /// The moves of `region` made before `cutoff` that are still unannounced: (VN moved off, order).
-    /// Eventually consistent (an index): a note cleared a moment ago may still be listed.
-    async fn unannounced_moves_in(
-        &self,
-        region: &Region,
-        cutoff: DateTime<Utc>,
-    ) -> Result<Vec<(VirtualNumber, OrderId)>, StoreError>;
-
     /// Puts the region's active numbers missing from the allocation index into it (numbers added
     /// before the index existed); reads the region's numbers once, as every refill run of the
     /// region does anyway. Returns how many were indexed.
     async fn index_for_allocation(&self, region: &Region) -> Result<u32, StoreError>;
-
-    /// Notes that the move of `order` off `vn` was announced.
-    async fn move_announced(&self, vn: &VirtualNumber, order: &OrderId) -> Result<(), StoreError>;
 
     /// Takes the refill lease of (region, operator) for `holder` until `until`, unless someone
     /// else holds a lease that is still running. Two refills at once thus never buy twice.

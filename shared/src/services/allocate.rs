@@ -1,5 +1,6 @@
 //! DriverAssigned: claim an order's masked numbers, idempotently and without ever binding a
-//! (VN, caller) pair twice.
+//! (VN, caller) pair twice. The numbers are announced from the table's stream once the write
+//! commits (`services::announce`), never from here.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::SeedableRng;
@@ -19,8 +20,8 @@ use crate::domain::{
 };
 use crate::metrics;
 use crate::ports::{
-    PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError,
-    StoredParticipant, WriteError,
+    SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError, StoredParticipant,
+    WriteError,
 };
 use crate::privacy::{NumberVault, Owner};
 
@@ -28,7 +29,8 @@ use crate::privacy::{NumberVault, Owner};
 pub enum AllocationOutcome {
     /// Numbers were claimed for a new session (as written, version included).
     Created(SessionRecord),
-    /// The same (order, agent) was already assigned: the same numbers, announced again.
+    /// The same (order, agent) was already assigned: the same numbers, nothing written (the
+    /// first write's announcement is in the stream whatever happened to its writer).
     AlreadyAssigned(SessionRecord),
     /// A newer assignment took over: a different agent (the agent's side moved, the customer's
     /// stayed when it could), or the agent in force assigned again later (the numbers stay; the
@@ -84,8 +86,6 @@ pub enum AllocationError {
     Contended(OrderId),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Publish(#[from] PublishError),
 }
 
 impl AllocationError {
@@ -193,7 +193,6 @@ impl Allocator {
             write.newly_claimed = held_numbers(&write.record);
             match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
-                    self.announce(&write.record).await?;
                     let record = write.record;
                     info!(order_id = %record.session.order_id, region = %event.region, attempt,
                           moved = existing.is_some(), "numbers assigned");
@@ -305,8 +304,7 @@ impl Allocator {
             if !same_driver {
                 return Ok(None);
             }
-            // A repeated request: the numbers it was answered with, announced again.
-            self.announce(record).await?;
+            // A repeated request: the numbers it was answered with (already in the stream).
             return Ok(Some(AllocationOutcome::AlreadyAssigned(record.clone())));
         }
         if same_driver {
@@ -316,9 +314,7 @@ impl Allocator {
             if precedence == Some(Precedence::Newer) {
                 return Ok(None);
             }
-            // A redelivery. Announce again: the first delivery may have failed to publish after
-            // the write.
-            self.announce(record).await?;
+            // A redelivery: already written, so already in the stream.
             return Ok(Some(AllocationOutcome::AlreadyAssigned(record.clone())));
         }
         let Some(precedence) = precedence else {
@@ -376,10 +372,6 @@ impl Allocator {
         }
     }
 
-    async fn announce(&self, record: &SessionRecord) -> Result<(), PublishError> {
-        announce_assigned(&self.publisher, record).await
-    }
-
     fn stored(&self, participant: &Participant, order: &OrderId, side: Side) -> StoredParticipant {
         StoredParticipant {
             id: participant.id.clone(),
@@ -403,25 +395,4 @@ fn held_numbers(record: &SessionRecord) -> Vec<VirtualNumber> {
         .flat_map(|numbers| numbers.all())
         .cloned()
         .collect()
-}
-
-/// `MaskedNumbersAssigned` for `record` (nothing for a tombstone): what every write that gives an
-/// order its numbers, or a new deadline for them, tells the apps.
-pub(super) async fn announce_assigned(
-    publisher: &SharedPublisher,
-    record: &SessionRecord,
-) -> Result<(), PublishError> {
-    let session = &record.session;
-    let Some(numbers) = &session.numbers else {
-        return Ok(());
-    };
-    publisher
-        .publish(&PublishedEvent::MaskedNumbersAssigned {
-            order_id: session.order_id.clone(),
-            numbers: numbers.clone(),
-            expires_at: session.live_until,
-            version: record.version,
-            state: session.state,
-        })
-        .await
 }

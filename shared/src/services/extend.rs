@@ -1,24 +1,24 @@
 //! `PATCH /v1/sessions/{order_id}` with `expires_in`: a live session stays callable for longer.
 //! The bindings carry the session's deadline, so they are written again with it, in the same
-//! conditional transaction as the session, like every other change of a session.
+//! conditional transaction as the session, like every other change of a session. The new
+//! deadline reaches the apps as `MaskedNumbersAssigned`, from the table's stream
+//! (`services::announce`).
 
 use chrono::Duration;
 use tracing::info;
 
-use super::allocate::announce_assigned;
 use super::owned_write::write_owned;
 use super::retry::{jittered_pause, MAX_ATTEMPTS};
 use super::session_plan::transition;
 use crate::domain::session::SessionStatus;
 use crate::domain::OrderId;
 use crate::ports::{
-    PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError, WriteError,
-    WriteRejected,
+    SessionRecord, SharedClock, SharedStore, StoreError, WriteError, WriteRejected,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExtendOutcome {
-    /// The deadline moved; the apps were told (`MaskedNumbersAssigned`, the new version).
+    /// The deadline moved; the stream tells the apps (`MaskedNumbersAssigned`, the new version).
     Extended(SessionRecord),
     /// The session already lives at least that long: nothing was written.
     Unchanged(SessionRecord),
@@ -35,13 +35,10 @@ pub enum ExtendError {
     Contended(OrderId),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Publish(#[from] PublishError),
 }
 
 pub struct Extender {
     pub store: SharedStore,
-    pub publisher: SharedPublisher,
     pub clock: SharedClock,
     /// `SESSION_MAX_SECONDS`: no extension asks for more than this from now.
     pub session_max: Duration,
@@ -76,7 +73,6 @@ impl Extender {
             let mut write = transition(Some(&before), after);
             match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
-                    announce_assigned(&self.publisher, &write.record).await?;
                     info!(%order_id, attempt, "session extended");
                     return Ok(ExtendOutcome::Extended(write.record));
                 }

@@ -1,10 +1,11 @@
 //! Number health: a VN the provider reports unhealthy takes no new sessions, and every live
 //! session on it moves to a healthy number of its region (its backup first), one atomic write
-//! per session, with the apps told through `MaskedNumbersChanged`.
+//! per session. The apps are told through `MaskedNumbersChanged`, which the table's stream
+//! announces once each move commits (`services::announce`): a move is never left untold.
 
 use futures::stream::{self, StreamExt};
 use rand::SeedableRng;
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 use super::candidates::{learn_from, CandidatePool};
 use super::owned_write::write_owned;
@@ -13,16 +14,13 @@ use super::session_plan::transition;
 use crate::domain::events::PublishedEvent;
 use crate::domain::pool::{Health, PoolNumber};
 use crate::domain::session::SessionStatus;
-use crate::domain::{AllocationPolicy, OrderId, Region, Session, Side, VirtualNumber};
+use crate::domain::{AllocationPolicy, OrderId, Session, Side, VirtualNumber};
 use crate::ports::{
-    SessionRecord, SessionWrite, SharedClock, SharedPoolStore, SharedPublisher, SharedStore,
-    StoreError, WriteError,
+    SessionRecord, SharedClock, SharedPoolStore, SharedPublisher, SharedStore, StoreError,
+    WriteError,
 };
 use crate::privacy::CallerKey;
 
-/// A move still unannounced this long after it was made is not some run's work in progress:
-/// the scheduled sweep announces it (a run that is in progress announces within seconds).
-pub const STALE_MOVE_SECONDS: i64 = 120;
 /// Sessions moved concurrently; each is its own transaction, so this only bounds the fan-out.
 const PARALLEL_MOVES: usize = 8;
 /// Re-checks for sessions that claimed the VN just before it was marked (their write was already
@@ -47,15 +45,10 @@ pub struct FailoverReport {
     pub moved: Vec<OrderId>,
     /// Orders left on the number because the region had nothing usable to move them to.
     pub stranded: Vec<OrderId>,
-    /// Moved orders whose `MaskedNumbersChanged` could not be published (see the log). The move
-    /// is noted in the VN's partition, and the next failover run of the VN announces it.
-    pub unannounced: Vec<OrderId>,
-    /// Orders an earlier run moved without announcing, announced by this run.
-    pub announced_late: Vec<OrderId>,
 }
 
 enum Move {
-    Moved { announced: bool },
+    Moved,
     NotAffected,
     Stranded(AllocationPolicy),
 }
@@ -63,6 +56,7 @@ enum Move {
 pub struct Failover {
     pub store: SharedStore,
     pub pool: SharedPoolStore,
+    /// `PoolExhausted` when a session is stranded (the moves themselves leave from the stream).
     pub publisher: SharedPublisher,
     pub clock: SharedClock,
     /// `BACKUP_NUMBERS=on`: replacements keep (or regain) a backup on another operator.
@@ -104,7 +98,6 @@ impl Failover {
         number: &PoolNumber,
     ) -> Result<FailoverReport, FailoverError> {
         let mut report = FailoverReport::default();
-        self.announce_earlier_moves(&number.vn, &mut report).await?;
         let mut stranded_policy = AllocationPolicy::default();
         for _ in 0..SWEEPS {
             let orders: Vec<OrderId> = self
@@ -127,12 +120,7 @@ impl Failover {
                 .await;
             for (order, outcome) in outcomes {
                 match outcome? {
-                    Move::Moved { announced } => {
-                        if !announced {
-                            report.unannounced.push(order.clone());
-                        }
-                        report.moved.push(order)
-                    }
+                    Move::Moved => report.moved.push(order),
                     Move::Stranded(policy) => {
                         stranded_policy = policy;
                         report.stranded.push(order)
@@ -215,15 +203,11 @@ impl Failover {
                 },
                 ..record.clone()
             };
-            let mut write = SessionWrite {
-                moved_off: Some(vn.clone()),
-                ..transition(Some(&record), after)
-            };
+            let mut write = transition(Some(&record), after);
             match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
                     info!(%order_id, replaced = %vn, attempt, "session moved off an unhealthy number");
-                    let announced = self.announce(&write.record, vn).await?;
-                    return Ok(Move::Moved { announced });
+                    return Ok(Move::Moved);
                 }
                 Err(WriteError::Rejected(rejected)) => {
                     learn_from(candidates, rejected, attempt).await
@@ -232,82 +216,5 @@ impl Failover {
             }
         }
         Err(FailoverError::Contended(order_id.clone()))
-    }
-
-    /// Publishes `MaskedNumbersChanged` and clears the move's note. A failed publish leaves the
-    /// note (the move itself is done and must not be undone) for the next run to retry.
-    async fn announce(
-        &self,
-        record: &SessionRecord,
-        vn: &VirtualNumber,
-    ) -> Result<bool, FailoverError> {
-        let session = &record.session;
-        let Some(numbers) = &session.numbers else {
-            return Ok(true);
-        };
-        let published = self
-            .publisher
-            .publish(&PublishedEvent::MaskedNumbersChanged {
-                order_id: session.order_id.clone(),
-                numbers: numbers.clone(),
-                replaced: vn.clone(),
-                expires_at: session.live_until,
-                version: record.version,
-                state: session.state,
-            })
-            .await;
-        match published {
-            Ok(()) => {
-                self.pool.move_announced(vn, &session.order_id).await?;
-                Ok(true)
-            }
-            Err(e) => {
-                error!(order_id = %session.order_id, error = %e,
-                       "session moved but MaskedNumbersChanged was not published; the next failover run of this number retries");
-                Ok(false)
-            }
-        }
-    }
-
-    /// Announces the moves of `region` that were left unannounced (the bus was down and nobody
-    /// retried the report): run on the refill schedule, so no lost `MaskedNumbersChanged` waits
-    /// for a report about the same number that may never come. Returns the orders announced;
-    /// a move still unannounceable stays for the next run.
-    pub async fn announce_stale_moves(
-        &self,
-        region: &Region,
-    ) -> Result<Vec<OrderId>, FailoverError> {
-        let cutoff = self.clock.now() - chrono::Duration::seconds(STALE_MOVE_SECONDS);
-        let mut announced = Vec::new();
-        for (vn, order_id) in self.pool.unannounced_moves_in(region, cutoff).await? {
-            match self.store.load_session(&order_id).await? {
-                Some(record) if self.announce(&record, &vn).await? => announced.push(order_id),
-                Some(_) => {}
-                None => self.pool.move_announced(&vn, &order_id).await?,
-            }
-        }
-        if !announced.is_empty() {
-            info!(%region, announced = announced.len(), "announced moves an earlier failover left unannounced");
-        }
-        Ok(announced)
-    }
-
-    /// Re-sends the announcements an earlier run could not publish, with the numbers in force now.
-    async fn announce_earlier_moves(
-        &self,
-        vn: &VirtualNumber,
-        report: &mut FailoverReport,
-    ) -> Result<(), FailoverError> {
-        for order_id in self.pool.unannounced_moves(vn).await? {
-            match self.store.load_session(&order_id).await? {
-                Some(record) if self.announce(&record, vn).await? => {
-                    report.announced_late.push(order_id)
-                }
-                Some(_) => report.unannounced.push(order_id),
-                // The session is gone: nothing left to announce.
-                None => self.pool.move_announced(vn, &order_id).await?,
-            }
-        }
-        Ok(())
     }
 }

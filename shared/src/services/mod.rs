@@ -3,6 +3,7 @@
 //! session over HTTP (`sessions`), and when a call must be routed.
 
 pub mod allocate;
+pub mod announce;
 pub mod call_events;
 pub mod caller_binding;
 mod candidates;
@@ -23,6 +24,7 @@ pub mod single_use_jwt;
 pub mod webhook_outcome;
 
 pub use allocate::{AllocationError, AllocationOutcome, Allocator, RequestTerms};
+pub use announce::{Announcer, NotAnnounced, StreamedChange};
 pub use call_events::CallEvents;
 pub use click_to_call::{ClickToCall, ClickToCallError, ClickToCallPlaced};
 pub use failover::{Failover, FailoverError, FailoverReport};

@@ -156,16 +156,9 @@ impl NumberHealth {
                 Err(e) => failover_failed(provider, e),
             };
         }
+        // Each move is announced from the table's stream once it commits: nothing is left for a
+        // retry of the report to announce.
         match self.failover.mark_unhealthy(&vn).await {
-            // Moved but not yet announced: a 5xx makes the provider send the report again, and
-            // that run announces what this one could not (the apps would otherwise keep showing
-            // a number whose bindings are gone).
-            Ok(report) if !report.unannounced.is_empty() => {
-                error!(%provider, %vn, unannounced = report.unannounced.len(),
-                       "sessions moved but not all announced; asking the provider to retry");
-                WebhookOutcome::RetryLater(Some(json!({"moved": report.moved.len(),
-                                                       "unannounced": report.unannounced.len()})))
-            }
             Ok(report) => WebhookOutcome::Acknowledged(json!({"number": vn, "health": "unhealthy",
                        "moved": report.moved.len(), "stranded": report.stranded.len()})),
             Err(e) => failover_failed(provider, e),

@@ -1,4 +1,6 @@
 //! OrderDelivered / OrderCancelled: end the session, keep it callable for the grace window.
+//! `MaskedNumbersReleased` leaves from the table's stream once the write commits
+//! (`services::announce`), never from here.
 
 use chrono::{DateTime, Duration, Utc};
 use tracing::{info, warn};
@@ -6,20 +8,19 @@ use tracing::{info, warn};
 use super::owned_write::write_owned;
 use super::retry::{jittered_pause, MAX_ATTEMPTS};
 use super::session_plan::transition;
-use crate::domain::events::{OrderEnded, PublishedEvent};
+use crate::domain::events::OrderEnded;
 use crate::domain::session::SessionStatus;
 use crate::domain::{OrderId, Session, SessionState};
 use crate::metrics;
 use crate::ports::{
-    PublishError, SessionRecord, SharedClock, SharedPublisher, SharedStore, StoreError, WriteError,
-    WriteRejected,
+    SessionRecord, SharedClock, SharedStore, StoreError, WriteError, WriteRejected,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReleaseOutcome {
     /// The session ended; its bindings stay callable until the session's `live_until`.
     Released(SessionRecord),
-    /// Already released earlier: nothing changed (the event is announced again).
+    /// Already released earlier: nothing changed (the release was announced when written).
     AlreadyReleased(SessionRecord),
     /// No assignment yet: a tombstone now stops any late DriverAssigned.
     Tombstoned(SessionRecord),
@@ -34,13 +35,10 @@ pub enum ReleaseError {
     Contended(OrderId),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Publish(#[from] PublishError),
 }
 
 pub struct Releaser {
     pub store: SharedStore,
-    pub publisher: SharedPublisher,
     pub clock: SharedClock,
     pub grace: Duration,
     pub session_max: Duration,
@@ -60,7 +58,6 @@ impl Releaser {
             let before = self.store.load_session(&event.order_id).await?;
             let outcome_if_written: fn(SessionRecord) -> ReleaseOutcome = match &before {
                 Some(record) if record.session.state == SessionState::Released => {
-                    self.announce(record).await?;
                     return Ok(ReleaseOutcome::AlreadyReleased(record.clone()));
                 }
                 Some(_) => ReleaseOutcome::Released,
@@ -82,7 +79,6 @@ impl Releaser {
             }
             match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {
-                    self.announce(&write.record).await?;
                     info!(order_id = %write.record.session.order_id, outcome = ?event.outcome,
                           attempt, "order released");
                     return Ok(outcome_if_written(write.record));
@@ -105,19 +101,6 @@ impl Releaser {
         // The grace window never extends a session beyond its original lifetime.
         after.session.live_until = record.session.live_until.min(now + self.grace);
         after
-    }
-
-    async fn announce(&self, record: &SessionRecord) -> Result<(), PublishError> {
-        let session = &record.session;
-        self.publisher
-            .publish(&PublishedEvent::MaskedNumbersReleased {
-                order_id: session.order_id.clone(),
-                released_at: session.released_at.unwrap_or(session.live_until),
-                callable_until: session.live_until,
-                version: record.version,
-                numbers: session.numbers.clone(),
-            })
-            .await
     }
 }
 

@@ -120,6 +120,5 @@ pub fn transition(before: Option<&SessionRecord>, after: SessionRecord) -> Sessi
         put_locks,
         delete_locks,
         newly_claimed,
-        moved_off: None,
     }
 }

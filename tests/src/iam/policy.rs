@@ -189,6 +189,10 @@ fn resolve(role: &str, value: &Value) -> String {
 fn get_att(role: &str, logical: &str, attribute: &str) -> String {
     match (logical, attribute) {
         (TABLE, "Arn") => format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"),
+        // The stream's label is a timestamp chosen at deploy time.
+        (TABLE, "StreamArn") => {
+            format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}/stream/*")
+        }
         // Queues are named by their logical id: no test call names one yet, and a call that
         // did would have to name the same queue.
         (queue, "Arn") if queue.ends_with("Queue") => {

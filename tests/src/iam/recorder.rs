@@ -11,12 +11,14 @@ use aws_sdk_dynamodb::error::BoxError;
 
 use super::evaluate::{evaluate, Decision};
 use super::policy::roles;
-use super::request::{of_dynamodb, of_eventbridge, IamRequest};
+use super::request::{of_dynamodb, of_dynamodb_streams, of_eventbridge, IamRequest};
 
 /// The AWS clients a function's wiring uses, each holding its calls to the function's role.
 pub struct FunctionClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub eventbridge: aws_sdk_eventbridge::Client,
+    /// The table's stream, as an event source mapping reads it with the function's role.
+    pub streams: aws_sdk_dynamodbstreams::Client,
 }
 
 /// `function`'s clients on `aws`. The function must have a role in the template.
@@ -31,9 +33,13 @@ pub fn clients_of(aws: &aws_config::SdkConfig, function: &'static str) -> Functi
     let eventbridge = aws_sdk_eventbridge::config::Builder::from(aws)
         .interceptor(AsFunction(function))
         .build();
+    let streams = aws_sdk_dynamodbstreams::config::Builder::from(aws)
+        .interceptor(AsFunction(function))
+        .build();
     FunctionClients {
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
         eventbridge: aws_sdk_eventbridge::Client::from_conf(eventbridge),
+        streams: aws_sdk_dynamodbstreams::Client::from_conf(streams),
     }
 }
 
@@ -52,7 +58,10 @@ impl Intercept for AsFunction {
     ) -> Result<(), BoxError> {
         let function = self.0;
         let input = context.input();
-        let Some(requests) = of_dynamodb(input).or_else(|| of_eventbridge(input)) else {
+        let requests = of_dynamodb(input)
+            .or_else(|| of_eventbridge(input))
+            .or_else(|| of_dynamodb_streams(input));
+        let Some(requests) = requests else {
             return Err(deny(
                 function,
                 "an AWS operation the conformance test does not model",

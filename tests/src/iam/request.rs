@@ -44,6 +44,11 @@ pub fn index_arn(index: &str) -> String {
     format!("{}/index/{index}", table_arn())
 }
 
+/// The table's stream: its label is a timestamp chosen when the stream is created.
+pub fn stream_arn() -> String {
+    format!("{}/stream/2026-01-01T00:00:00.000", table_arn())
+}
+
 pub fn bus_arn() -> String {
     format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{BUS}")
 }
@@ -162,6 +167,36 @@ fn query_partition(input: &aws_sdk_dynamodb::operation::query::QueryInput) -> Op
     }
     let value = input.expression_attribute_values()?.get(value.trim())?;
     Some(vec![value.as_s().ok()?.clone()])
+}
+
+/// What IAM evaluates for a call on the table's stream (the event source mapping reads it with
+/// the consuming function's role).
+pub fn of_dynamodb_streams(input: &Input) -> Option<Vec<IamRequest>> {
+    use aws_sdk_dynamodbstreams::operation::*;
+    let action = if input
+        .downcast_ref::<describe_stream::DescribeStreamInput>()
+        .is_some()
+    {
+        "DescribeStream"
+    } else if input
+        .downcast_ref::<get_shard_iterator::GetShardIteratorInput>()
+        .is_some()
+    {
+        "GetShardIterator"
+    } else if input
+        .downcast_ref::<get_records::GetRecordsInput>()
+        .is_some()
+    {
+        "GetRecords"
+    } else if input
+        .downcast_ref::<list_streams::ListStreamsInput>()
+        .is_some()
+    {
+        "ListStreams"
+    } else {
+        return None;
+    };
+    Some(vec![dynamodb(action, stream_arn(), None)])
 }
 
 /// What IAM evaluates for an EventBridge call.

@@ -1,8 +1,7 @@
 //! The checks after every step, each returning the violations it found (never panicking, so a
 //! soak counts them all):
 //! - each order's session is a state the reference model allows;
-//! - the whole table is consistent (`invariants::consistency_violations`) and no failover note
-//!   is left behind;
+//! - the whole table is consistent (`invariants::consistency_violations`);
 //! - no number was newly bound while unhealthy, retiring or on standby, and no number given back
 //!   is still bound;
 //! - every (VN, participant) call resolves through the resolve-call use case exactly as the
@@ -132,20 +131,9 @@ impl Snapshot {
         found
     }
 
-    /// The table as a whole, and the failover's notes (every announcement succeeds here, so a
-    /// note left behind is an orphan).
+    /// The table as a whole.
     pub fn table(&self, now: i64) -> Vec<String> {
-        let mut violations = consistency_violations_in(&self.items, now);
-        for note in &self.items {
-            if text(note, "sk").is_some_and(|sk| sk.starts_with("MOVED#")) {
-                violations.push(format!(
-                    "a failover note is left behind: {:?} {:?}",
-                    text(note, "pk"),
-                    text(note, "sk")
-                ));
-            }
-        }
-        violations
+        consistency_violations_in(&self.items, now)
     }
 }
 

@@ -1,41 +1,217 @@
-//! A failover's `MaskedNumbersChanged` is never lost for good: an SDK retry of a move that did
-//! commit still counts as the move, the health webhook asks the provider to retry while a move is
-//! unannounced, and the scheduled refill announces what nobody retried.
+//! Announcements leave from the table's stream (a transactional outbox): one event per session
+//! change, in version order per order, none lost when the consumer fails mid-batch or the writer
+//! never publishes after its commit, and a poisoned record set aside without blocking the records
+//! after it. Also: an SDK retry of a committed write still counts as that write.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Duration;
-use maskline::domain::{OrderId, VirtualNumber};
+use maskline::domain::{AllocationPolicy, OrderId, VirtualNumber};
 use maskline::ports::{Clock, SessionStore, SessionWrite, WriteError, WriteRejected};
-use maskline::providers::ProviderKind;
-use maskline::services::failover::STALE_MOVE_SECONDS;
-use maskline::services::{Failover, NumberHealth};
-use maskline_tests::fixtures::driver_assigned;
+use maskline::services::{Allocator, Announcer, Failover};
+use maskline_tests::bus::Received;
+use maskline_tests::fixtures::{driver_assigned, order_ended};
 use maskline_tests::flaky_bus::FlakyPublisher;
-use maskline_tests::webhooks::{body_text, config, provider_request};
 use maskline_tests::World;
-use serde_json::{json, Value};
 
-use crate::support::{add_provider_numbers, allocate_ok, numbers_of};
-
-/// A failover whose first `lost` announcements do not reach the bus.
-fn failover_losing(world: &World, lost: u32) -> Failover {
-    Failover {
-        publisher: Arc::new(FlakyPublisher::losing_changes(
-            Arc::new(world.publisher()),
-            lost,
-        )),
-        ..world.failover(false)
-    }
-}
+use crate::support::{allocate_ok, allocate_with, numbers_of, release};
 
 async fn order_on_a_number() -> (World, VirtualNumber) {
     let world = World::new().await;
-    // Twilio's numbers: the health reports below are Twilio-signed.
-    add_provider_numbers(&world, "twilio", "airtel", 1, 4).await;
+    world.add_pool("blr", "airtel", 1, 8).await;
     allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
     let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
     (world, VirtualNumber::parse(&customer_dials, None).unwrap())
+}
+
+/// The session events received, per order: (type, version, state), in arrival order.
+fn by_order(events: &[Received]) -> BTreeMap<String, Vec<(String, u64, String)>> {
+    let mut orders: BTreeMap<String, Vec<(String, u64, String)>> = BTreeMap::new();
+    for event in events
+        .iter()
+        .filter(|e| e.detail_type.starts_with("MaskedNumbers"))
+    {
+        orders
+            .entry(event.detail["order_id"].as_str().unwrap().to_string())
+            .or_default()
+            .push((
+                event.detail_type.clone(),
+                event.detail["version"].as_u64().expect("a version"),
+                event.detail["state"].as_str().expect("a state").to_string(),
+            ));
+    }
+    orders
+}
+
+fn announcer_on(publisher: FlakyPublisher) -> Announcer {
+    Announcer {
+        publisher: Arc::new(publisher),
+    }
+}
+
+/// Assign, move to another agent, fail over, release: four changes of ORD-1; a redelivery in
+/// between changes nothing and announces nothing.
+async fn four_changes_of_one_order(world: &World) {
+    let first = driver_assigned("ORD-1", "blr", 1, 1);
+    allocate_ok(world, std::slice::from_ref(&first)).await;
+    allocate_ok(world, &[first]).await; // the same message redelivered
+    let later = maskline_tests::fixtures::driver_assigned_at(
+        "ORD-1",
+        "blr",
+        1,
+        2,
+        chrono::Utc::now() + Duration::seconds(5),
+    );
+    allocate_ok(world, &[later]).await;
+    let (customer_dials, _) = numbers_of(world, "ORD-1").await;
+    let sick = VirtualNumber::parse(&customer_dials, None).unwrap();
+    let report = world.failover(false).mark_unhealthy(&sick).await.unwrap();
+    assert_eq!(report.moved.len(), 1);
+    assert!(release(world, &[order_ended("OrderDelivered", "ORD-1")])
+        .await
+        .is_empty());
+}
+
+#[tokio::test]
+async fn every_session_change_is_announced_once_in_version_order() {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 8).await;
+    four_changes_of_one_order(&world).await;
+    // Released before it was ever assigned: a tombstone, announced as a release with no numbers.
+    release(&world, &[order_ended("OrderCancelled", "ORD-2")]).await;
+
+    let events = world.events.read(5).await;
+    let orders = by_order(&events);
+    let kinds = |order: &str| -> Vec<(&str, u64, &str)> {
+        orders[order]
+            .iter()
+            .map(|(t, v, s)| (t.as_str(), *v, s.as_str()))
+            .collect()
+    };
+    assert_eq!(
+        kinds("ORD-1"),
+        vec![
+            ("MaskedNumbersAssigned", 1, "active"),
+            ("MaskedNumbersAssigned", 2, "active"),
+            ("MaskedNumbersChanged", 3, "active"),
+            ("MaskedNumbersReleased", 4, "released"),
+        ],
+        "{events:?}"
+    );
+    assert_eq!(
+        kinds("ORD-2"),
+        vec![("MaskedNumbersReleased", 1, "released")]
+    );
+    let changed = events
+        .iter()
+        .find(|e| e.detail_type == "MaskedNumbersChanged")
+        .unwrap();
+    let (customer_now, _) = numbers_of(&world, "ORD-1").await;
+    assert_eq!(changed.detail["customer_dials"], customer_now.as_str());
+    assert_ne!(changed.detail["replaced"], customer_now.as_str());
+    // Read again: everything was announced once.
+    assert!(world.events.read(0).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_consumer_failing_mid_batch_resumes_at_the_failed_record_and_loses_nothing() {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 12).await;
+    for order in ["ORD-1", "ORD-2", "ORD-3"] {
+        allocate_ok(&world, &[driver_assigned(order, "blr", 1, 1)]).await;
+    }
+    for order in ["ORD-1", "ORD-2", "ORD-3"] {
+        release(&world, &[order_ended("OrderDelivered", order)]).await;
+    }
+    // The bus drops the fourth publish: the batch stops there and reports that record.
+    let flaky = announcer_on(FlakyPublisher::failing_calls(
+        Arc::new(world.publisher()),
+        &[4],
+    ));
+    let stream = world.events.stream();
+    let first = stream.deliver(&flaky).await;
+    let failed_at = first.failed_at.expect("the failed record is reported");
+    // Lambda retries from the reported record: the rest goes out, in order, once.
+    let second = stream.deliver(&world.announcer()).await;
+    assert_eq!(second.failed_at, None);
+    assert!(second.acknowledged > 0, "the retry starts at {failed_at}");
+
+    let events = world.events.read(6).await;
+    let orders = by_order(&events);
+    for order in ["ORD-1", "ORD-2", "ORD-3"] {
+        let kinds: Vec<(&str, u64)> = orders[order]
+            .iter()
+            .map(|(t, v, _)| (t.as_str(), *v))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![("MaskedNumbersAssigned", 1), ("MaskedNumbersReleased", 2)],
+            "{order}: {events:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_poisoned_record_is_set_aside_without_blocking_the_records_after_it() {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 8).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    // A session item no code of ours could read back (a state nobody writes).
+    let mut poison = maskline::adapters::dynamodb::items::key("ORDER#ORD-2".into(), "SESSION");
+    poison.insert(
+        "state".into(),
+        aws_sdk_dynamodb::types::AttributeValue::S("sideways".into()),
+    );
+    world
+        .store
+        .client()
+        .put_item()
+        .table_name(&world.table)
+        .set_item(Some(poison))
+        .send()
+        .await
+        .unwrap();
+    allocate_ok(&world, &[driver_assigned("ORD-3", "blr", 2, 2)]).await;
+
+    let stream = world.events.stream();
+    let first = stream.deliver(&world.announcer()).await;
+    let poisoned = first
+        .failed_at
+        .clone()
+        .expect("the poisoned record is reported");
+    // Retried, then passed over (in AWS: bisected, retried, sent to the on-failure destination).
+    let passed_over = world.events.announce_pending().await;
+    assert_eq!(passed_over, vec![poisoned]);
+
+    let orders = by_order(&world.events.read(2).await);
+    assert_eq!(orders.keys().collect::<Vec<_>>(), ["ORD-1", "ORD-3"]);
+    assert_eq!(orders["ORD-3"][0].0, "MaskedNumbersAssigned");
+}
+
+#[tokio::test]
+async fn a_writer_that_never_publishes_after_its_commit_loses_nothing() {
+    let (world, sick) = order_on_a_number().await;
+    // The writers' bus is down (or they crash right after the commit): they publish nothing.
+    let down = || Arc::new(FlakyPublisher::down(Arc::new(world.publisher())));
+    let allocator = Allocator {
+        publisher: down(),
+        ..world.allocator(AllocationPolicy::Shared)
+    };
+    let failed = allocate_with(&allocator, &[driver_assigned("ORD-2", "blr", 2, 2)]).await;
+    assert!(failed.is_empty(), "the write needs no publish: {failed:?}");
+    let failover = Failover {
+        publisher: down(),
+        ..world.failover(false)
+    };
+    let report = failover.mark_unhealthy(&sick).await.unwrap();
+    assert!(report.moved.iter().any(|o| o.as_str() == "ORD-1"));
+
+    // Every committed change is in the stream, so every one is announced.
+    let orders = by_order(&world.events.read(3).await);
+    let ord1: Vec<&str> = orders["ORD-1"].iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(ord1, ["MaskedNumbersAssigned", "MaskedNumbersChanged"]);
+    assert_eq!(orders["ORD-2"][0].0, "MaskedNumbersAssigned");
 }
 
 #[tokio::test]
@@ -54,7 +230,6 @@ async fn the_same_write_sent_again_succeeds_without_writing_twice() {
         put_locks: Vec::new(),
         delete_locks: Vec::new(),
         newly_claimed: Vec::new(),
-        moved_off: None,
     };
     let now = world.clock.now();
     world.store.write_session(&write, now).await.unwrap();
@@ -76,105 +251,4 @@ async fn the_same_write_sent_again_succeeds_without_writing_twice() {
         replanned,
         Err(WriteError::Rejected(WriteRejected::SessionChanged))
     ));
-}
-
-fn health_report(number: &VirtualNumber, report_id: &str) -> lambda_http::Request {
-    provider_request(
-        ProviderKind::Twilio,
-        "number-health",
-        "HR-1",
-        "+14155550100",
-        number.as_str(),
-        &[
-            ("number", number.as_str()),
-            ("status", "unhealthy"),
-            ("report_id", report_id),
-        ],
-    )
-}
-
-async fn send(world: &World, failover: Failover, request: lambda_http::Request) -> (u16, Value) {
-    let callbacks = call_events::handler::Callbacks {
-        events: world.call_events(world.store.clone(), config()),
-        health: NumberHealth {
-            failover: Arc::new(failover),
-            replays: world.store.clone(),
-            clock: world.clock.clone(),
-            config: config(),
-        },
-    };
-    let response = call_events::handler::handle(&callbacks, request).await;
-    let body = serde_json::from_str(&body_text(response.body())).unwrap_or(Value::Null);
-    (response.status().as_u16(), body)
-}
-
-#[tokio::test]
-async fn the_health_webhook_fails_while_a_move_is_unannounced_so_the_provider_retries() {
-    let (world, sick) = order_on_a_number().await;
-
-    let (status, body) = send(
-        &world,
-        failover_losing(&world, 1),
-        health_report(&sick, "R-1"),
-    )
-    .await;
-    assert_eq!(status, 503, "{body}");
-    assert_eq!(
-        (&body["moved"], &body["unannounced"]),
-        (&json!(1), &json!(1))
-    );
-    assert!(world
-        .events
-        .read_of_type("MaskedNumbersChanged", 0)
-        .await
-        .is_empty());
-
-    // The provider retries the same report (its id was not kept, as the report was not done).
-    let (status, body) = send(&world, world.failover(false), health_report(&sick, "R-1")).await;
-    assert_eq!(status, 200, "{body}");
-    let changed = world.events.read_of_type("MaskedNumbersChanged", 1).await;
-    assert_eq!(changed.len(), 1);
-    assert_eq!(
-        changed[0].detail["customer_dials"],
-        numbers_of(&world, "ORD-1").await.0.as_str()
-    );
-    assert!(world.items_with_sk("MOVED#").await.is_empty());
-}
-
-#[tokio::test]
-async fn the_scheduled_refill_announces_moves_nobody_retried() {
-    let (world, sick) = order_on_a_number().await;
-    let report = failover_losing(&world, 1)
-        .mark_unhealthy(&sick)
-        .await
-        .unwrap();
-    assert_eq!(report.unannounced.len(), 1);
-
-    let refill = world.refill(crate::refill::rules(), vec![]);
-    let scheduled = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
-    let run = |moves: Failover| {
-        let (refill, scheduled) = (&refill, scheduled.clone());
-        async move {
-            refill_pool::handler::handle(
-                refill,
-                &moves,
-                &maskline::adapters::sqs_batch::Redelivery::default(),
-                scheduled,
-            )
-            .await
-            .unwrap()
-        }
-    };
-    // Just made: possibly a run in progress that is about to announce it.
-    assert_eq!(run(world.refill_moves()).await["moves_announced"], 0);
-
-    world
-        .clock
-        .advance(Duration::seconds(STALE_MOVE_SECONDS + 1));
-    assert_eq!(run(world.refill_moves()).await["moves_announced"], 1);
-    let changed = world.events.read_of_type("MaskedNumbersChanged", 1).await;
-    assert_eq!(changed.len(), 1);
-    assert_eq!(changed[0].detail["replaced"], sick.as_str());
-    assert!(world.items_with_sk("MOVED#").await.is_empty());
-    assert_eq!(run(world.refill_moves()).await["moves_announced"], 0);
 }

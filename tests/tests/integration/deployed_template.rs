@@ -68,7 +68,7 @@ fn the_sam_transform_accepts_the_template() {
         !kinds.iter().any(|k| k.starts_with("AWS::Serverless::")),
         "{kinds:?}"
     );
-    assert_eq!(resources_of_type("AWS::Lambda::Function").len(), 8);
+    assert_eq!(resources_of_type("AWS::Lambda::Function").len(), 9);
     assert_eq!(resources_of_type("AWS::ApiGatewayV2::Api").len(), 1);
 }
 
@@ -222,8 +222,12 @@ fn the_call_path_keeps_concurrency_of_its_own() {
         .unwrap_or_default();
     assert!(why.contains("first deploy") && why.contains("120"), "{why}");
 
-    // Queue triggers are capped, so a burst of order events cannot take the account's pool.
-    let mappings = resources_of_type("AWS::Lambda::EventSourceMapping");
+    // Queue triggers are capped, so a burst of order events cannot take the account's pool. (The
+    // stream's mapping runs one batch per shard at a time: its concurrency is the shard count.)
+    let mappings: Vec<_> = resources_of_type("AWS::Lambda::EventSourceMapping")
+        .into_iter()
+        .filter(|(_, m)| m["Properties"]["EventSourceArn"] != get_att("NumbersTable", "StreamArn"))
+        .collect();
     assert_eq!(mappings.len(), 3);
     for (name, mapping) in mappings {
         assert_eq!(
@@ -346,7 +350,7 @@ fn a_finished_order_outlives_every_queued_copy_of_its_events() {
 #[test]
 fn every_dead_letter_queue_alarms_again_on_each_new_message() {
     let dead_letter_queues = maskline_tests::sam::dead_letter_queues();
-    assert_eq!(dead_letter_queues.len(), 4);
+    assert_eq!(dead_letter_queues.len(), 5);
 
     let alarms = resources_of_type("AWS::CloudWatch::Alarm");
     for queue in &dead_letter_queues {
@@ -447,6 +451,7 @@ fn needed_secrets() -> BTreeMap<&'static str, Vec<&'static str>> {
             vec![HASH_KEY_SECRET, ENCRYPTION_KEY_SECRET],
         ),
         ("ReleaseNumbersFunction", vec![]),
+        ("AnnounceFunction", vec![]),
         ("OrderNumbersFunction", vec![]),
         (
             "SessionsFunction",
@@ -738,4 +743,49 @@ fn a_stack_upgraded_from_the_single_number_keys_secret_keeps_its_keys() {
         legacy["NUMBER_ENCRYPTION_KEY"]
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_stream_mapping_retries_from_a_failed_record_and_sets_a_poisoned_one_aside() {
+    let (_, mapping) = resources_of_type("AWS::Lambda::EventSourceMapping")
+        .into_iter()
+        .find(|(_, m)| m["Properties"]["EventSourceArn"] == get_att("NumbersTable", "StreamArn"))
+        .expect("announce reads the table's stream");
+    let p = &mapping["Properties"];
+    assert_eq!(p["FunctionName"], json!({ "Ref": "AnnounceFunction" }));
+    // A failure is reported per record, so the retry starts at it and nothing after overtakes it.
+    assert_eq!(
+        p["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(p["BisectBatchOnFunctionError"], json!(true));
+    assert!(number(&p["MaximumRetryAttempts"]) >= 1);
+    assert_eq!(
+        number(&p["ParallelizationFactor"]),
+        1,
+        "one batch per shard: per order in order"
+    );
+    assert_eq!(
+        p["DestinationConfig"]["OnFailure"]["Destination"],
+        get_att("AnnounceDeadLetterQueue", "Arn")
+    );
+    // Only session items reach the function.
+    let pattern = p["FilterCriteria"]["Filters"][0]["Pattern"]
+        .as_str()
+        .unwrap();
+    let pattern: Value = serde_json::from_str(pattern).unwrap();
+    assert_eq!(pattern["dynamodb"]["Keys"]["sk"]["S"], json!(["SESSION"]));
+    assert_eq!(
+        resource("NumbersTable")["Properties"]["StreamSpecification"]["StreamViewType"],
+        "NEW_AND_OLD_IMAGES"
+    );
+    // The apps learn of changes late when it falls behind: that is alarmed on.
+    let behind = resources_of_type("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .filter(|(_, a)| {
+            a["Properties"]["MetricName"] == "IteratorAge"
+                && a["Properties"]["Dimensions"][0]["Value"] == json!({ "Ref": "AnnounceFunction" })
+        })
+        .count();
+    assert_eq!(behind, 1);
 }

@@ -29,7 +29,7 @@ fn alarms_on(metric: &str, value: &Value) -> Vec<&'static String> {
 #[test]
 fn every_function_alarms_on_its_errors_and_throttles() {
     let functions = resources_of_type("AWS::Lambda::Function");
-    assert_eq!(functions.len(), 8);
+    assert_eq!(functions.len(), 9);
     for (function, _) in functions {
         for metric in ["Errors", "Throttles"] {
             let found = alarms_on(metric, &json!({ "Ref": function }));
@@ -43,7 +43,7 @@ fn every_function_alarms_on_its_errors_and_throttles() {
 #[test]
 fn every_dead_letter_queue_alarms_while_anything_waits_in_it() {
     let queues = maskline_tests::sam::dead_letter_queues();
-    assert_eq!(queues.len(), 4, "{queues:?}");
+    assert_eq!(queues.len(), 5, "{queues:?}");
     for queue in queues {
         let found = alarms_on(
             "ApproximateNumberOfMessagesVisible",

@@ -1,14 +1,10 @@
 //! Which assignment wins when events race, how old an event may be, and the version every
 //! number event carries so apps can drop one that arrives late.
 
-use std::sync::{Arc, Mutex};
-
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use maskline::domain::events::PublishedEvent;
 use maskline::domain::VirtualNumber;
-use maskline::ports::{EventPublisher, PublishError, SessionStore, SharedPublisher};
-use maskline::services::{Failover, Route};
+use maskline::ports::SessionStore;
+use maskline::services::Route;
 use maskline_tests::fixtures::{
     driver_assigned_at, driver_assigned_with, driver_phone, order_ended_at,
 };
@@ -162,25 +158,6 @@ async fn an_event_older_than_a_session_life_changes_nothing() {
     );
 }
 
-/// Publishes through the bus, but runs `before_first` (once) before the first event goes out: the
-/// window between a service's read of the session and its announcement.
-struct AfterRead {
-    bus: SharedPublisher,
-    before_first: Mutex<Option<(Failover, VirtualNumber)>>,
-}
-
-#[async_trait]
-impl EventPublisher for AfterRead {
-    async fn publish(&self, event: &PublishedEvent) -> Result<(), PublishError> {
-        let pending = self.before_first.lock().unwrap().take();
-        if let Some((failover, vn)) = pending {
-            let report = failover.mark_unhealthy(&vn).await.expect("failover runs");
-            assert_eq!(report.moved.len(), 1);
-        }
-        self.bus.publish(event).await
-    }
-}
-
 #[tokio::test]
 async fn every_number_event_carries_the_session_version_so_a_late_one_is_dropped() {
     let world = World::new().await;
@@ -189,19 +166,24 @@ async fn every_number_event_carries_the_session_version_so_a_late_one_is_dropped
     allocate_ok(&world, std::slice::from_ref(&assigned)).await;
     let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
 
-    // A redelivery reads the session, then a failover moves it and announces, then the
-    // redelivery announces what it read.
-    let racing = maskline::services::Allocator {
-        publisher: Arc::new(AfterRead {
-            bus: Arc::new(world.publisher()),
-            before_first: Mutex::new(Some((
-                world.failover(false),
-                VirtualNumber::parse(&customer_dials, None).unwrap(),
-            ))),
-        }),
-        ..world.allocator(Default::default())
-    };
-    let outcome = racing.assign(&parse(&assigned)).await.unwrap();
+    // A failover moves the session, then the assignment is redelivered: the redelivery writes
+    // nothing, so it announces nothing (announcements come from the table's changes alone).
+    let sick = VirtualNumber::parse(&customer_dials, None).unwrap();
+    assert_eq!(
+        world
+            .failover(false)
+            .mark_unhealthy(&sick)
+            .await
+            .unwrap()
+            .moved
+            .len(),
+        1
+    );
+    let outcome = world
+        .allocator(Default::default())
+        .assign(&parse(&assigned))
+        .await
+        .unwrap();
     assert!(matches!(
         outcome,
         maskline::services::AllocationOutcome::AlreadyAssigned(_)
@@ -217,12 +199,18 @@ async fn every_number_event_carries_the_session_version_so_a_late_one_is_dropped
 
     let events: Vec<_> = world
         .events
-        .read(4)
+        .read(3)
         .await
         .into_iter()
         .filter(|e| e.detail_type.starts_with("MaskedNumbers"))
         .collect();
-    assert_eq!(events.len(), 4, "{events:?}");
+    assert_eq!(events.len(), 3, "{events:?}");
+    // In version order, as the table committed them.
+    let versions: Vec<u64> = events
+        .iter()
+        .map(|e| e.detail["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
     // What an app does, per the README: keep the event with the highest version.
     let newest_numbers = events
         .iter()

@@ -264,7 +264,6 @@ async fn exhaustion_signals_refill_and_the_retried_allocation_succeeds() {
     let refill = world.refill(rules(), vec![]);
     let response = refill_pool::handler::handle(
         &refill,
-        &world.refill_moves(),
         &Redelivery::default(),
         serde_json::to_value(sqs_event(&[signal[0].raw.clone()])).unwrap(),
     )
@@ -290,7 +289,6 @@ async fn refill_triggers_that_name_no_region_fail_alone() {
     let event = sqs_event(&["not json".to_string(), good]);
     let response = refill_pool::handler::handle(
         &refill,
-        &world.refill_moves(),
         &Redelivery::default(),
         serde_json::to_value(event).unwrap(),
     )
@@ -301,18 +299,12 @@ async fn refill_triggers_that_name_no_region_fail_alone() {
 
     let scheduled = serde_json::json!({"detail-type": "Scheduled Event", "source": "aws.events",
                                        "detail": {}});
-    let response = refill_pool::handler::handle(
-        &refill,
-        &world.refill_moves(),
-        &Redelivery::default(),
-        scheduled,
-    )
-    .await
-    .unwrap();
+    let response = refill_pool::handler::handle(&refill, &Redelivery::default(), scheduled)
+        .await
+        .unwrap();
     assert!(response["regions"].is_array());
     assert!(refill_pool::handler::handle(
         &refill,
-        &world.refill_moves(),
         &Redelivery::default(),
         serde_json::json!({"x": 1})
     )

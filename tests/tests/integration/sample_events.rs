@@ -177,24 +177,14 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
         vec![],
     );
     let scheduled = serde_json::from_str(&read("refill-pool-scheduled.json")).unwrap();
-    let done = refill_pool::handler::handle(
-        &refill,
-        &world.refill_moves(),
-        &Redelivery::default(),
-        scheduled,
-    )
-    .await
-    .unwrap();
+    let done = refill_pool::handler::handle(&refill, &Redelivery::default(), scheduled)
+        .await
+        .unwrap();
     assert_eq!(done["regions"][0]["operators"][0]["acquired"], 2, "{done}");
     let triggers = serde_json::from_str(&read("refill-pool-triggers.json")).unwrap();
-    let done = refill_pool::handler::handle(
-        &refill,
-        &world.refill_moves(),
-        &Redelivery::default(),
-        triggers,
-    )
-    .await
-    .unwrap();
+    let done = refill_pool::handler::handle(&refill, &Redelivery::default(), triggers)
+        .await
+        .unwrap();
     assert_eq!(done["batchItemFailures"], serde_json::json!([]));
 
     let fake = FakeTwilio::start();
@@ -283,4 +273,26 @@ async fn the_sessions_samples_open_read_reassign_and_close_one_order() {
             "{file}: {body}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_stream_sample_announces_an_assignment_then_a_release() {
+    let world = World::new().await;
+    let event = serde_json::from_str(&read("announce-session-changes.json")).unwrap();
+    let response = announce::handler::handle(&world.announcer(), event).await;
+    assert!(response.batch_item_failures.is_empty());
+    let kinds: Vec<(String, serde_json::Value)> = world
+        .events
+        .read(2)
+        .await
+        .into_iter()
+        .map(|e| (e.detail_type, e.detail["version"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("MaskedNumbersAssigned".to_string(), 1.into()),
+            ("MaskedNumbersReleased".to_string(), 2.into())
+        ]
+    );
 }

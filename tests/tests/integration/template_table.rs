@@ -100,6 +100,12 @@ fn template_table_matches_the_code_definition() {
         table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
         Value::Bool(true)
     );
+    // The stream announce reads: the same view the code creates the table with.
+    let stream = schema::stream_specification();
+    assert_eq!(
+        text(&table["StreamSpecification"]["StreamViewType"]),
+        stream.stream_view_type().unwrap().as_str()
+    );
 }
 
 #[test]

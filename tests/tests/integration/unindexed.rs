@@ -54,7 +54,6 @@ async fn a_queued_refill_indexes_numbers_active_before_the_index() {
     let refill = world.refill(crate::refill::rules(), vec![]);
     let response = refill_pool::handler::handle(
         &refill,
-        &world.refill_moves(),
         &Redelivery::default(),
         serde_json::to_value(sqs_event(&[order_placed("blr")])).unwrap(),
     )
@@ -92,13 +91,7 @@ async fn a_scheduled_run_indexes_every_region_even_when_one_fails() {
 
     let refill = world.refill(crate::refill::rules(), vec![]);
     let scheduled = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
-    let outcome = refill_pool::handler::handle(
-        &refill,
-        &world.refill_moves(),
-        &Redelivery::default(),
-        scheduled,
-    )
-    .await;
+    let outcome = refill_pool::handler::handle(&refill, &Redelivery::default(), scheduled).await;
     assert!(
         outcome.is_err(),
         "blr's run fails (its target is unreadable), and says so"

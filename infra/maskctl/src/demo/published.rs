@@ -1,5 +1,5 @@
-//! Reading back what Maskline published: one summary line per event (a redelivery shows as an
-//! event announced again), which of the expected kinds are missing, and any real phone number in
+//! Reading back what Maskline published: one summary line per event (one delivered twice, as an
+//! at-least-once stream may, is marked), which of the expected kinds are missing, and any real phone number in
 //! the text. Pure, so the leak check itself is tested.
 
 use std::collections::{BTreeSet, HashSet};
@@ -42,7 +42,7 @@ pub fn summarise(events: &[String], people: &[Person]) -> Summary {
         let again = if seen.insert((kind.clone(), detail.to_string())) {
             ""
         } else {
-            "  (again: a redelivery is announced again)"
+            "  (again: delivered twice; the version tells)"
         };
         let order = detail["order_id"].as_str().unwrap_or("-");
         summary
@@ -95,7 +95,7 @@ mod tests {
             summary.lines[0],
             "MaskedNumbersAssigned  ORD-1  customer_dials=+918041000001 version=1"
         );
-        assert!(summary.lines[1].ends_with("(again: a redelivery is announced again)"));
+        assert!(summary.lines[1].ends_with("(again: delivered twice; the version tells)"));
         assert_eq!(
             summary.missing,
             ["MaskedNumbersReleased", "MaskedNumbersChanged"]

@@ -1,6 +1,6 @@
 //! `maskctl demo ready`: are the functions under `cargo lambda watch` answering yet? One probe,
 //! exit code 0 when they are: order-numbers answers an unknown order with its JSON 404, and the
-//! queue-fed functions answer an empty batch with an empty batch response. `make dev` runs it
+//! queue- and stream-fed functions answer an empty batch with an empty batch response. `make dev` runs it
 //! until it passes (the shell only waits and watches the processes).
 
 use std::time::Duration;
@@ -10,8 +10,14 @@ use serde_json::{json, Value};
 
 use super::args::ReadyArgs;
 
-/// The functions fed by queues: each must answer an empty batch.
-const QUEUE_FUNCTIONS: [&str; 3] = ["allocate-numbers", "release-numbers", "refill-pool"];
+/// The functions fed by queues, and announce (fed the table's stream): each must answer an empty
+/// batch.
+const QUEUE_FUNCTIONS: [&str; 4] = [
+    "allocate-numbers",
+    "release-numbers",
+    "refill-pool",
+    "announce",
+];
 
 pub fn probe(args: &ReadyArgs) -> anyhow::Result<()> {
     let agent = maskline::adapters::outbound_http::agent(Duration::from_secs(10));

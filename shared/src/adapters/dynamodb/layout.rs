@@ -5,7 +5,6 @@
 //! | pool number   | `VN#<vn>`         | `META`            | region, operator, provider, health; GSI1 by region; GSI3 (allocation index) while active |
 //! | binding       | `VN#<vn>`         | `BIND#<callerkey>`| order_id, caller_side, caller_key_id, callee (sealed), caller_id, live_until; GSI2 by caller |
 //! | exclusive lock| `VN#<vn>`         | `LOCK`            | order_id, side, live_until                           |
-//! | unannounced move | `VN#<vn>`      | `MOVED#<order>`   | a failover moved the order off the VN; gone once announced; GSI1 by region and time |
 //! | session       | `ORDER#<order>`   | `SESSION`         | state, version, participants (ids, keys and key ids, older keys, sealed), numbers, live_until |
 //! | call record   | `ORDER#<order>`   | `CALL#<provider>#<call id>#<status>` | caller_side, dialled VN, duration, reported_at, announced |
 //! | region        | `REGIONS`         | `<region>`        | lets operators list regions without a Scan           |
@@ -17,8 +16,6 @@
 //! bindings" is a property of the key itself, and resolving a call is one GetItem. Keeping a VN's
 //! bindings in the VN's partition lets a health failover find them with one Query.
 //! `<callerkey>` is an HMAC, never a number; `<vn>` is one of our own virtual numbers.
-
-use chrono::{DateTime, Utc};
 
 use crate::domain::{Operator, OrderId, Region, VirtualNumber};
 use crate::privacy::CallerKey;
@@ -48,7 +45,6 @@ pub const SESSION: &str = "SESSION";
 pub const REGIONS: &str = "REGIONS";
 pub const BIND_PREFIX: &str = "BIND#";
 pub const CALL_PREFIX: &str = "CALL#";
-pub const MOVED_PREFIX: &str = "MOVED#";
 
 pub mod attr {
     pub const VN: &str = "vn";
@@ -119,8 +115,6 @@ pub mod attr {
 pub const BINDING_RETENTION_SECONDS: i64 = 24 * 3600;
 /// Call logs are kept for a month.
 pub const CALL_LOG_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
-/// An unannounced failover move is kept a week for a re-run to announce.
-pub const MOVED_RETENTION_SECONDS: i64 = 7 * 24 * 3600;
 /// Sessions and tombstones linger three weeks past their deadline: a released session or a
 /// tombstone is what refuses a late DriverAssigned, so it must outlive every queued copy of that
 /// event (DLQs keep messages 14 days and may be redriven on the last day), with a margin of
@@ -140,10 +134,6 @@ pub fn binding_sk(caller: &CallerKey) -> String {
 
 pub fn caller_gsi_pk(caller: &CallerKey) -> String {
     format!("CALLER#{}", caller.as_str())
-}
-
-pub fn moved_sk(order: &OrderId) -> String {
-    format!("{MOVED_PREFIX}{order}")
 }
 
 /// A request already acted on: `REPLAY#<hook>#<provider>#<sha256 of its id>` (hashed, so any id
@@ -169,16 +159,6 @@ pub fn pool_gsi_pk(region: &Region) -> String {
 
 pub fn pool_gsi_sk(operator: &Operator, vn: &VirtualNumber) -> String {
     format!("{operator}#{vn}")
-}
-
-/// GSI1 of the unannounced moves of a region (a sparse listing: only notes not yet cleared).
-pub fn moves_gsi_pk(region: &Region) -> String {
-    format!("MOVES#{region}")
-}
-
-/// GSI1 sort key of a move: when it happened (epoch ms, zero-padded so text order is time order).
-pub fn moves_gsi_sk(moved_at: DateTime<Utc>) -> String {
-    format!("{:015}", moved_at.timestamp_millis())
 }
 
 /// A fresh random place in the allocation index for `vn`.

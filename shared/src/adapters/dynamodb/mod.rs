@@ -12,6 +12,7 @@ mod refill_lease;
 mod replay;
 pub mod schema;
 mod session_write;
+pub mod stream;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;

@@ -204,62 +204,8 @@ impl PoolStore for DynamoStore {
         Ok(orders)
     }
 
-    async fn unannounced_moves(&self, vn: &VirtualNumber) -> Result<Vec<OrderId>, StoreError> {
-        let items = query_all(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :moved)")
-                .expression_attribute_values(":pk", s(layout::vn_pk(vn)))
-                .expression_attribute_values(":moved", s(layout::MOVED_PREFIX))
-                .consistent_read(true),
-        )
-        .await?;
-        items
-            .iter()
-            .map(|item| parse_with(item, attr::ORDER_ID, OrderId::parse))
-            .collect()
-    }
-
-    async fn unannounced_moves_in(
-        &self,
-        region: &Region,
-        cutoff: DateTime<Utc>,
-    ) -> Result<Vec<(VirtualNumber, OrderId)>, StoreError> {
-        let items = query_all(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name(layout::GSI1)
-                .key_condition_expression("gsi1pk = :pk AND gsi1sk < :cutoff")
-                .expression_attribute_values(":pk", s(layout::moves_gsi_pk(region)))
-                .expression_attribute_values(":cutoff", s(layout::moves_gsi_sk(cutoff))),
-        )
-        .await?;
-        items
-            .iter()
-            .map(|item| {
-                Ok((
-                    parse_with(item, attr::VN, |v| VirtualNumber::parse(v, None))?,
-                    parse_with(item, attr::ORDER_ID, OrderId::parse)?,
-                ))
-            })
-            .collect()
-    }
-
     async fn index_for_allocation(&self, region: &Region) -> Result<u32, StoreError> {
         self.index_active_numbers(region).await
-    }
-
-    async fn move_announced(&self, vn: &VirtualNumber, order: &OrderId) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(layout::vn_pk(vn), layout::moved_sk(order))))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
     }
 
     async fn take_refill_lease(

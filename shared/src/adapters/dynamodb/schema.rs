@@ -4,7 +4,8 @@
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -87,7 +88,18 @@ pub fn key_schema() -> Vec<KeySchemaElement> {
     vec![key(PK, KeyType::Hash), key(SK, KeyType::Range)]
 }
 
-/// Creates the table (on-demand billing) and turns on TTL over the `ttl` attribute.
+/// The table's stream, with both images: `announce` publishes each session change from it (the
+/// event a change announces depends on the session before and after it).
+pub fn stream_specification() -> StreamSpecification {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::NewAndOldImages)
+        .build()
+        .expect("stream specification has both fields")
+}
+
+/// Creates the table (on-demand billing, with its stream) and turns on TTL over the `ttl`
+/// attribute.
 pub async fn create_table(client: &Client, table_name: &str) -> anyhow::Result<()> {
     client
         .create_table()
@@ -96,6 +108,7 @@ pub async fn create_table(client: &Client, table_name: &str) -> anyhow::Result<(
         .set_attribute_definitions(Some(attribute_definitions()))
         .set_key_schema(Some(key_schema()))
         .set_global_secondary_indexes(Some(global_secondary_indexes()))
+        .stream_specification(stream_specification())
         .send()
         .await
         .map_err(|e| {

@@ -31,8 +31,6 @@ enum Guarded {
     NotLocked(usize),
     BindingRemoval(usize),
     LockRemoval(usize),
-    /// Unconditional: never the reason a transaction is refused.
-    Note,
 }
 
 impl DynamoStore {
@@ -82,7 +80,6 @@ impl SessionTransaction<'_> {
         items.extend(self.lock_removals());
         items.extend(self.not_locked_checks());
         items.extend(self.allocatable_checks());
-        items.extend(self.moved_note());
         items
     }
 
@@ -228,26 +225,6 @@ impl SessionTransaction<'_> {
             })
             .collect()
     }
-
-    /// A note that the session moved off a VN, until its announcement is confirmed.
-    fn moved_note(&self) -> Option<GuardedItem> {
-        let vn = self.write.moved_off.as_ref()?;
-        let session = &self.write.record.session;
-        let mut note = key(layout::vn_pk(vn), layout::moved_sk(&session.order_id));
-        note.insert(attr::ORDER_ID.into(), self.order());
-        note.insert(attr::VN.into(), s(vn.as_str()));
-        if let Some(region) = &session.region {
-            // Listed by region, so the scheduled refill can announce moves nobody retried.
-            note.insert(layout::GSI1_PK.into(), s(layout::moves_gsi_pk(region)));
-            note.insert(layout::GSI1_SK.into(), s(layout::moves_gsi_sk(self.now)));
-        }
-        note.insert(
-            layout::TTL.into(),
-            n(self.now.timestamp() + layout::MOVED_RETENTION_SECONDS),
-        );
-        let put_note = Put::builder().table_name(self.table).set_item(Some(note));
-        Some((Guarded::Note, put(put_note)))
-    }
 }
 
 /// Names this exact write (its content and the instant it was judged at), so a repeat of the same
@@ -311,7 +288,7 @@ fn rejection(
         match reason.code() {
             Some("ConditionalCheckFailed") => {
                 return WriteError::Rejected(match guard {
-                    Guarded::Session | Guarded::Note => WriteRejected::SessionChanged,
+                    Guarded::Session => WriteRejected::SessionChanged,
                     Guarded::BindingRemoval(i) => {
                         WriteRejected::BindingNotOurs(write.delete_bindings[*i].clone())
                     }
@@ -409,7 +386,6 @@ mod tests {
             put_locks: Vec::new(),
             delete_locks: Vec::new(),
             newly_claimed: Vec::new(),
-            moved_off: None,
         }
     }
 

@@ -8,8 +8,17 @@ use crate::demo::people::EVERYONE;
 use crate::demo::published::{leaks_in, summarise, EXPECTED};
 use crate::demo::stack::Stack;
 
+/// How long the session events may take to arrive: they leave from the table's stream (the
+/// poller feeds it to announce as the event source mapping would), typically well under a second.
+const STREAM_PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
+
 pub async fn what_was_published(stack: &Stack) -> anyhow::Result<()> {
-    let events = stack.drain_published().await?;
+    let started = std::time::Instant::now();
+    let mut events = stack.drain_published().await?;
+    while !summarise(&events, &EVERYONE).missing.is_empty() && started.elapsed() < STREAM_PATIENCE {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        events.extend(stack.drain_published().await?);
+    }
     let compact: Vec<String> = events
         .iter()
         .map(|raw| serde_json::from_str::<Value>(raw).map_or(raw.clone(), |e| e.to_string()))

@@ -1,0 +1,2 @@
+//! `announce`: the table's stream (an event source mapping) -> the session events, in order.
+pub mod handler;
