@@ -265,7 +265,7 @@ impl World {
             .map(|(p, d)| (Provider::parse(p).unwrap(), d))
             .collect();
         self.wired_with("click-to-call", |c| c.click_to_call = mode)
-            .click_to_call(dialers, self.vault.clone(), 1800)
+            .click_to_call(dialers, self.vault.seal_keys().clone(), 1800)
     }
 
     pub fn releaser(&self) -> Releaser {

@@ -128,6 +128,24 @@ pub enum KeysCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// Rewrite every stored number sealed as v1. or v2., or under an older listed encryption
+    /// key, as v3. under the current key (the first listed), each only if it is still what was
+    /// read. Safe while the functions run, and to run again; prints counts by format, never a
+    /// number. When it reports no v1. value left, ACCEPT_LEGACY_SEALED=off retires the format.
+    Reseal {
+        #[arg(
+            long,
+            env = "NUMBER_ENCRYPTION_KEY",
+            hide_env_values = true,
+            value_parser = NonEmptyStringValueParser::new()
+        )]
+        encryption_key: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 #[derive(Debug, Subcommand)]

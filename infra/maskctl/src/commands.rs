@@ -10,7 +10,8 @@ use maskline::ports::SessionStore;
 use crate::cli::{KeysCommand, ListArgs, NumberCommand, PoolCommand, SessionCommand};
 use crate::entry::RawEntry;
 use crate::{
-    keys, number, pool, pool_import, pool_reindex, pool_target, refill, session, state_of,
+    keys, keys_reseal, number, pool, pool_import, pool_reindex, pool_target, refill, session,
+    state_of,
 };
 
 /// The bus events are announced on when a command does not name one.
@@ -121,19 +122,30 @@ pub async fn session(command: SessionCommand) -> anyhow::Result<()> {
 }
 
 pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
-    let KeysCommand::Status {
-        hash_key,
-        encryption_key,
-        json,
-        target,
-    } = command;
-    let tools = tools(&target.table, DEFAULT_BUS).await?;
-    let audit = Arc::clone(&tools.keys);
-    keys::status(
-        audit.as_ref(),
-        hash_key.as_deref(),
-        encryption_key.as_deref(),
-        json,
-    )
-    .await
+    match command {
+        KeysCommand::Status {
+            hash_key,
+            encryption_key,
+            json,
+            target,
+        } => {
+            let tools = tools(&target.table, DEFAULT_BUS).await?;
+            let audit = Arc::clone(&tools.keys);
+            keys::status(
+                audit.as_ref(),
+                hash_key.as_deref(),
+                encryption_key.as_deref(),
+                json,
+            )
+            .await
+        }
+        KeysCommand::Reseal {
+            encryption_key,
+            json,
+            target,
+        } => {
+            let tools = tools(&target.table, DEFAULT_BUS).await?;
+            keys_reseal::run(Arc::clone(&tools.sealed), &encryption_key, json).await
+        }
+    }
 }

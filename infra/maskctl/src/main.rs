@@ -7,6 +7,7 @@ mod columns;
 mod commands;
 mod demo;
 mod keys;
+mod keys_reseal;
 mod number;
 mod plan;
 mod pool;

@@ -11,7 +11,7 @@ use crate::adapters::sqs_batch::Redelivery;
 use crate::domain::number::DefaultCountry;
 use crate::domain::Provider;
 use crate::ports::{CallDialer, NumberProvider};
-use crate::privacy::{CallerKeys, NumberVault};
+use crate::privacy::{CallerKeys, NumberVault, SealKeys};
 use crate::services::{
     Allocator, Announcer, CallEvents, ClickToCall, NumberHealth, OrderNumbers, Refill, Releaser,
     ResolveCall, Sessions,
@@ -133,9 +133,10 @@ pub async fn click_to_call() -> ClickToCall {
     if let Some(api) = ExotelApi::from_lookup(env.lookup()) {
         dialers.insert(provider("exotel"), Arc::new(ExotelCalls::new(or_exit(api))));
     }
+    // The encryption key alone: the session names both parties (see `ClickToCall::seal_keys`).
     wiring.click_to_call(
         dialers,
-        or_exit(NumberVault::from_lookup(env.lookup())),
+        or_exit(SealKeys::from_lookup(env.lookup())),
         webhooks.answer.max_call_seconds,
     )
 }

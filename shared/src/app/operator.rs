@@ -9,11 +9,13 @@ use aws_config::SdkConfig;
 use super::environment::aws_config_named;
 use super::{table_on_aws, Ports, Wiring};
 use crate::config::{Config, ConfigError};
-use crate::ports::{KeyAudit, PoolAdmin};
+use crate::ports::{KeyAudit, PoolAdmin, SealedValues};
 
 pub struct OperatorTools {
     pub admin: Arc<dyn PoolAdmin>,
     pub keys: Arc<dyn KeyAudit>,
+    /// The sealed numbers, for `maskctl keys reseal`.
+    pub sealed: Arc<dyn SealedValues>,
     /// The use cases' wiring (failover, refill) with default settings; commands set what their
     /// flags say on `wiring.config`.
     pub wiring: Wiring,
@@ -36,6 +38,7 @@ impl OperatorTools {
         Ok(OperatorTools {
             admin: store.clone(),
             keys: store.clone(),
+            sealed: store.clone(),
             wiring: Wiring {
                 config,
                 ports: Ports::on_aws_table(aws, store, bus),

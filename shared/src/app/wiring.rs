@@ -18,7 +18,7 @@ use crate::ports::{
     CallDialer, NumberProvider, SharedCallLog, SharedClock, SharedPoolStore, SharedPublisher,
     SharedReplayGuard, SharedStore, SystemClock,
 };
-use crate::privacy::{CallerKeys, NumberVault};
+use crate::privacy::{CallerKeys, NumberVault, SealKeys};
 use crate::services::extend::Extender;
 use crate::services::{
     Allocator, Announcer, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth,
@@ -218,7 +218,7 @@ impl Wiring {
     pub fn click_to_call(
         &self,
         dialers: HashMap<Provider, Arc<dyn CallDialer>>,
-        vault: NumberVault,
+        seal_keys: SealKeys,
         max_call_seconds: u32,
     ) -> ClickToCall {
         ClickToCall {
@@ -227,7 +227,7 @@ impl Wiring {
             pool: self.ports.pool.clone(),
             dialers,
             clock: self.ports.clock.clone(),
-            vault,
+            seal_keys,
             mode: self.config.click_to_call,
             max_call_seconds,
         }

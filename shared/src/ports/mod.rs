@@ -22,7 +22,9 @@ pub mod pool;
 pub use crate::domain::pool::PoolNumber;
 pub use dialer::{BridgeCall, CallDialer, DialError, PlacedCall};
 pub use number_provider::{AcquiredNumber, NumberProvider, NumberProviderError, NumberRequest};
-pub use operations::{KeyAudit, PoolAdmin};
+pub use operations::{
+    ItemKey, KeyAudit, PoolAdmin, Replaced, SealPage, SealPlace, SealedValues, StoredSeal,
+};
 pub use pool::{Activation, PoolStore};
 
 /// A participant as stored: never the number itself, only its lookup key and its sealed copy.

@@ -9,19 +9,25 @@
 //!
 //! Both keys may be comma-separated lists, current first, so either can be rotated with no
 //! dropped call: new values use the current key, older listed keys still find and open what was
-//! written under them (see [`CallerKeys`] and [`NumberVault`]).
+//! written under them (see [`CallerKeys`], [`SealKeys`] and [`NumberVault`]).
 
 mod caller_keys;
 mod key_id;
 mod key_list;
 mod key_usage;
+mod seal_keys;
 mod vault;
 
 pub use crate::domain::CallerKey;
 pub use caller_keys::CallerKeys;
 pub use key_id::KeyId;
 pub use key_usage::{CountByKey, KeyUsage};
-pub use vault::{seal_key_ids, NumberVault, Owner, SealedNumber};
+#[cfg(any(test, feature = "simulate"))]
+pub use seal_keys::legacy;
+pub use seal_keys::{
+    seal_key_ids, Owner, Resealed, SealFormat, SealKeys, SealedNumber, ACCEPT_LEGACY_SEALED,
+};
+pub use vault::NumberVault;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrivacyError {
@@ -40,6 +46,13 @@ pub enum PrivacyError {
          listed: list it again (after the current key) until `maskctl keys status` shows none"
     )]
     UnlistedKey { key_id: KeyId },
+    #[error(
+        "a stored number is sealed in the v1 format, refused under ACCEPT_LEGACY_SEALED=off: \
+         run `maskctl keys reseal` (or set ACCEPT_LEGACY_SEALED=on)"
+    )]
+    LegacyRefused,
+    #[error("ACCEPT_LEGACY_SEALED must be on or off, got {0:?}")]
+    BadLegacySetting(String),
     #[error("NUMBER_HASH_KEY and NUMBER_ENCRYPTION_KEY must be different random keys")]
     SameKeys,
     #[error("{name} is not set")]

@@ -6,8 +6,8 @@ use tracing::{error, info, warn};
 use super::caller_binding::find_binding;
 use super::number_health::track_call_outcome;
 use super::route_call::{may_serve, served_by};
-use super::single_use_jwt::{claim, give_back, JwtClaim};
-use super::webhook_outcome::{malformed, refused, WebhookOutcome};
+use super::single_use_jwt::admit;
+use super::webhook_outcome::{malformed, WebhookOutcome};
 use crate::domain::events::PublishedEvent;
 use crate::domain::number::mask;
 use crate::domain::{OrderId, VirtualNumber, E164};
@@ -17,7 +17,7 @@ use crate::ports::{
 };
 use crate::privacy::CallerKeys;
 use crate::providers::call_report::{reported_call, reports_per_call, ReportedCall};
-use crate::providers::{self, authenticate, ProviderKind, StatusReport, WebhookRequest};
+use crate::providers::{self, ProviderKind, StatusReport, WebhookRequest};
 use crate::webhook_config::WebhookConfig;
 
 pub struct CallEvents {
@@ -37,30 +37,26 @@ pub struct CallEvents {
 
 impl CallEvents {
     pub async fn status(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookOutcome {
-        if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
-            return refused(provider, &e);
-        }
-        let claimed = match claim(
+        let unavailable = |e: StoreError| {
+            error!(%provider, error = %e, "single-use JWT check unavailable; the provider will retry");
+            WebhookOutcome::RetryLater(None)
+        };
+        let now = self.clock.now();
+        let admitted = match admit(
             &self.replays,
             provider,
             request,
             &self.config,
-            self.clock.now(),
+            now,
+            unavailable,
         )
         .await
         {
-            JwtClaim::Granted(claimed) => claimed,
-            JwtClaim::Refused(e) => return refused(provider, &e),
-            JwtClaim::Unavailable(e) => {
-                error!(%provider, error = %e, "single-use JWT check unavailable; the provider will retry");
-                return WebhookOutcome::RetryLater(None);
-            }
+            Ok(admitted) => admitted,
+            Err(answer) => return answer,
         };
         let outcome = self.record_status(provider, request).await;
-        if matches!(outcome, WebhookOutcome::RetryLater(_)) {
-            give_back(&self.replays, claimed).await;
-        }
-        outcome
+        admitted.settle(&self.replays, outcome).await
     }
 
     /// An authenticated status report, its JWT (if any) claimed.

@@ -15,7 +15,7 @@ use crate::ports::{
     BridgeCall, CallDialer, CallRecord, DialError, SharedCallLog, SharedClock, SharedPoolStore,
     SharedStore, StoreError,
 };
-use crate::privacy::{NumberVault, Owner};
+use crate::privacy::{Owner, SealKeys};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClickToCallError {
@@ -58,7 +58,9 @@ pub struct ClickToCall {
     /// Outbound-call APIs by the pool's `provider` value.
     pub dialers: HashMap<Provider, Arc<dyn CallDialer>>,
     pub clock: SharedClock,
-    pub vault: NumberVault,
+    /// Opens the two parties' numbers to dial them. Only the encryption key: the session names
+    /// both parties, so click-to-call never finds anyone by number and holds no hash key.
+    pub seal_keys: SealKeys,
     pub mode: ClickToCallMode,
     pub max_call_seconds: u32,
 }
@@ -110,7 +112,7 @@ impl ClickToCall {
             Side::Driver => (driver, customer),
         };
         let open = |sealed, side| {
-            self.vault
+            self.seal_keys
                 .open(
                     sealed,
                     Owner {

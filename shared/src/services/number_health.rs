@@ -16,8 +16,8 @@ use serde_json::json;
 use tracing::{error, info, warn};
 
 use super::failover::{Failover, FailoverError};
-use super::single_use_jwt::{claim, give_back, JwtClaim};
-use super::webhook_outcome::{malformed, refused, WebhookOutcome};
+use super::single_use_jwt::admit;
+use super::webhook_outcome::{malformed, WebhookOutcome};
 use crate::domain::events::PublishedEvent;
 use crate::domain::number::mask;
 use crate::domain::VirtualNumber;
@@ -25,7 +25,7 @@ use crate::ports::{
     RequestId, SharedClock, SharedPoolStore, SharedPublisher, SharedReplayGuard, StoreError,
 };
 use crate::providers::request::required;
-use crate::providers::{self, authenticate, CallStatus, ProviderKind, WebhookRequest};
+use crate::providers::{self, CallStatus, ProviderKind, WebhookRequest};
 use crate::webhook_config::WebhookConfig;
 
 pub struct NumberHealth {
@@ -44,27 +44,17 @@ const MAX_REPORT_ID_LEN: usize = 128;
 impl NumberHealth {
     /// `POST /webhooks/{provider}/number-health`.
     pub async fn report(&self, provider: ProviderKind, request: &WebhookRequest) -> WebhookOutcome {
-        if let Err(e) = authenticate(provider, request, &self.config.secrets, self.clock.now()) {
-            return refused(provider, &e);
-        }
-        let claimed = match claim(
-            &self.replays,
-            provider,
-            request,
-            &self.config,
-            self.clock.now(),
-        )
+        let now = self.clock.now();
+        let admitted = match admit(&self.replays, provider, request, &self.config, now, |e| {
+            unavailable(provider, e)
+        })
         .await
         {
-            JwtClaim::Granted(claimed) => claimed,
-            JwtClaim::Refused(e) => return refused(provider, &e),
-            JwtClaim::Unavailable(e) => return unavailable(provider, e),
+            Ok(admitted) => admitted,
+            Err(answer) => return answer,
         };
         let outcome = self.authenticated_report(provider, request).await;
-        if matches!(outcome, WebhookOutcome::RetryLater(_)) {
-            give_back(&self.replays, claimed).await;
-        }
-        outcome
+        admitted.settle(&self.replays, outcome).await
     }
 
     /// An authenticated report, its JWT (if any) claimed.

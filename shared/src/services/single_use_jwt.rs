@@ -9,9 +9,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::webhook_outcome::{refused, WebhookOutcome};
 use crate::ports::{RequestId, SharedReplayGuard, StoreError};
 use crate::providers::vonage::{signed_jwt_id, MAX_TOKEN_AGE_SECONDS};
-use crate::providers::{AuthError, ProviderKind, WebhookRequest};
+use crate::providers::{authenticate, AuthError, ProviderKind, WebhookRequest};
 use crate::webhook_config::WebhookConfig;
 
 /// The `hook` a token id is remembered under (one namespace for every Vonage route: a token is
@@ -58,6 +59,51 @@ pub async fn claim(
         Ok(true) => JwtClaim::Granted(Some(token)),
         Ok(false) => JwtClaim::Refused(AuthError::BadJwt("the JWT was used before".into())),
         Err(e) => JwtClaim::Unavailable(e),
+    }
+}
+
+/// A request the webhook may act on: authenticated, its JWT (if any) claimed.
+#[must_use = "settle the outcome, so a token whose request will be retried is given back"]
+#[derive(Debug)]
+pub struct Admitted {
+    claimed: Option<RequestId>,
+}
+
+/// Authenticates a report webhook's request and claims its JWT, as call-events and number-health
+/// do before acting on anything in it. `Err` is the answer to send at once: refused (forged,
+/// replayed, not configured), or `unavailable`'s answer when the table could not say whether the
+/// token was used before. (The voice webhook claims only after parsing the call, so its
+/// retry-later answer can name the dialled number: it calls [`claim`] itself.)
+pub async fn admit(
+    replays: &SharedReplayGuard,
+    provider: ProviderKind,
+    request: &WebhookRequest,
+    config: &WebhookConfig,
+    now: DateTime<Utc>,
+    unavailable: impl FnOnce(StoreError) -> WebhookOutcome,
+) -> Result<Admitted, WebhookOutcome> {
+    if let Err(e) = authenticate(provider, request, &config.secrets, now) {
+        return Err(refused(provider, &e));
+    }
+    match claim(replays, provider, request, config, now).await {
+        JwtClaim::Granted(claimed) => Ok(Admitted { claimed }),
+        JwtClaim::Refused(e) => Err(refused(provider, &e)),
+        JwtClaim::Unavailable(e) => Err(unavailable(e)),
+    }
+}
+
+impl Admitted {
+    /// `outcome`, the answer to the admitted request; when it is to be retried the token is
+    /// given back first, so the provider's retry (maybe with the same token) is not refused.
+    pub async fn settle(
+        self,
+        replays: &SharedReplayGuard,
+        outcome: WebhookOutcome,
+    ) -> WebhookOutcome {
+        if matches!(outcome, WebhookOutcome::RetryLater(_)) {
+            give_back(replays, self.claimed).await;
+        }
+        outcome
     }
 }
 

@@ -8,13 +8,15 @@ use lambda_http::{Body, Request};
 use maskline::adapters::provider_api::{ExotelCalls, TwilioCalls};
 use maskline::config::ClickToCallMode;
 use maskline::domain::pool::Health;
+use maskline::domain::Provider;
 use maskline::domain::VirtualNumber;
 use maskline::ports::{CallDialer, CallLog, PoolStore};
+use maskline::privacy::{CallerKeys, SealKeys};
 use maskline::providers::ProviderKind;
 use maskline::services::ClickToCall;
 use maskline_tests::fake_exotel::FakeExotel;
 use maskline_tests::fake_twilio::FakeTwilio;
-use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone};
+use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone, ENCRYPTION_KEY};
 use maskline_tests::webhooks::{body_text, config, provider_request, PUBLIC_BASE};
 use maskline_tests::world::SESSION_MAX_SECONDS;
 use maskline_tests::World;
@@ -195,6 +197,37 @@ async fn exotel_connects_the_customer_first_when_always_on() {
     assert_eq!(calls[0]["From"], customer_phone(1));
     assert_eq!(calls[0]["To"], driver_phone(1));
     assert_eq!(calls[0]["CallerId"], customer_dials);
+}
+
+/// Issue 19, finding 4: click-to-call is given no hash key (its template secrets hold only the
+/// encryption key): the session names both parties, whose numbers it opens, so it never has to
+/// find anyone by number. Built from those settings alone, it still rings the right people.
+#[tokio::test]
+async fn click_to_call_holds_no_hash_key_and_still_bridges_the_right_people() {
+    let world = World::new().await;
+    let fake = FakeExotel::start();
+    add_provider_numbers(&world, "exotel", "airtel", 1, 4).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    let (_, driver_dials) = numbers_of(&world, "ORD-1").await;
+    let settings =
+        |name: &str| (name == "NUMBER_ENCRYPTION_KEY").then(|| ENCRYPTION_KEY.to_string());
+    assert!(
+        CallerKeys::from_lookup(settings).is_err(),
+        "no hash key given"
+    );
+    let mut wiring = world.wiring_of("click-to-call");
+    wiring.config.click_to_call = ClickToCallMode::Always;
+    let dialer: Arc<dyn CallDialer> = Arc::new(ExotelCalls::new(fake.api()));
+    let dialers = [(Provider::parse("exotel").unwrap(), dialer)].into();
+    let service = wiring.click_to_call(dialers, SealKeys::from_lookup(settings).unwrap(), 1800);
+
+    let (code, body) = click(&service, "ORD-1", "driver").await;
+    assert_eq!(code, 202, "{body}");
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["From"], driver_phone(1), "the requester first");
+    assert_eq!(calls[0]["To"], customer_phone(1));
+    assert_eq!(calls[0]["CallerId"], driver_dials);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use maskline::adapters::provider_api::{ExotelApi, TwilioApi, TwilioNumbers};
 use maskline::adapters::sqs_batch::retry_span_seconds;
 use maskline::config::Config;
-use maskline::privacy::{CallerKeys, NumberVault};
+use maskline::privacy::{CallerKeys, NumberVault, SealKeys};
 use maskline::services::REFILL_LEASE_SECONDS;
 use maskline::webhook_config::WebhookConfig;
 use serde_json::{json, Value};
@@ -442,8 +442,10 @@ const ENCRYPTION_KEY_SECRET: &str = "NumberEncryptionKeySecretName";
 const WEBHOOK_SECRET: &str = "WebhookSecretName";
 const PROVIDER_API_SECRET: &str = "ProviderApiSecretName";
 
-/// Which secrets each function needs: the encryption key only where a number is sealed
-/// (allocate) or opened (resolve-call, click-to-call); none where no secret is used.
+/// Which secrets each function needs: the hash key only where a number comes in and must be
+/// keyed or looked up (allocate, sessions, resolve-call, call-events); the encryption key only
+/// where a number is sealed (allocate, sessions) or opened (resolve-call, click-to-call); none
+/// where no secret is used.
 fn needed_secrets() -> BTreeMap<&'static str, Vec<&'static str>> {
     BTreeMap::from([
         (
@@ -468,12 +470,7 @@ fn needed_secrets() -> BTreeMap<&'static str, Vec<&'static str>> {
         ),
         (
             "ClickToCallFunction",
-            vec![
-                PROVIDER_API_SECRET,
-                WEBHOOK_SECRET,
-                HASH_KEY_SECRET,
-                ENCRYPTION_KEY_SECRET,
-            ],
+            vec![PROVIDER_API_SECRET, WEBHOOK_SECRET, ENCRYPTION_KEY_SECRET],
         ),
     ])
 }
@@ -561,7 +558,12 @@ fn the_deploy_steps_create_every_secret_the_template_reads_with_values_the_code_
                 NumberVault::from_lookup(lookup).unwrap();
             }
             "ResolveCallFunction" | "ClickToCallFunction" => {
-                NumberVault::from_lookup(lookup).unwrap();
+                if function == "ClickToCallFunction" {
+                    SealKeys::from_lookup(lookup).unwrap();
+                    assert!(CallerKeys::from_lookup(lookup).is_err(), "no hash key");
+                } else {
+                    NumberVault::from_lookup(lookup).unwrap();
+                }
                 let webhooks = WebhookConfig::from_lookup(lookup).unwrap();
                 assert!(
                     webhooks.secrets.twilio_auth_token.is_none(),

@@ -38,6 +38,7 @@ mod regions;
 mod release_race;
 mod released_final;
 mod replays;
+mod reseal;
 mod rotation;
 mod sample_events;
 mod scale;

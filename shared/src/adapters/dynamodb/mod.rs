@@ -11,6 +11,7 @@ mod pool_lifecycle;
 mod refill_lease;
 mod replay;
 pub mod schema;
+mod sealed_values;
 mod session_write;
 pub mod stream;
 
