@@ -127,3 +127,75 @@ async fn a_signed_request_is_acted_on_once_whatever_copies_follow() {
         "a replayed report was taken"
     );
 }
+
+/// Number-health reports are admitted like status reports (`single_use_jwt::admit`): a signed
+/// copy sent again is refused for its JWT, before its `report_id` would call it a duplicate.
+#[tokio::test]
+async fn a_signed_health_report_is_admitted_once() {
+    use maskline::domain::pool::Health;
+    use maskline::ports::PoolStore;
+    use maskline_tests::World;
+
+    use crate::support::add_provider_numbers;
+
+    let world = World::new().await;
+    add_provider_numbers(&world, "vonage", "airtel", 1, 2).await;
+    let vn = maskline_tests::fixtures::vn(1);
+    let captured = provider_request(
+        ProviderKind::Vonage,
+        "number-health",
+        "HR-1",
+        "+14155550100",
+        vn.as_str(),
+        &[
+            ("number", vn.as_str()),
+            ("status", "unhealthy"),
+            ("report_id", "R-1"),
+        ],
+    );
+    let request = webhook_request(&captured, Some(PUBLIC_BASE)).unwrap();
+    let health = world.number_health(config());
+    let first = health.report(ProviderKind::Vonage, &request).await;
+    assert!(
+        matches!(first, WebhookOutcome::Acknowledged(_)),
+        "{first:?}"
+    );
+    let number = world.store.pool_number(&vn).await.unwrap().unwrap();
+    assert_eq!(number.health, Health::Unhealthy);
+    let again = health.report(ProviderKind::Vonage, &request).await;
+    assert_eq!(again, WebhookOutcome::Refused, "its JWT was used before");
+}
+
+/// A signed report whose handling failed (the bus was down: 503, so Vonage retries) gives its
+/// JWT's id back: the retry, with the same token, is taken rather than refused as a replay.
+#[tokio::test]
+async fn a_report_that_must_be_retried_gives_its_jwt_back() {
+    use std::sync::Arc;
+
+    use maskline_tests::flaky_bus::FlakyPublisher;
+
+    let (world, customer_dials, _) = world_with_order().await;
+    let captured = provider_request(
+        ProviderKind::Vonage,
+        "status",
+        "retry-1",
+        &customer_phone(1),
+        &customer_dials,
+        &[("status", "completed")],
+    );
+    let request = webhook_request(&captured, Some(PUBLIC_BASE)).unwrap();
+    let mut wiring = world.wiring_of("call-events");
+    // The first publication fails; the bus is back for the retry.
+    wiring.ports.publisher = Arc::new(FlakyPublisher::failing_calls(
+        wiring.ports.publisher.clone(),
+        &[1],
+    ));
+    let events = wiring.call_events(config(), world.vault.caller_keys().clone());
+    let first = events.status(ProviderKind::Vonage, &request).await;
+    assert!(matches!(first, WebhookOutcome::RetryLater(_)), "{first:?}");
+    let retry = events.status(ProviderKind::Vonage, &request).await;
+    assert!(
+        matches!(retry, WebhookOutcome::Acknowledged(_)),
+        "the provider's retry was refused: {retry:?}"
+    );
+}
