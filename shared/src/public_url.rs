@@ -10,7 +10,7 @@ pub const FUNCTION_PLACEHOLDER: &str = "{function}";
 /// The function that serves `path` (a route of `template.yaml`).
 pub fn function_serving(path: &str) -> &'static str {
     let path = path.split('?').next().unwrap_or(path);
-    if path.ends_with("/voice") {
+    if path.ends_with("/voice") || path.ends_with("/whisper") {
         "resolve-call"
     } else if path.ends_with("/click-to-call") {
         "click-to-call"
@@ -48,6 +48,10 @@ mod tests {
         assert_eq!(
             public_url(local, "/webhooks/twilio/status?leg=click-to-call"),
             "http://127.0.0.1:9000/lambda-url/call-events/webhooks/twilio/status?leg=click-to-call"
+        );
+        assert_eq!(
+            public_url(local, "/webhooks/vonage/whisper"),
+            "http://127.0.0.1:9000/lambda-url/resolve-call/webhooks/vonage/whisper"
         );
         assert_eq!(
             public_base(local, "/webhooks/exotel/number-health"),

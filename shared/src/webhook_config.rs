@@ -5,6 +5,7 @@
 use crate::domain::number::DefaultCountry;
 use crate::domain::E164;
 use crate::providers::answer::{DEFAULT_OUT_OF_SESSION_MESSAGE, DEFAULT_TRY_AGAIN_MESSAGE};
+use crate::providers::call_announcement::{Announcements, Template, DEFAULT_CONSENT_MESSAGE};
 use crate::providers::secret_rules;
 use crate::providers::source_allowlist::SourceAllowlist;
 use crate::providers::AnswerOptions;
@@ -85,6 +86,21 @@ impl WebhookConfig {
                 reason,
             })?;
         let record = on_off("RECORD_CALLS")?;
+        // Unset (or "-"): no announcement, the call bridges at once as it always did.
+        let template = |name: &'static str| {
+            get(name)
+                .map(|raw| {
+                    Template::parse(&raw).map_err(|reason| ConfigError::Invalid { name, reason })
+                })
+                .transpose()
+        };
+        let announcements = Announcements {
+            to_driver: template("ANNOUNCE_TO_DRIVER")?,
+            to_customer: template("ANNOUNCE_TO_CUSTOMER")?,
+            consent_message: get("RECORDING_CONSENT_MESSAGE")
+                .map(|m| m.trim().to_string())
+                .unwrap_or_else(|| DEFAULT_CONSENT_MESSAGE.to_string()),
+        };
         // The older shared name filled both providers' tokens, so a token seen in Exotel's console
         // opened Vonage's routes too: it is refused rather than read.
         if get("WEBHOOK_PATH_TOKEN").is_some() {
@@ -119,6 +135,7 @@ impl WebhookConfig {
                 out_of_session_forward: forward,
                 try_again_message: get("CALL_PATH_FAILURE_MESSAGE")
                     .unwrap_or_else(|| DEFAULT_TRY_AGAIN_MESSAGE.to_string()),
+                announcements,
             },
             default_country,
             replay_guard,
@@ -219,6 +236,36 @@ mod tests {
         })
         .unwrap();
         assert!(config.secrets.plivo_auth_token.is_none());
+    }
+
+    #[test]
+    fn announcements_are_read_and_a_bad_template_names_its_setting() {
+        let settings = [
+            (
+                "ANNOUNCE_TO_DRIVER",
+                "Call from your customer for order {order_short}",
+            ),
+            ("RECORD_CALLS", "on"),
+        ];
+        let config = WebhookConfig::from_lookup(|name| {
+            settings
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        let announcements = &config.answer.announcements;
+        assert!(announcements.to_driver.is_some());
+        assert_eq!(announcements.to_customer, None);
+        assert_eq!(announcements.consent_message, DEFAULT_CONSENT_MESSAGE);
+        let unset = WebhookConfig::from_lookup(|_| None).unwrap();
+        assert_eq!(unset.answer.announcements, Announcements::default());
+        let err = WebhookConfig::from_lookup(|name| {
+            (name == "ANNOUNCE_TO_CUSTOMER").then(|| "order {order}".to_string())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("ANNOUNCE_TO_CUSTOMER"), "{err}");
     }
 
     #[test]

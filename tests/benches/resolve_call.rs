@@ -74,6 +74,7 @@ async fn main() {
                 callee: caller,
                 caller_id: dialled,
                 report_to: None,
+                callee_hears: None,
             };
             std::hint::black_box(providers::render(provider, &answer, &settings.answer));
             samples.push(start.elapsed());

@@ -178,6 +178,153 @@ fn collect_connects<'a>(value: &'a Value, found: &mut Vec<&'a Value>) {
     }
 }
 
+/// What the parties hear before they are bridged, read from a connecting answer the way the
+/// provider reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BeforeBridge {
+    /// Said to the caller before anyone is dialled: Twilio `<Say>` / Plivo `<Speak>` ahead of the
+    /// `<Dial>`, Vonage `talk` ahead of the `connect`; Exotel's playback to `both`.
+    pub caller: Vec<String>,
+    /// Said to the callee inside the answer itself: Exotel's playback to `callee` or `both`.
+    pub callee: Vec<String>,
+    /// Where the provider fetches what the callee alone hears on answering, before the bridge:
+    /// Twilio `<Number url>`, Plivo `<Dial confirmSound>`, Vonage endpoint `onAnswer.url`.
+    pub callee_url: Option<String>,
+}
+
+pub fn before_bridge(provider: ProviderKind, body: &str) -> Result<BeforeBridge, String> {
+    match provider {
+        ProviderKind::Twilio | ProviderKind::Plivo => xml_before_bridge(body),
+        ProviderKind::Exotel => {
+            let answer: Value =
+                serde_json::from_str(body).map_err(|_| format!("not JSON: {body}"))?;
+            let mut heard = BeforeBridge::default();
+            let playback = &answer["start_call_playback"];
+            if !playback.is_null() {
+                if playback["type"] != "text" {
+                    return Err(format!("a playback that is not text: {body}"));
+                }
+                let text = playback["value"]
+                    .as_str()
+                    .ok_or("a playback with no value")?;
+                match playback["playback_to"].as_str() {
+                    Some("callee") => heard.callee.push(text.to_string()),
+                    Some("both") => {
+                        heard.callee.push(text.to_string());
+                        heard.caller.push(text.to_string());
+                    }
+                    other => return Err(format!("playback_to {other:?}: {body}")),
+                }
+            }
+            Ok(heard)
+        }
+        ProviderKind::Vonage => {
+            let ncco: Value =
+                serde_json::from_str(body).map_err(|_| format!("not JSON: {body}"))?;
+            let mut heard = BeforeBridge::default();
+            for action in ncco.as_array().ok_or("an NCCO is an array")? {
+                match action["action"].as_str() {
+                    Some("talk") => heard
+                        .caller
+                        .push(action["text"].as_str().ok_or("talk with no text")?.into()),
+                    Some("connect") => {
+                        heard.callee_url = action["endpoint"][0]["onAnswer"]["url"]
+                            .as_str()
+                            .map(str::to_string);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            Ok(heard)
+        }
+    }
+}
+
+fn attribute(element: &quick_xml::events::BytesStart, name: &[u8]) -> Option<String> {
+    element
+        .attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == name)
+        .map(|a| unescape(&String::from_utf8_lossy(&a.value)))
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Speech verbs: what a caller or callee hears read out.
+const SPEECH: [&str; 2] = ["Say", "Speak"];
+
+/// The text of every speech verb in `body` (up to the first `<Dial>` when `before_dial`), and the
+/// whisper attributes of its `<Dial>` / `<Number>`.
+fn xml_before_bridge(body: &str) -> Result<BeforeBridge, String> {
+    let mut reader = Reader::from_str(body);
+    let mut heard = BeforeBridge::default();
+    let mut open: Vec<String> = Vec::new();
+    let mut dialled = false;
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| format!("not XML ({e}): {body}"))?;
+        match event {
+            Event::Start(ref element) | Event::Empty(ref element) => {
+                let name = String::from_utf8_lossy(element.name().as_ref()).into_owned();
+                if name == "Dial" {
+                    dialled = true;
+                    if let Some(url) = attribute(element, b"confirmSound") {
+                        heard.callee_url = Some(url);
+                    }
+                }
+                if name == "Number" && open.iter().any(|o| o == "Dial") {
+                    if let Some(url) = attribute(element, b"url") {
+                        heard.callee_url = Some(url);
+                    }
+                }
+                if matches!(event, Event::Start(_)) {
+                    open.push(name);
+                }
+            }
+            Event::Text(text)
+                if !dialled && open.last().is_some_and(|o| SPEECH.contains(&o.as_str())) =>
+            {
+                let text = text.decode().map_err(|e| format!("bad text ({e})"))?;
+                heard.caller.push(unescape(text.trim()));
+            }
+            Event::End(_) => {
+                open.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(heard)
+}
+
+/// What the callee hears from a whisper answer: its speech, in order. It must dial nobody (a
+/// whisper that dialled would ring someone from the callee's leg).
+pub fn hear_whisper(provider: ProviderKind, body: &str) -> Result<Vec<String>, String> {
+    match provider {
+        ProviderKind::Twilio | ProviderKind::Plivo => {
+            if hear_xml(body)? != Heard::OutOfSession {
+                return Err(format!("a whisper that dials: {body}"));
+            }
+            Ok(xml_before_bridge(body)?.caller)
+        }
+        ProviderKind::Vonage => {
+            if hear_ncco(body)? != Heard::OutOfSession {
+                return Err(format!("a whisper that connects: {body}"));
+            }
+            Ok(before_bridge(provider, body)?.caller)
+        }
+        ProviderKind::Exotel => Err("Exotel fetches no whisper".into()),
+    }
+}
+
 fn plus(number: &str) -> String {
     if number.starts_with('+') {
         number.to_string()
@@ -200,6 +347,32 @@ mod tests {
                 caller_id: "+918041000001".into()
             }
         );
+    }
+
+    #[test]
+    fn speech_before_the_dial_is_the_callers_and_the_whisper_url_the_callees() {
+        let twilio = r#"<Response><Say>This call will be recorded.</Say><Dial callerId="+1"><Number url="https://x/w?order=O&amp;callee=driver" method="POST">+2</Number></Dial><Say>Goodbye</Say></Response>"#;
+        assert_eq!(
+            before_bridge(ProviderKind::Twilio, twilio).unwrap(),
+            BeforeBridge {
+                caller: vec!["This call will be recorded.".into()],
+                callee: vec![],
+                callee_url: Some("https://x/w?order=O&callee=driver".into()),
+            }
+        );
+        let exotel = r#"{"destination":{"numbers":["+2"]},"outgoing_phone_number":"+1","start_call_playback":{"playback_to":"callee","type":"text","value":"hi"}}"#;
+        let heard = before_bridge(ProviderKind::Exotel, exotel).unwrap();
+        assert_eq!(
+            (heard.caller.len(), heard.callee),
+            (0, vec!["hi".to_string()])
+        );
+        let whisper = r#"[{"action":"talk","text":"Order 4821"}]"#;
+        assert_eq!(
+            hear_whisper(ProviderKind::Vonage, whisper).unwrap(),
+            ["Order 4821"]
+        );
+        let dialling = r#"<Response><Dial><Number>+3</Number></Dial></Response>"#;
+        assert!(hear_whisper(ProviderKind::Twilio, dialling).is_err());
     }
 
     #[test]

@@ -80,6 +80,19 @@ pub fn signed_with(
     };
     let signed =
         simulate::provider_request(&call, &signing).expect("every test secret is configured");
+    into_request(signed)
+}
+
+/// The provider fetching the whisper `url` its answer named (on the callee's answer), signed
+/// with `secrets` as that provider signs (see `maskline::providers::simulate::whisper_request`).
+pub fn whisper_fetch(provider: ProviderKind, url: &str, secrets: &WebhookSecrets) -> Request {
+    let signed = simulate::whisper_request(provider, url, secrets, "CA-whisper-leg")
+        .expect("a whisper URL and configured secrets");
+    into_request(signed)
+}
+
+/// A simulated request as the HTTP API hands it to a function.
+fn into_request(signed: simulate::SimulatedRequest) -> Request {
     let method = match signed.method {
         HttpMethod::Get => "GET",
         HttpMethod::Post => "POST",

@@ -1,16 +1,24 @@
-//! Routes a provider's voice webhook to the resolution use case.
+//! Routes a provider's voice webhook (and its whisper, fetched on the callee's answer) to the
+//! resolution use case.
 
 use lambda_http::{Body, Request, Response};
 use maskline::adapters::http::{admit_webhook, into_response, outcome_response};
+use maskline::providers::whisper::{self, HOOK as WHISPER};
 use maskline::providers::{webhook_route, WebhookReply};
 use maskline::services::ResolveCall;
 use serde_json::json;
 
 pub async fn handle(resolver: &ResolveCall, request: Request) -> Response<Body> {
-    let Some((provider, "voice")) = webhook_route(request.uri().path()) else {
-        return into_response(WebhookReply::json(404, json!({"error": "no such webhook"})));
+    let not_found = || into_response(WebhookReply::json(404, json!({"error": "no such webhook"})));
+    let Some((provider, hook)) = webhook_route(request.uri().path()) else {
+        return not_found();
     };
-    match admit_webhook(&request, provider, "voice", &resolver.config) {
+    let whispers = hook == WHISPER && whisper::fetched_by(provider);
+    if hook != "voice" && !whispers {
+        return not_found();
+    }
+    match admit_webhook(&request, provider, hook, &resolver.config) {
+        Ok(webhook) if whispers => outcome_response(resolver.whisper(provider, &webhook)),
         Ok(webhook) => outcome_response(resolver.answer(provider, &webhook).await),
         Err(refused) => into_response(refused),
     }

@@ -1,2 +1,2 @@
-//! `resolve-call`: `/webhooks/{twilio|exotel|plivo|vonage}/voice`.
+//! `resolve-call`: `/webhooks/{twilio|exotel|plivo|vonage}/voice` and `/webhooks/{twilio|plivo|vonage}/whisper`.
 pub mod handler;

@@ -1,5 +1,6 @@
 //! What to tell the provider: connect the call, or politely refuse it.
 
+use super::call_announcement::Announcements;
 use crate::domain::{VirtualNumber, E164};
 
 #[derive(Clone, PartialEq, Eq)]
@@ -11,6 +12,9 @@ pub enum Answer {
         /// Where the provider reports this call's outcome, when it can be told per call (see
         /// `providers::call_report`).
         report_to: Option<String>,
+        /// What the callee hears on answering, before the bridge (see `call_announcement`); `None`
+        /// bridges at once.
+        callee_hears: Option<CalleeMessage>,
     },
     /// Not a party of a live session on `dialled`: say so, optionally forward to support showing
     /// the dialled VN (so even the support line never sees a stranger's real number).
@@ -30,6 +34,15 @@ impl std::fmt::Debug for Answer {
     }
 }
 
+/// The callee's message before the bridge: inline where the provider takes text in the answer
+/// (Exotel), else fetched by the provider from `url` on answer (the whisper route, see
+/// `providers::whisper`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalleeMessage {
+    pub text: String,
+    pub url: Option<String>,
+}
+
 /// Per-deployment answer settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerOptions {
@@ -41,9 +54,17 @@ pub struct AnswerOptions {
     /// Said when the call cannot be routed right now (the table is unreachable): the caller
     /// hears a polite "try again" in the provider's own format instead of its generic error.
     pub try_again_message: String,
+    /// The callee's announcement and the consent notice (with `record`).
+    pub announcements: Announcements,
 }
 
 impl AnswerOptions {
+    /// What the caller of a connected call hears before the dial: the consent notice when
+    /// calls are recorded.
+    pub fn caller_notice(&self) -> Option<&str> {
+        self.announcements.to_caller(self.record)
+    }
+
     /// The options for the "try again" answer: the out-of-session answer, saying
     /// `try_again_message`, forwarded nowhere (a support line cannot be told who called either).
     pub fn trying_again(&self) -> AnswerOptions {
@@ -70,6 +91,7 @@ impl Default for AnswerOptions {
             out_of_session_message: DEFAULT_OUT_OF_SESSION_MESSAGE.to_string(),
             out_of_session_forward: None,
             try_again_message: DEFAULT_TRY_AGAIN_MESSAGE.to_string(),
+            announcements: Announcements::default(),
         }
     }
 }

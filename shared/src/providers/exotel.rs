@@ -47,15 +47,33 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
 pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
     let body = match answer {
         Answer::Connect {
-            callee, caller_id, ..
-        } => serde_json::json!({
-            "fetch_after_attempt": false,
-            "destination": {"numbers": [callee.expose()]},
-            "outgoing_phone_number": caller_id.as_str(),
-            "record": options.record,
-            "max_ringing_duration": options.ring_timeout_seconds,
-            "max_conversation_duration": options.max_call_seconds,
-        }),
+            callee,
+            caller_id,
+            callee_hears,
+            ..
+        } => {
+            let mut connect = serde_json::json!({
+                "fetch_after_attempt": false,
+                "destination": {"numbers": [callee.expose()]},
+                "outgoing_phone_number": caller_id.as_str(),
+                "record": options.record,
+                "max_ringing_duration": options.ring_timeout_seconds,
+                "max_conversation_duration": options.max_call_seconds,
+            });
+            // Exotel plays one message as the bridge starts, to the callee or to both: with the
+            // consent notice due to the caller too, both hear it (announcement included).
+            if let Some(message) = callee_hears {
+                let to = if options.caller_notice().is_some() {
+                    "both"
+                } else {
+                    "callee"
+                };
+                connect["start_call_playback"] = serde_json::json!({
+                    "playback_to": to, "type": "text", "value": message.text,
+                });
+            }
+            connect
+        }
         Answer::OutOfSession { dialled } => {
             let numbers: Vec<&str> = options
                 .out_of_session_forward

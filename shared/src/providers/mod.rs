@@ -3,6 +3,7 @@
 
 pub mod answer;
 pub mod authenticate;
+pub mod call_announcement;
 pub mod call_report;
 pub mod exotel;
 pub mod plivo;
@@ -17,11 +18,12 @@ pub mod simulate;
 pub mod source_allowlist;
 pub mod twilio;
 pub mod vonage;
+pub mod whisper;
 pub(crate) mod xml;
 
 use std::fmt;
 
-pub use answer::{Answer, AnswerOptions, Rendered};
+pub use answer::{Answer, AnswerOptions, CalleeMessage, Rendered};
 pub use authenticate::authenticate;
 pub use reply::WebhookReply;
 pub use request::{HttpMethod, WebhookRequest};
@@ -75,6 +77,7 @@ pub fn hook_methods(provider: ProviderKind, hook: &str) -> &'static [HttpMethod]
         "voice" => voice_methods(provider),
         "status" => &[HttpMethod::Get, HttpMethod::Post],
         "number-health" => &[HttpMethod::Post],
+        whisper::HOOK => whisper::methods(provider),
         _ => &[],
     }
 }

@@ -131,8 +131,23 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
 pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
     let body = match answer {
         Answer::Connect {
-            callee, caller_id, ..
+            callee,
+            caller_id,
+            callee_hears,
+            ..
         } => {
+            // The consent notice, to the caller before the dial.
+            let notice = options
+                .caller_notice()
+                .map_or(String::new(), |n| format!("<Speak>{}</Speak>", escape(n)));
+            // The whisper: XML Plivo fetches and plays to the called party on answer, before
+            // it bridges (`providers::whisper`).
+            let confirm = callee_hears
+                .as_ref()
+                .and_then(|m| m.url.as_deref())
+                .map_or(String::new(), |url| {
+                    format!(" confirmSound=\"{}\"", escape(url))
+                });
             let record = if options.record {
                 format!(
                     "<Record startOnDialAnswer=\"true\" redirect=\"false\" maxLength=\"{}\"/>",
@@ -142,7 +157,7 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
                 String::new()
             };
             format!(
-                "<Response>{record}<Dial callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\"><Number>{}</Number></Dial></Response>",
+                "<Response>{notice}{record}<Dial callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\"{confirm}><Number>{}</Number></Dial></Response>",
                 escape(digits(caller_id.as_str())),
                 options.max_call_seconds,
                 options.ring_timeout_seconds,

@@ -252,6 +252,79 @@ fn vonage_request(
     })
 }
 
+/// The provider fetching a whisper `url` its answer named, on the callee's answer, signed as it
+/// signs: Twilio and Plivo a form POST over the URL (query included); Vonage a GET of the URL as
+/// given (its token and seal are in it). Exotel fetches no whisper.
+pub fn whisper_request(
+    provider: ProviderKind,
+    url: &str,
+    secrets: &WebhookSecrets,
+    call_id: &str,
+) -> Result<SimulatedRequest, String> {
+    let path_and_query = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|at| rest[at..].to_string()))
+        .ok_or_else(|| format!("not an absolute URL: {url}"))?;
+    let signed_form =
+        |params: Vec<(&str, &str)>, headers: Vec<(String, String)>| SimulatedRequest {
+            method: HttpMethod::Post,
+            url: url.to_string(),
+            path_and_query: path_and_query.clone(),
+            headers,
+            body: form(&params),
+        };
+    match provider {
+        ProviderKind::Twilio => {
+            let params = vec![
+                ("CallSid", call_id),
+                ("AccountSid", "AC00000000000000000000000000000000"),
+                ("CallStatus", "in-progress"),
+                ("Direction", "outbound-dial"),
+            ];
+            let owned: Vec<(String, String)> = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let token = current_secret(&secrets.twilio_auth_token, "TWILIO_AUTH_TOKEN", provider)?;
+            let signature = twilio::signature(&token, url, &owned);
+            Ok(signed_form(
+                params,
+                vec![form_type(), ("x-twilio-signature".into(), signature)],
+            ))
+        }
+        ProviderKind::Plivo => {
+            let params = vec![("CallUUID", call_id), ("Direction", "outbound")];
+            let unsigned = WebhookRequest {
+                method: HttpMethod::Post,
+                url: url.to_string(),
+                headers: [form_type()].into_iter().collect(),
+                body: form(&params).into_bytes(),
+            };
+            let token = current_secret(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN", provider)?;
+            let signature =
+                plivo::signature(&token, &plivo::string_to_sign(&unsigned), PLIVO_NONCE);
+            Ok(signed_form(
+                params,
+                vec![
+                    form_type(),
+                    ("x-plivo-signature-v3".into(), signature),
+                    ("x-plivo-signature-v3-nonce".into(), PLIVO_NONCE.into()),
+                ],
+            ))
+        }
+        ProviderKind::Vonage => Ok(SimulatedRequest {
+            method: HttpMethod::Get,
+            url: url.to_string(),
+            path_and_query: path_and_query.clone(),
+            headers: Vec::new(),
+            body: String::new(),
+        }),
+        ProviderKind::Exotel => {
+            Err("Exotel fetches no whisper: its answer carries the text".into())
+        }
+    }
+}
+
 /// The JWT Vonage signs a webhook with: its claims and the SHA-256 of the body.
 fn vonage_jwt(
     call_id: &str,
@@ -299,7 +372,6 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&text[from..from + len])
 }
 
-/// Reads a provider-format answer back.
 /// Where a connecting answer asks the provider to report this call's outcome (Twilio's
 /// `<Number statusCallback>`), as the provider will request it.
 pub fn decode_report_url(provider: ProviderKind, body: &str) -> Option<String> {
@@ -311,11 +383,35 @@ pub fn decode_report_url(provider: ProviderKind, body: &str) -> Option<String> {
     Some(url.replace("&amp;", "&"))
 }
 
+/// Where a connecting answer has the provider fetch the callee's whisper (Twilio's
+/// `<Number url>`, Plivo's `confirmSound`, Vonage's `onAnswer`), as the provider will request it;
+/// Exotel has none (its text is in the answer).
+pub fn decode_whisper_url(provider: ProviderKind, body: &str) -> Option<String> {
+    let url = match provider {
+        ProviderKind::Twilio => {
+            between(between(body, "<Number", ">")?, " url=\"", "\"")?.to_string()
+        }
+        ProviderKind::Plivo => between(body, "confirmSound=\"", "\"")?.to_string(),
+        ProviderKind::Vonage => {
+            let ncco: Value = serde_json::from_str(body).ok()?;
+            ncco.as_array()?.iter().find(|s| s["action"] == "connect")?["endpoint"][0]["onAnswer"]
+                ["url"]
+                .as_str()?
+                .to_string()
+        }
+        ProviderKind::Exotel => return None,
+    };
+    Some(url.replace("&amp;", "&"))
+}
+
+/// Reads a provider-format answer back.
 pub fn decode_answer(provider: ProviderKind, body: &str) -> Result<DecodedAnswer, String> {
     let unreadable = || format!("not a {provider} answer: {body}");
     match provider {
         ProviderKind::Twilio | ProviderKind::Plivo => {
-            if body.contains("<Say>") || body.contains("<Speak>") {
+            // Nothing dialled: a refusal. (An answer may speak first, the consent notice of a
+            // recorded call; a forward to the support line reads as a connection to it.)
+            if !body.contains("<Dial") {
                 return Ok(DecodedAnswer::OutOfSession);
             }
             // `<Number>` may carry attributes (Twilio's per-call status callback).
@@ -346,13 +442,9 @@ pub fn decode_answer(provider: ProviderKind, body: &str) -> Result<DecodedAnswer
         ProviderKind::Vonage => {
             let ncco: Value = serde_json::from_str(body).map_err(|_| unreadable())?;
             let steps = ncco.as_array().ok_or_else(unreadable)?;
-            if steps.iter().any(|s| s["action"] == "talk") {
+            let Some(connect) = steps.iter().find(|s| s["action"] == "connect") else {
                 return Ok(DecodedAnswer::OutOfSession);
-            }
-            let connect = steps
-                .iter()
-                .find(|s| s["action"] == "connect")
-                .ok_or_else(unreadable)?;
+            };
             Ok(DecodedAnswer::Connect {
                 callee: plus(
                     connect["endpoint"][0]["number"]

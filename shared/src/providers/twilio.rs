@@ -120,8 +120,13 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
             callee,
             caller_id,
             report_to,
+            callee_hears,
         } => format!(
-            "<Response><Dial callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\" record=\"{}\"><Number{}>{}</Number></Dial></Response>",
+            "<Response>{}<Dial callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\" record=\"{}\"><Number{}{}>{}</Number></Dial></Response>",
+            // The consent notice, to the caller before the dial.
+            options
+                .caller_notice()
+                .map_or(String::new(), |notice| format!("<Say>{}</Say>", escape(notice))),
             escape(caller_id.as_str()),
             options.max_call_seconds,
             options.ring_timeout_seconds,
@@ -131,6 +136,12 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
                 " statusCallback=\"{}\" statusCallbackEvent=\"completed\" statusCallbackMethod=\"POST\"",
                 escape(url)
             )),
+            // The whisper: TwiML Twilio fetches and plays to the callee alone on answer, before
+            // it bridges (`providers::whisper`).
+            callee_hears
+                .as_ref()
+                .and_then(|m| m.url.as_deref())
+                .map_or(String::new(), |url| format!(" url=\"{}\" method=\"POST\"", escape(url))),
             escape(callee.expose()),
         ),
         Answer::OutOfSession { dialled } => {
@@ -179,6 +190,7 @@ mod tests {
             callee: crate::domain::E164::parse("+919876500002", None).unwrap(),
             caller_id: crate::domain::VirtualNumber::parse("+918041000002", None).unwrap(),
             report_to: Some("https://x/webhooks/twilio/status?order=O-1&side=customer".into()),
+            callee_hears: None,
         };
         let body = render(&answer, &AnswerOptions::default()).body;
         assert!(

@@ -186,16 +186,29 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
     let mut ncco = Vec::new();
     match answer {
         Answer::Connect {
-            callee, caller_id, ..
+            callee,
+            caller_id,
+            callee_hears,
+            ..
         } => {
+            // The consent notice, to the caller before the dial.
+            if let Some(notice) = options.caller_notice() {
+                ncco.push(serde_json::json!({"action": "talk", "text": notice}));
+            }
             if options.record {
                 ncco.push(serde_json::json!({"action": "record"}));
             }
-            ncco.push(connect(
+            let mut dial = connect(
                 caller_id.as_str(),
                 callee.expose(),
                 options.max_call_seconds,
-            ));
+            );
+            // The whisper: an NCCO Vonage fetches and runs for the callee on answer, before it
+            // joins them to the call (`providers::whisper`).
+            if let Some(url) = callee_hears.as_ref().and_then(|m| m.url.as_deref()) {
+                dial["endpoint"][0]["onAnswer"] = serde_json::json!({"url": url});
+            }
+            ncco.push(dial);
         }
         Answer::OutOfSession { dialled } => {
             ncco.push(

@@ -23,6 +23,7 @@ mod session_plan;
 pub mod sessions;
 pub mod single_use_jwt;
 pub mod webhook_outcome;
+mod whisper;
 
 pub use allocate::{AllocationError, AllocationOutcome, Allocator, RequestTerms};
 pub use announce::{Announcer, NotAnnounced, StreamedChange};

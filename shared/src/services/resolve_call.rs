@@ -6,13 +6,14 @@ use tracing::{error, info, warn};
 use super::route_call::{CallRouter, Route};
 use super::single_use_jwt::{claim, JwtClaim};
 use super::webhook_outcome::{malformed, refused, WebhookOutcome};
-use crate::domain::{VirtualNumber, E164};
+use crate::domain::{OrderId, Side, VirtualNumber, E164};
 use crate::metrics;
 use crate::ports::{RequestId, SharedClock, SharedReplayGuard};
 use crate::providers::call_report::{
     report_url, reports_per_call, status_route_beside, ReportedCall,
 };
-use crate::providers::{self, authenticate, Answer, ProviderKind, WebhookRequest};
+use crate::providers::whisper::{self, Whisper};
+use crate::providers::{self, authenticate, Answer, CalleeMessage, ProviderKind, WebhookRequest};
 use crate::public_url::public_url;
 use crate::webhook_config::WebhookConfig;
 
@@ -96,6 +97,8 @@ impl ResolveCall {
                     info!(%provider, call_id = %call.call_id, %order_id, %dialled,
                           caller = %caller.masked(), callee = %callee.masked(), %caller_id,
                           "connecting call");
+                    let callee_hears =
+                        self.callee_hears(provider, request, &order_id, caller_side.other());
                     let call = ReportedCall {
                         order_id,
                         caller_side,
@@ -108,6 +111,7 @@ impl ResolveCall {
                         callee,
                         caller_id,
                         report_to,
+                        callee_hears,
                     }
                 }
                 Ok(Route::OutOfSession) => {
@@ -122,6 +126,39 @@ impl ResolveCall {
             },
         };
         self.render(provider, answer)
+    }
+
+    /// What `callee` hears on answering, before the bridge (announcement, consent notice), and
+    /// where a provider that fetches it does so: from the URL alone, so the whisper reads
+    /// nothing. `None` when nothing is configured: the answer is exactly as without the feature.
+    fn callee_hears(
+        &self,
+        provider: ProviderKind,
+        request: &WebhookRequest,
+        order_id: &OrderId,
+        callee: Side,
+    ) -> Option<CalleeMessage> {
+        let answer = &self.config.answer;
+        let text = answer
+            .announcements
+            .to_callee(callee, order_id, answer.record)?;
+        let url = if whisper::fetched_by(provider) {
+            let route = match &self.config.public_base_url {
+                Some(base) => Some(public_url(base, &format!("/webhooks/{provider}/whisper"))),
+                None => whisper::route_beside(&request.url),
+            };
+            if route.is_none() {
+                warn!(%provider, "no whisper route beside this voice URL; the callee hears no announcement");
+            }
+            let named = Whisper {
+                order_id: order_id.clone(),
+                callee,
+            };
+            route.map(|route| whisper::url(&route, provider, &named, &self.config.secrets))
+        } else {
+            None
+        };
+        Some(CalleeMessage { text, url })
     }
 
     /// Where `provider` reports a call's outcome, when it can be told per call: the status route

@@ -12,7 +12,7 @@ use maskline::ports::CallDialer;
 use maskline::providers::ProviderKind;
 use maskline::webhook_config::WebhookSecrets;
 use maskline_tests::fake_twilio::FakeTwilio;
-use maskline_tests::fixtures::{customer_phone, driver_phone, vn};
+use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone, vn};
 use maskline_tests::webhooks::{signed_with, status_report};
 use maskline_tests::World;
 use serde_json::{json, Value};
@@ -49,6 +49,7 @@ fn checked(seen: &Seen, method: &str, path: &str, response: Response<Body>) -> V
 const TWINS: &[(&str, &str, &str)] = &[
     ("/webhooks/plivo/voice", "get", "post"),
     ("/webhooks/vonage/voice", "get", "post"),
+    ("/webhooks/vonage/whisper", "post", "get"),
     ("/webhooks/{provider}/status", "get", "post"),
 ];
 
@@ -179,6 +180,55 @@ async fn every_documented_response_is_produced_by_its_handler_and_matches_the_do
                 request.uri().path().to_string(),
             );
             let response = resolve_call::handler::handle(&resolver, request).await;
+            checked(&seen, &method, &path, response);
+        }
+    }
+    // The whispers the answers name (callee announcements on): each fetched as its provider
+    // fetches it, and once with a forged signature (Vonage: a forged seal).
+    let mut announcing = maskline_tests::webhooks::config();
+    announcing.answer.announcements.to_driver = Some(
+        maskline::providers::call_announcement::Template::parse(
+            "Your customer, order {order_short}",
+        )
+        .unwrap(),
+    );
+    let whisperer = world.resolver(world.store.clone(), announcing.clone());
+    // An order on numbers every provider's route opens (`static`), in a region of its own.
+    world.add_pool("hyd", "airtel", 20, 2).await;
+    crate::support::allocate_ok(&world, &[driver_assigned("ORD-7", "hyd", 7, 7)]).await;
+    let (customer_dials, _) = crate::support::numbers_of(&world, "ORD-7").await;
+    for provider in [
+        ProviderKind::Twilio,
+        ProviderKind::Plivo,
+        ProviderKind::Vonage,
+    ] {
+        let call = signed_with(
+            &announcing.secrets,
+            provider,
+            "voice",
+            "CA-contract-3",
+            &customer_phone(7),
+            &customer_dials,
+            &[],
+        );
+        let answer = resolve_call::handler::handle(&whisperer, call).await;
+        let url = maskline_tests::call_oracle::before_bridge(
+            provider,
+            &maskline_tests::webhooks::body_text(answer.body()),
+        )
+        .unwrap()
+        .callee_url
+        .expect("a whisper URL");
+        for (url, secrets) in [
+            (url.clone(), &announcing.secrets),
+            (url.replace("seal=", "seal=0"), &forged),
+        ] {
+            let request = maskline_tests::webhooks::whisper_fetch(provider, &url, secrets);
+            let (method, path) = (
+                request.method().to_string(),
+                request.uri().path().to_string(),
+            );
+            let response = resolve_call::handler::handle(&whisperer, request).await;
             checked(&seen, &method, &path, response);
         }
     }

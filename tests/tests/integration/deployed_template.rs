@@ -153,8 +153,8 @@ fn webhooks_are_open_and_the_apps_routes_take_the_chosen_authorizer() {
             }
         }
         assert_eq!(
-            routes, 16,
-            "9 webhook routes and 7 of the platform's and apps'"
+            routes, 20,
+            "13 webhook routes (4 of them whispers) and 7 of the platform's and apps'"
         );
     }
 }

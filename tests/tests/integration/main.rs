@@ -4,6 +4,7 @@
 mod announcements;
 mod backups;
 mod bad_input;
+mod call_announcements;
 mod call_log;
 mod call_path_failure;
 mod capacity_meter;

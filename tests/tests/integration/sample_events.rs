@@ -135,6 +135,37 @@ async fn each_webhook_sample_is_accepted_and_connects_the_customer() {
 }
 
 #[tokio::test]
+async fn each_whisper_sample_is_accepted_and_announces_the_order_to_the_driver() {
+    use maskline::providers::call_announcement::Template;
+    use maskline::providers::ProviderKind;
+    use maskline_tests::call_oracle::hear_whisper;
+    use maskline_tests::webhooks::body_text;
+
+    // What `make dev` announces (infra/maskctl/src/demo/settings.rs); the whisper reads nothing.
+    let world = World::new().await;
+    let mut config = local_dev_config("resolve-call");
+    config.answer.announcements.to_driver =
+        Some(Template::parse("Call from your customer for order {order_short}").unwrap());
+    let resolver = world.resolver(world.store.clone(), config);
+    for provider in [
+        ProviderKind::Twilio,
+        ProviderKind::Plivo,
+        ProviderKind::Vonage,
+    ] {
+        let file = format!("resolve-call-whisper-{provider}.json");
+        let request = lambda_http::request::from_str(&read(&file)).unwrap();
+        let response = resolve_call::handler::handle(&resolver, request).await;
+        let body = body_text(response.body());
+        assert_eq!(response.status(), 200, "{file}: {body}");
+        assert_eq!(
+            hear_whisper(provider, &body).unwrap(),
+            ["Call from your customer for order RD-1"],
+            "{file}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_pool_lifecycle_samples_drive_their_functions() {
     use std::sync::Arc;
 

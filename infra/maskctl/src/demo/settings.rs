@@ -17,6 +17,9 @@ pub const DEFAULT_LAMBDA: &str = "http://127.0.0.1:9000";
 /// 1800.
 const DEMO_GRACE_SECONDS: &str = "20";
 
+/// What the driver hears on answering a customer's call under `make dev`.
+pub const DEMO_ANNOUNCEMENT: &str = "Call from your customer for order {order_short}";
+
 pub fn print(args: &SettingsArgs) -> anyhow::Result<()> {
     let keys = keys_file::load_or_create(&args.keys_file)?;
     let user = |name: &str| std::env::var(name).ok();
@@ -85,6 +88,11 @@ pub fn local_settings(
         (
             "VONAGE_WEBHOOK_TOKEN",
             fixed("local-vonage-url-token-made-up-0123456789"),
+        ),
+        // The walkthrough shows the driver's announcement in a rendered answer (docs/calls.md).
+        (
+            "ANNOUNCE_TO_DRIVER",
+            chosen("ANNOUNCE_TO_DRIVER", fixed(DEMO_ANNOUNCEMENT)),
         ),
         ("RUST_LOG", chosen("RUST_LOG", fixed("info"))),
     ]

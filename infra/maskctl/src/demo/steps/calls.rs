@@ -3,7 +3,7 @@
 //! provider's format.
 
 use anyhow::ensure;
-use maskline::providers::simulate::DecodedAnswer;
+use maskline::providers::simulate::{decode_whisper_url, DecodedAnswer};
 use maskline::providers::ProviderKind;
 
 use crate::demo::lambda::Dials;
@@ -33,8 +33,8 @@ pub fn described(answer: &DecodedAnswer) -> String {
 
 pub async fn customer_agent_and_stranger(stack: &Stack, ord1: &Dials) -> anyhow::Result<()> {
     let (c1_dials, d7_dials) = (ord1.customer.as_str(), ord1.driver.as_str());
-    let answer = stack
-        .call(ProviderKind::Twilio, CUSTOMER_1.phone, c1_dials)
+    let (answer, rendered) = stack
+        .call_rendered(ProviderKind::Twilio, CUSTOMER_1.phone, c1_dials)
         .await?;
     ensure!(
         rings(&answer, AGENT_D7, Some(d7_dials)),
@@ -45,6 +45,7 @@ pub async fn customer_agent_and_stranger(stack: &Stack, ord1: &Dials) -> anyhow:
         "calls. C-1 dials {c1_dials} (a signed Twilio webhook) -> D-7's phone rings, showing \
          {d7_dials}, the number D-7 dials to call back"
     ));
+    announcement(stack, &rendered).await?;
 
     let answer = stack
         .call(ProviderKind::Twilio, AGENT_D7.phone, d7_dials)
@@ -87,6 +88,29 @@ pub async fn customer_agent_and_stranger(stack: &Stack, ord1: &Dials) -> anyhow:
     stack.say.ok(format!(
         "calls. a stranger dials {c1_dials} -> out of session: a polite message, nobody rings, \
          nothing revealed"
+    ));
+    Ok(())
+}
+
+/// D-7 hears who calls about which order before the bridge: the answer names a whisper URL
+/// (`<Number url>`), which Twilio fetches on D-7's answer and plays to D-7 alone.
+async fn announcement(stack: &Stack, rendered: &str) -> anyhow::Result<()> {
+    let url = decode_whisper_url(ProviderKind::Twilio, rendered)
+        .ok_or_else(|| anyhow::anyhow!("the answer names no whisper for D-7: {rendered}"))?;
+    let whisper = stack.whisper(ProviderKind::Twilio, &url).await?;
+    let heard = whisper
+        .split_once("<Say>")
+        .and_then(|(_, rest)| rest.split_once("</Say>"))
+        .map(|(text, _)| text.to_string())
+        .unwrap_or_default();
+    ensure!(
+        heard.ends_with("order RD-1"),
+        "D-7 should hear ORD-1's short id before the bridge; the whisper said {whisper}"
+    );
+    stack.say.ok(format!(
+        "calls. the rendered answer: {rendered}\n   Twilio fetches its <Number url> when D-7 \
+         answers and plays D-7 alone \"{heard}\" ({{order_short}} = ORD-1's last four \
+         characters; ANNOUNCE_TO_DRIVER), then bridges"
     ));
     Ok(())
 }
