@@ -24,6 +24,16 @@ impl FlakyPublisher {
         }
     }
 
+    /// Fails every `period`-th call (from 1; `period` ≥ 2, so never two calls in a row).
+    pub fn every(inner: SharedPublisher, period: u32) -> Self {
+        assert!(period >= 2, "a period of {period} fails calls in a row");
+        FlakyPublisher {
+            inner,
+            failing: Box::new(move |call| call % period == 0),
+            calls: AtomicU32::new(0),
+        }
+    }
+
     /// Fails every call: the bus is down.
     pub fn down(inner: SharedPublisher) -> Self {
         FlakyPublisher {

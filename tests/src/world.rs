@@ -11,7 +11,7 @@ use maskline::config::{ClickToCallMode, Config};
 use maskline::domain::pool::PoolState;
 use maskline::domain::refill_plan::RefillRules;
 use maskline::domain::{AllocationPolicy, Operator, Provider, Region, VirtualNumber};
-use maskline::ports::{CallDialer, NumberProvider, SharedStore};
+use maskline::ports::{CallDialer, NumberProvider, SharedPublisher, SharedStore};
 use maskline::privacy::NumberVault;
 use maskline::services::{
     Allocator, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth, OrderNumbers, Refill,
@@ -70,6 +70,12 @@ fn require_env(name: &str, what: &str) {
 
 impl World {
     pub async fn new() -> World {
+        World::with_outbox_bus(|bus| bus).await
+    }
+
+    /// A world whose stream consumer publishes through `bus` wrapped around the world's bus (a
+    /// bus that refuses some calls, for the model).
+    pub async fn with_outbox_bus(bus: impl FnOnce(SharedPublisher) -> SharedPublisher) -> World {
         require_env("AWS_ENDPOINT_URL_DYNAMODB", "DynamoDB Local");
         require_env(
             "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
@@ -100,9 +106,9 @@ impl World {
             metered: false,
         };
         // Session events leave through the table's stream, as the announce function sends them.
-        world
-            .events
-            .announce_from(world.stream(), world.announcer());
+        let mut announcer = world.announcer();
+        announcer.publisher = bus(announcer.publisher);
+        world.events.announce_from(world.stream(), announcer);
         world
     }
 

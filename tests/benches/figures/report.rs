@@ -84,12 +84,12 @@ pub fn print(f: &Value) {
             None,
         ),
         (
-            "allocations, announced (MaskedNumbersAssigned)",
+            "allocations + stream consumer announcing them",
             "announced",
             Some("ratio"),
         ),
         (
-            "allocations, not announced",
+            "allocations, no consumer running",
             "unannounced",
             Some("ratio_without_announcements"),
         ),
@@ -105,6 +105,11 @@ pub fn print(f: &Value) {
             ratio.map_or("1.00".into(), |r| num(&t[r], 2)),
         );
     }
+    let a = &t["announced"];
+    println!(
+        "  the consumer published {} MaskedNumbersAssigned for {} allocations ({} deliveries stopped at a failed record)",
+        a["announced"], a["succeeded"], a["failed_deliveries"]
+    );
     println!("  target: announced / raw >= 0.8");
     let h = &f["hot_agent"];
     println!(

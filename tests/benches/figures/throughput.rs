@@ -6,16 +6,19 @@
 //! allocation are reported beside it. And a hot agent: 20 orders of one agent at once.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
-use maskline::domain::events::{DriverAssigned, OrderEvent};
+use maskline::domain::events::{DriverAssigned, OrderEvent, PublishedEvent};
 use maskline::domain::AllocationPolicy;
-use maskline::services::{AllocationOutcome, Allocator};
+use maskline::ports::{EventPublisher, PublishError, SharedPublisher};
+use maskline::services::{AllocationOutcome, Allocator, Announcer};
 use maskline_tests::counting_store::CountingStore;
 use maskline_tests::fixtures::{driver_assigned, vn};
+use maskline_tests::stream::TableStream;
 use maskline_tests::World;
 use rand::seq::SliceRandom;
 use serde_json::{json, Value};
@@ -44,6 +47,10 @@ struct Tally {
     failed: u64,
     transactions: u64,
     conflicts: u64,
+    /// Events the stream's consumer published during the rounds (one per new session).
+    announced: u64,
+    /// Deliveries that stopped at a record the consumer could not publish (retried next time).
+    failed_deliveries: u64,
     elapsed: Duration,
 }
 
@@ -53,6 +60,8 @@ impl Tally {
         self.failed += other.failed;
         self.transactions += other.transactions;
         self.conflicts += other.conflicts;
+        self.announced += other.announced;
+        self.failed_deliveries += other.failed_deliveries;
         self.elapsed += other.elapsed;
     }
 
@@ -67,6 +76,8 @@ impl Tally {
             "failed": self.failed,
             "conflicts": self.conflicts,
             "transactions_per_allocation": self.transactions as f64 / self.succeeded.max(1) as f64,
+            "announced": self.announced,
+            "failed_deliveries": self.failed_deliveries,
             "seconds": self.elapsed.as_secs_f64(),
         })
     }
@@ -119,18 +130,50 @@ impl Contender for RawTransaction {
             transactions: attempts.iter().map(|a| u64::from(a.sent)).sum(),
             conflicts: attempts.iter().map(|a| u64::from(a.conflicts)).sum(),
             elapsed,
+            ..Tally::default()
         }
     }
 }
 
-/// The allocate use case on a pool of `POOL`, its store counted.
+/// The allocate use case on a pool of `POOL`, its store counted. With an outbox, the round also
+/// runs the table stream's consumer (the `announce` handler publishing to moto) beside the
+/// allocations, and ends only when every change of the round has been announced: what a consumer
+/// of `MaskedNumbersAssigned` waits for.
 struct Allocate {
     name: &'static str,
     allocator: Allocator,
     store: Arc<CountingStore>,
+    outbox: Option<Outbox>,
     /// Orders are `<prefix>-<n>`, their parties `parties + n`: apart from the other contenders'.
     prefix: &'static str,
     parties: u32,
+}
+
+/// The table's stream and the announce use case reading it.
+struct Outbox {
+    stream: TableStream,
+    announcer: Announcer,
+    published: Arc<CountingPublisher>,
+}
+
+impl Outbox {
+    /// Delivers what the stream holds until `allocating` is over and a delivery finds nothing
+    /// more; returns the deliveries that stopped at a failed record.
+    async fn run_beside(&self, allocating: &AtomicBool) -> u64 {
+        let mut failed = 0;
+        loop {
+            let over = !allocating.load(Ordering::SeqCst);
+            let delivery = self.stream.deliver(&self.announcer).await;
+            failed += u64::from(delivery.failed_at.is_some());
+            if over && delivery.acknowledged == 0 && delivery.failed_at.is_none() {
+                return failed;
+            }
+            if delivery.acknowledged == 0 {
+                // An idle poller, as the event source mapping's is between batches.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -147,12 +190,25 @@ impl Contender for Allocate {
             })
             .collect();
         let (sent, contended) = (self.store.writes(), self.store.contended());
+        let published = self.outbox.as_ref().map_or(0, |o| o.published.count());
+        let allocating = AtomicBool::new(true);
         let start = Instant::now();
-        let outcomes: Vec<_> = stream::iter(events)
-            .map(|event| async move { self.allocator.assign(&event).await })
-            .buffer_unordered(IN_FLIGHT)
-            .collect()
-            .await;
+        let allocate = async {
+            let outcomes: Vec<_> = stream::iter(events)
+                .map(|event| async move { self.allocator.assign(&event).await })
+                .buffer_unordered(IN_FLIGHT)
+                .collect()
+                .await;
+            allocating.store(false, Ordering::SeqCst);
+            outcomes
+        };
+        let announce = async {
+            match &self.outbox {
+                Some(outbox) => outbox.run_beside(&allocating).await,
+                None => 0,
+            }
+        };
+        let (outcomes, failed_deliveries) = futures::join!(allocate, announce);
         let elapsed = start.elapsed();
         let succeeded = outcomes
             .iter()
@@ -163,8 +219,31 @@ impl Contender for Allocate {
             failed: outcomes.len() as u64 - succeeded,
             transactions: (self.store.writes() - sent) as u64,
             conflicts: (self.store.contended() - contended) as u64,
+            announced: self.outbox.as_ref().map_or(0, |o| o.published.count()) - published,
+            failed_deliveries,
             elapsed,
         }
+    }
+}
+
+/// Counts what the announcer got onto the bus.
+struct CountingPublisher {
+    inner: SharedPublisher,
+    published: AtomicU64,
+}
+
+impl CountingPublisher {
+    fn count(&self) -> u64 {
+        self.published.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl EventPublisher for CountingPublisher {
+    async fn publish(&self, event: &PublishedEvent) -> Result<(), PublishError> {
+        self.inner.publish(event).await?;
+        self.published.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 }
 
@@ -181,40 +260,59 @@ fn assigned(order: &str, region: &str, customer: u32, driver: u32) -> DriverAssi
 }
 
 pub async fn measure() -> Value {
+    // The raw transaction and the allocator without a consumer share a table; the announced
+    // allocator has its own, so its consumer reads only its own changes.
     let world = World::new().await;
     world.add_large_pool("raw", 1, POOL).await;
     world.add_large_pool("alloc", 100_001, POOL).await;
+    let outbox_world = World::new().await;
+    outbox_world.add_large_pool("alloc", 100_001, POOL).await;
 
-    let counted = |publisher: Option<maskline::ports::SharedPublisher>| {
+    let counted = |world: &World| {
         let store = Arc::new(CountingStore::new(world.store.clone()));
-        let wired = world.allocator(AllocationPolicy::Shared);
         let allocator = Allocator {
             store: store.clone(),
-            publisher: publisher.unwrap_or(wired.publisher.clone()),
-            ..wired
+            ..world.allocator(AllocationPolicy::Shared)
         };
         (allocator, store)
     };
-    let (announcing, announcing_store) = counted(None);
-    let (quiet, quiet_store) = counted(Some(Arc::new(Discard)));
+    let (announcing, announcing_store) = counted(&outbox_world);
+    let (quiet, quiet_store) = counted(&world);
+    let mut announcer = outbox_world.announcer();
+    let published = Arc::new(CountingPublisher {
+        inner: announcer.publisher.clone(),
+        published: AtomicU64::new(0),
+    });
+    announcer.publisher = published.clone();
+    // The pool's own records go by before the rounds, so no round pays for the set-up.
+    let stream = outbox_world.stream();
+    while stream.deliver(&announcer).await.acknowledged > 0 {}
     let contenders: Vec<Box<dyn Contender>> = vec![
         Box::new(RawTransaction {
             client: world.store.client().clone(),
             table: world.table.clone(),
             vns: (1..=POOL).map(|i| vn(i).to_string()).collect(),
         }),
-        // The product as it announces today: MaskedNumbersAssigned to the bus (moto here).
+        // The product as deployed: MaskedNumbersAssigned leaves through the table's stream, its
+        // consumer (the announce handler, publishing to moto) running beside the allocations.
         Box::new(Allocate {
             name: "announced",
             allocator: announcing,
             store: announcing_store,
+            outbox: Some(Outbox {
+                stream,
+                announcer,
+                published,
+            }),
             prefix: "TP",
             parties: 10_000,
         }),
+        // The allocations alone, nothing reading the stream.
         Box::new(Allocate {
             name: "unannounced",
             allocator: quiet,
             store: quiet_store,
+            outbox: None,
             prefix: "TQ",
             parties: 12_000,
         }),
@@ -247,18 +345,6 @@ pub async fn measure() -> Value {
         "ratio": announced.per_second() / raw.per_second(),
         "ratio_without_announcements": unannounced.per_second() / raw.per_second(),
     })
-}
-
-struct Discard;
-
-#[async_trait]
-impl maskline::ports::EventPublisher for Discard {
-    async fn publish(
-        &self,
-        _: &maskline::domain::events::PublishedEvent,
-    ) -> Result<(), maskline::ports::PublishError> {
-        Ok(())
-    }
 }
 
 /// One agent with 20 orders assigned at the same moment: every order must get its own VN for the

@@ -143,7 +143,7 @@ fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-fn vn_index(pk: Option<&str>) -> Option<u32> {
+pub fn vn_index(pk: Option<&str>) -> Option<u32> {
     IntoIterator::into_iter(ALL_VNS).find(|i| pk == Some(format!("VN#{}", vn(*i)).as_str()))
 }
 

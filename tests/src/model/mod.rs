@@ -13,10 +13,12 @@
 //! - [`platform`]: which ordering fields a schedule's order platform sends, and the policy and
 //!   backups its deployment runs with.
 //! - [`ops`]: runs one operation through the use case that serves it in production.
-//! - [`check`]: the whole-table, call-path, pool and published-event checks after a step.
+//! - [`check`]: the whole-table, call-path, pool and published-event checks after a step;
+//!   [`exhaustion`]: the liveness check that every `PoolExhausted` was deserved.
 //! - [`runner`]: one schedule, step by step; [`report`]: the figures of a run.
 
 pub mod check;
+pub mod exhaustion;
 pub mod keys;
 pub mod ops;
 pub mod platform;

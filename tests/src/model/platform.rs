@@ -1,6 +1,6 @@
 //! What a schedule's order platform and deployment look like: which ordering fields the
 //! platform puts on its `DriverAssigned` events, and the allocation settings Maskline runs with
-//! (policy, backups). Drawn once per schedule from its seed.
+//! (policy, backups), and the bus it publishes to. Drawn once per schedule from its seed.
 
 use chrono::{DateTime, Duration, Utc};
 use maskline::domain::AllocationPolicy;
@@ -38,6 +38,9 @@ pub struct Shape {
     /// Allocation and failover read the allocation and caller indexes behind
     /// ([`crate::lagging_indexes`]).
     pub lagging_indexes: bool,
+    /// The bus refuses every this many-th publish of the table stream's consumer (`None`: it
+    /// takes them all): the consumer must still deliver every session change, in order.
+    pub flaky_bus: Option<u32>,
 }
 
 impl Shape {
@@ -60,6 +63,10 @@ impl Shape {
             },
             backups: rng.gen_bool(0.3),
             lagging_indexes: rng.gen_bool(0.7),
+            // Never two refusals in a row, so every record goes out within the retries the test
+            // world's stream reader allows (a record refused for good would be set aside, as the
+            // event source mapping's on-failure destination would take it).
+            flaky_bus: rng.gen_bool(0.5).then(|| rng.gen_range(3..=7)),
         }
     }
 

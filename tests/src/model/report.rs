@@ -24,6 +24,9 @@ pub struct Stats {
     pub allocations: u64,
     /// Sessions failovers moved.
     pub moved: u64,
+    /// `PoolExhausted` answers checked against the snapshot before their batch
+    /// ([`super::exhaustion`]).
+    pub exhaustions_judged: u64,
     /// Every violation, "seed S step N: what".
     pub violations: Vec<String>,
     /// Seeds of the schedules that had violations.
@@ -45,6 +48,11 @@ impl fmt::Display for Stats {
         )?;
         writeln!(f, "  allocations      {}", self.allocations)?;
         writeln!(f, "  failover moves   {}", self.moved)?;
+        writeln!(
+            f,
+            "  PoolExhausted judged against the snapshot before it: {}",
+            self.exhaustions_judged
+        )?;
         writeln!(f, "  time             {:.1} s", self.elapsed.as_secs_f64())?;
         for (phase, spent) in &self.phases {
             writeln!(f, "    {phase:<28} {:.1} s", spent.as_secs_f64())?;

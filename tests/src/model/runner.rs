@@ -11,15 +11,17 @@ use maskline::adapters::dynamodb::PoolEntry;
 use maskline::domain::pool::{Health, PoolState};
 use maskline::domain::refill_plan::RefillRules;
 use maskline::domain::{Operator, Provider, Region};
-use maskline::ports::{Clock, PoolStore, SharedStore};
+use maskline::ports::{Clock, PoolStore, SharedPublisher, SharedStore};
 
 use super::check::{self, Orders, Tracked};
+use super::exhaustion;
 use super::ops::{self, Deployment};
 use super::platform::Shape;
 use super::reference::{possible_after, OrderInput, OrderState};
 use super::report::Stats;
 use super::schedule::{generate, Kind, Op, Step, STANDBY, STATIC_ACTIVE, TWILIO_ACTIVE};
 use crate::fixtures::{pool_target, vn};
+use crate::flaky_bus::FlakyPublisher;
 use crate::lagging_indexes::LaggingIndexes;
 use crate::world::{World, GRACE_SECONDS};
 
@@ -186,7 +188,11 @@ pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> 
     let shape = Shape::of(seed);
     println!("model: seed {seed} runs {shape:?}");
     let began = Instant::now();
-    let mut world = World::new().await;
+    let mut world = World::with_outbox_bus(|bus| match shape.flaky_bus {
+        Some(period) => Arc::new(FlakyPublisher::every(bus, period)) as SharedPublisher,
+        None => bus,
+    })
+    .await;
     setup(&world).await;
     let deployment = Deployment {
         shape,
@@ -296,6 +302,15 @@ async fn run_step(
 
     let done = join_all(ops.iter().map(|op| ops::run(world, deployment, op))).await;
     lap(stats, "operations");
+    let judgement = exhaustion::judge_exhaustion(
+        ops,
+        &done,
+        &before,
+        world.clock.now().timestamp_millis(),
+        deployment.lagging.is_some(),
+    );
+    stats.exhaustions_judged += judgement.judged as u64;
+    violations.extend(judgement.violations);
 
     let now = world.clock.now();
     // Numbers this batch marked unhealthy for good (not healed in it, no session stranded).
