@@ -286,6 +286,19 @@ pub enum PublishedEvent {
 }
 
 impl PublishedEvent {
+    /// The order the event is about (`NumberSuspect` is about a number).
+    pub fn order_id(&self) -> Option<&OrderId> {
+        match self {
+            PublishedEvent::MaskedNumbersAssigned { order_id, .. }
+            | PublishedEvent::MaskedNumbersChanged { order_id, .. }
+            | PublishedEvent::MaskedNumbersReleased { order_id, .. }
+            | PublishedEvent::PoolExhausted { order_id, .. }
+            | PublishedEvent::CallCompleted { order_id, .. }
+            | PublishedEvent::CallFailed { order_id, .. } => Some(order_id),
+            PublishedEvent::NumberSuspect { .. } => None,
+        }
+    }
+
     pub fn detail_type(&self) -> &'static str {
         match self {
             PublishedEvent::MaskedNumbersAssigned { .. } => "MaskedNumbersAssigned",

@@ -348,6 +348,29 @@ pub struct PublishError {
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     async fn publish(&self, event: &PublishedEvent) -> Result<(), PublishError>;
+
+    /// Publishes `events`, as few requests as the bus allows (EventBridge: ten entries a
+    /// `PutEvents`), in the order given: a request goes out only after the one before it was
+    /// accepted. Callers that need an order's events to leave one after the other put at most one
+    /// event per order in a call. This default sends them one by one.
+    async fn publish_all(&self, events: &[PublishedEvent]) -> Result<(), PartlyPublished> {
+        for (published, event) in events.iter().enumerate() {
+            self.publish(event)
+                .await
+                .map_err(|error| PartlyPublished { published, error })?;
+        }
+        Ok(())
+    }
+}
+
+/// `publish_all` stopped: the first `published` events went out; the one after them was refused
+/// (some after it may have gone out too, in the same request: a retry may publish them again).
+#[derive(Debug, thiserror::Error)]
+#[error("{published} event(s) published, then: {error}")]
+pub struct PartlyPublished {
+    pub published: usize,
+    #[source]
+    pub error: PublishError,
 }
 
 /// The time source; injected so tests can step past a grace window without sleeping.

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 use maskline::domain::events::{DriverAssigned, OrderEvent, PublishedEvent};
 use maskline::domain::AllocationPolicy;
-use maskline::ports::{EventPublisher, PublishError, SharedPublisher};
+use maskline::ports::{EventPublisher, PartlyPublished, PublishError, SharedPublisher};
 use maskline::services::{AllocationOutcome, Allocator, Announcer};
 use maskline_tests::counting_store::CountingStore;
 use maskline_tests::fixtures::{driver_assigned, vn};
@@ -244,6 +244,15 @@ impl EventPublisher for CountingPublisher {
         self.inner.publish(event).await?;
         self.published.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    async fn publish_all(&self, events: &[PublishedEvent]) -> Result<(), PartlyPublished> {
+        let result = self.inner.publish_all(events).await;
+        let went_out = result
+            .as_ref()
+            .map_or_else(|e| e.published, |_| events.len());
+        self.published.fetch_add(went_out as u64, Ordering::SeqCst);
+        result
     }
 }
 
