@@ -23,6 +23,7 @@ pub mod item_size;
 pub mod lagging_index;
 pub mod lagging_indexes;
 pub mod model;
+pub mod put_events;
 pub mod read_consistency;
 pub mod sam;
 pub mod stale_reads;

@@ -1,7 +1,8 @@
 //! Announcements leave from the table's stream (a transactional outbox): one event per session
 //! change, in version order per order, none lost when the consumer fails mid-batch or the writer
 //! never publishes after its commit, and a poisoned record set aside without blocking the records
-//! after it. Also: an SDK retry of a committed write still counts as that write.
+//! after it; many orders' events share a `PutEvents`, never two of one order. Also: an SDK retry
+//! of a committed write still counts as that write.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use maskline::services::{Allocator, Announcer, Failover};
 use maskline_tests::bus::Received;
 use maskline_tests::fixtures::{driver_assigned, order_ended};
 use maskline_tests::flaky_bus::FlakyPublisher;
+use maskline_tests::put_events::PutEventsCalls;
 use maskline_tests::World;
 
 use crate::support::{allocate_ok, allocate_with, numbers_of, release};
@@ -251,4 +253,55 @@ async fn the_same_write_sent_again_succeeds_without_writing_twice() {
         replanned,
         Err(WriteError::Rejected(WriteRejected::SessionChanged))
     ));
+}
+
+#[tokio::test]
+async fn many_orders_share_a_put_events_but_an_order_never_appears_twice_in_one() {
+    let world = World::new().await;
+    world.add_pool("blr", "airtel", 1, 30).await;
+    let assignments: Vec<String> = (1..=12)
+        .map(|i| driver_assigned(&format!("ORD-{i}"), "blr", i, 100 + i))
+        .collect();
+    for assignment in &assignments {
+        allocate_ok(&world, std::slice::from_ref(assignment)).await;
+    }
+    assert!(release(&world, &[order_ended("OrderDelivered", "ORD-1")])
+        .await
+        .is_empty());
+
+    let calls = PutEventsCalls::default();
+    let announcer = Announcer {
+        publisher: Arc::new(maskline::adapters::eventbridge::EventBridgePublisher::new(
+            calls.client(&world.aws),
+            &world.events.bus_name,
+        )),
+    };
+    assert!(world.events.stream().drain(&announcer, 0).await.is_empty());
+
+    let calls = calls.calls();
+    let sent: usize = calls.iter().map(Vec::len).sum();
+    assert_eq!(sent, 13, "twelve assignments and one release: {calls:?}");
+    // Twelve different orders then ORD-1 again: ten, two, and the release in a call of its own.
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    for call in &calls {
+        assert!(call.len() <= 10, "PutEvents takes ten entries: {call:?}");
+        let mut orders = call.clone();
+        orders.sort();
+        orders.dedup();
+        assert_eq!(
+            orders.len(),
+            call.len(),
+            "an order twice in one call: {call:?}"
+        );
+    }
+    assert_eq!(calls[2], vec!["ORD-1".to_string()]);
+    let orders = by_order(&world.events.read(13).await);
+    assert_eq!(orders.len(), 12);
+    assert_eq!(
+        orders["ORD-1"]
+            .iter()
+            .map(|(kind, _, _)| kind.as_str())
+            .collect::<Vec<_>>(),
+        ["MaskedNumbersAssigned", "MaskedNumbersReleased"]
+    );
 }
