@@ -152,7 +152,8 @@ impl CallEvents {
         {
             // The number's own callback about the caller's leg: every connected call's answer
             // named a per-call URL, whose report (of the dialled leg) is the call's outcome.
-            info!(%provider, call_id = %report.call.call_id, "caller-leg status; the dialled leg's per-call report is the outcome");
+            // (A call id is never phone-like: `providers::parse_status` refuses one that is.)
+            info!(%provider, call_id = %report.call.call_id, "first leg's status; the dialled leg's per-call report is the outcome");
             return Ok(None);
         }
         let country = self.config.default_country;
