@@ -29,8 +29,10 @@ impl ResolveCall {
         let text = answer
             .announcements
             .to_callee(named.callee, &named.order_id, answer.record);
-        info!(%provider, order_id = %named.order_id, callee = named.callee.as_str(),
-              announced = text.is_some(), "whisper to the callee");
+        // The side is "driver" or "customer": a whisper URL names no number.
+        let side = named.callee.as_str();
+        info!(%provider, order_id = %named.order_id, side, announced = text.is_some(),
+              "whisper to the answering party");
         WebhookOutcome::Answer(whisper::render(provider, text.as_deref()))
     }
 }
