@@ -84,7 +84,7 @@ pub fn print(f: &Value) {
             None,
         ),
         (
-            "allocations + stream consumer announcing them",
+            "allocations, stream consumer running beside",
             "announced",
             Some("ratio"),
         ),
@@ -106,6 +106,11 @@ pub fn print(f: &Value) {
         );
     }
     let a = &t["announced"];
+    println!(
+        "  counted until announced (the consumer drained)       {:>8}{:>37}",
+        num(&a["announced_per_second"], 0),
+        num(&t["ratio_until_announced"], 2)
+    );
     println!(
         "  the consumer published {} MaskedNumbersAssigned for {} allocations ({} deliveries stopped at a failed record)",
         a["announced"], a["succeeded"], a["failed_deliveries"]
