@@ -14,11 +14,11 @@ use maskline::webhook_config::{WebhookConfig, WebhookSecrets};
 use maskline_tests::call_oracle::{before_bridge, hear, hear_whisper, BeforeBridge, Heard};
 use maskline_tests::counting_store::CountingStore;
 use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_phone, e164, order_ended};
-use maskline_tests::webhooks::{body_text, config, provider_request, whisper_fetch, PUBLIC_BASE};
+use maskline_tests::webhooks::{body_text, config, whisper_fetch, PUBLIC_BASE};
 use maskline_tests::world::GRACE_SECONDS;
 use maskline_tests::World;
 
-use crate::support::{allocate_ok, numbers_of, release};
+use crate::support::{allocate_ok, call, numbers_of, release};
 
 const ORDER: &str = "ORD-4821";
 const TO_DRIVER: &str = "Call from your customer for order {order_short}";
@@ -42,18 +42,6 @@ fn configured(change: impl FnOnce(&mut maskline::providers::AnswerOptions)) -> W
 
 fn announcing_to_driver() -> WebhookConfig {
     configured(|a| a.announcements.to_driver = Some(Template::parse(TO_DRIVER).unwrap()))
-}
-
-/// A voice webhook through the resolve-call handler: (status, body).
-async fn call(
-    resolver: &ResolveCall,
-    provider: ProviderKind,
-    from: &str,
-    to: &str,
-) -> (u16, String) {
-    let request = provider_request(provider, "voice", "CA-announce-1", from, to, &[]);
-    let response = resolve_call::handler::handle(resolver, request).await;
-    (response.status().as_u16(), body_text(response.body()))
 }
 
 /// The provider fetching the whisper `url`, signed with `secrets`: (status, body).

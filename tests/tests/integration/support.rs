@@ -9,9 +9,10 @@ use maskline::domain::pool::PoolState;
 use maskline::domain::AllocationPolicy;
 use maskline::domain::{Operator, Provider, Region, VirtualNumber};
 use maskline::providers::ProviderKind;
-use maskline::services::Route;
+use maskline::services::{ResolveCall, Route};
 use maskline::webhook_config::WebhookConfig;
 use maskline_tests::fixtures::{driver_assigned, e164, sqs_event};
+use maskline_tests::webhooks::{body_text, provider_request};
 use maskline_tests::World;
 use serde_json::Value;
 
@@ -163,4 +164,16 @@ pub async fn add_provider_numbers(
             .await
             .unwrap();
     }
+}
+
+/// A signed voice webhook from `provider` through the resolve-call handler: (status, body).
+pub async fn call(
+    resolver: &ResolveCall,
+    provider: ProviderKind,
+    from: &str,
+    to: &str,
+) -> (u16, String) {
+    let request = provider_request(provider, "voice", "CA-test-1", from, to, &[]);
+    let response = resolve_call::handler::handle(resolver, request).await;
+    (response.status().as_u16(), body_text(response.body()))
 }

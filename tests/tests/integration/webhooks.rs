@@ -12,19 +12,7 @@ use maskline_tests::webhooks::{
 };
 use maskline_tests::world::GRACE_SECONDS;
 
-use crate::support::{release, world_with_order};
-
-/// Sends a voice webhook through the resolve-call handler: (status, decoded answer, raw body).
-async fn call(
-    resolver: &ResolveCall,
-    provider: ProviderKind,
-    from: &str,
-    to: &str,
-) -> (u16, String) {
-    let request = provider_request(provider, "voice", "CA-test-1", from, to, &[]);
-    let response = resolve_call::handler::handle(resolver, request).await;
-    (response.status().as_u16(), body_text(response.body()))
-}
+use crate::support::{call, release, world_with_order};
 
 /// A signed voice webhook from `provider` for call `CA-1`.
 fn voice(provider: ProviderKind, from: &str, to: &str) -> lambda_http::Request {
