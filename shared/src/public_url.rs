@@ -22,6 +22,14 @@ pub fn function_serving(path: &str) -> &'static str {
     }
 }
 
+/// The route `hook` beside the voice URL a provider requested (`…/webhooks/twilio/voice` ->
+/// `…/webhooks/twilio/status`), for a deployment that serves both under one base. `None` when
+/// the URL does not end in `/voice`.
+pub fn route_beside(voice_url: &str, hook: &str) -> Option<String> {
+    let without_query = voice_url.split('?').next().unwrap_or(voice_url);
+    Some(format!("{}/{hook}", without_query.strip_suffix("/voice")?))
+}
+
 /// `base` for the route `path`, its placeholder (if any) naming the serving function.
 pub fn public_base(base: &str, path: &str) -> String {
     base.trim()

@@ -27,14 +27,6 @@ pub fn reports_per_call(provider: ProviderKind) -> bool {
     provider == ProviderKind::Twilio
 }
 
-/// The status route beside the voice URL the provider requested (`…/webhooks/twilio/voice` ->
-/// `…/webhooks/twilio/status`), for a deployment that serves both under one base. `None` when
-/// the URL does not end in `/voice`.
-pub fn status_route_beside(voice_url: &str) -> Option<String> {
-    let without_query = voice_url.split('?').next().unwrap_or(voice_url);
-    Some(format!("{}/status", without_query.strip_suffix("/voice")?))
-}
-
 /// The report URL for one call: the status route with the call named in its query.
 pub fn report_url(status_route: &str, call: &ReportedCall) -> String {
     let query = form_urlencoded::Serializer::new(String::new())
@@ -74,6 +66,7 @@ pub fn reported_call(query: &[(String, String)]) -> Option<Result<ReportedCall, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::public_url::route_beside;
 
     fn call() -> ReportedCall {
         ReportedCall {
@@ -85,8 +78,11 @@ mod tests {
 
     #[test]
     fn the_report_url_sits_beside_the_voice_url_and_reads_back() {
-        let route =
-            status_route_beside("https://api.example.com/prod/webhooks/twilio/voice?x=1").unwrap();
+        let route = route_beside(
+            "https://api.example.com/prod/webhooks/twilio/voice?x=1",
+            "status",
+        )
+        .unwrap();
         let url = report_url(&route, &call());
         assert_eq!(
             url,
@@ -97,7 +93,7 @@ mod tests {
                 .into_owned()
                 .collect();
         assert_eq!(reported_call(&query), Some(Ok(call())));
-        assert_eq!(status_route_beside("https://x/other"), None);
+        assert_eq!(route_beside("https://x/other", "status"), None);
     }
 
     #[test]

@@ -52,12 +52,6 @@ pub struct Whisper {
     pub callee: Side,
 }
 
-/// The whisper route beside the voice URL the provider requested (`…/voice` -> `…/whisper`).
-pub fn route_beside(voice_url: &str) -> Option<String> {
-    let without_query = voice_url.split('?').next().unwrap_or(voice_url);
-    Some(format!("{}/{HOOK}", without_query.strip_suffix("/voice")?))
-}
-
 fn seal(secret: &str, whisper: &Whisper) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(format!("{}\n{}", whisper.order_id.as_str(), whisper.callee.as_str()).as_bytes());
@@ -183,6 +177,7 @@ pub fn render(provider: ProviderKind, text: Option<&str>) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::public_url::route_beside;
 
     fn whisper() -> Whisper {
         Whisper {
@@ -210,7 +205,7 @@ mod tests {
 
     #[test]
     fn the_url_names_order_and_side_and_reads_back() {
-        let route = route_beside("https://x/prod/webhooks/twilio/voice?a=1").unwrap();
+        let route = route_beside("https://x/prod/webhooks/twilio/voice?a=1", HOOK).unwrap();
         let url = url(
             &route,
             ProviderKind::Twilio,
@@ -222,7 +217,7 @@ mod tests {
             "https://x/prod/webhooks/twilio/whisper?order=ORD-4821&callee=driver"
         );
         assert_eq!(parse(&get(url)), Ok(whisper()));
-        assert_eq!(route_beside("https://x/other"), None);
+        assert_eq!(route_beside("https://x/other", HOOK), None);
     }
 
     #[test]

@@ -9,12 +9,10 @@ use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::{OrderId, Side, VirtualNumber, E164};
 use crate::metrics;
 use crate::ports::{RequestId, SharedClock, SharedReplayGuard};
-use crate::providers::call_report::{
-    report_url, reports_per_call, status_route_beside, ReportedCall,
-};
+use crate::providers::call_report::{report_url, reports_per_call, ReportedCall};
 use crate::providers::whisper::{self, Whisper};
 use crate::providers::{self, authenticate, Answer, CalleeMessage, ProviderKind, WebhookRequest};
-use crate::public_url::public_url;
+use crate::public_url::{public_url, route_beside};
 use crate::webhook_config::WebhookConfig;
 
 pub struct ResolveCall {
@@ -143,10 +141,7 @@ impl ResolveCall {
             .announcements
             .to_callee(callee, order_id, answer.record)?;
         let url = if whisper::fetched_by(provider) {
-            let route = match &self.config.public_base_url {
-                Some(base) => Some(public_url(base, &format!("/webhooks/{provider}/whisper"))),
-                None => whisper::route_beside(&request.url),
-            };
+            let route = self.route_of(provider, request, whisper::HOOK);
             if route.is_none() {
                 warn!(%provider, "no whisper route beside this voice URL; the callee hears no announcement");
             }
@@ -168,9 +163,20 @@ impl ResolveCall {
         if !reports_per_call(provider) {
             return None;
         }
+        self.route_of(provider, request, "status")
+    }
+
+    /// `provider`'s route `hook` under the public base when one is configured (locally another
+    /// function may serve it), else beside the voice URL the provider called.
+    fn route_of(
+        &self,
+        provider: ProviderKind,
+        request: &WebhookRequest,
+        hook: &str,
+    ) -> Option<String> {
         match &self.config.public_base_url {
-            Some(base) => Some(public_url(base, &format!("/webhooks/{provider}/status"))),
-            None => status_route_beside(&request.url),
+            Some(base) => Some(public_url(base, &format!("/webhooks/{provider}/{hook}"))),
+            None => route_beside(&request.url, hook),
         }
     }
 
