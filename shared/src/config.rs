@@ -4,7 +4,7 @@
 use chrono::Duration;
 
 use crate::domain::number::DefaultCountry;
-use crate::domain::AllocationPolicy;
+use crate::domain::{AllocationPolicy, PairMode};
 use crate::privacy::PrivacyError;
 
 pub const DEFAULT_RELEASE_GRACE_SECONDS: i64 = 1800;
@@ -33,6 +33,8 @@ pub struct Config {
     pub default_country: Option<DefaultCountry>,
     /// `BACKUP_NUMBERS=on`: each side also gets a backup VN on a different operator.
     pub backups: bool,
+    /// `PAIR_MODE=single`: one VN per order, dialled by both parties (default `pair`).
+    pub pair_mode: PairMode,
     /// `SUSPECT_AFTER_FAILED_CALLS`: this many failed calls in a row on a VN flag it suspect.
     pub suspect_after: u32,
     pub refill: RefillSettings,
@@ -78,6 +80,7 @@ impl Config {
             session_max: settings.seconds("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)?,
             default_country: settings.default_country()?,
             backups: settings.on_off("BACKUP_NUMBERS")?,
+            pair_mode: settings.pair_mode()?,
             suspect_after: settings.count("SUSPECT_AFTER_FAILED_CALLS", 5)?.max(1),
             refill: settings.refill()?,
             click_to_call: settings.click_to_call()?,
@@ -147,6 +150,15 @@ impl<F: Fn(&str) -> Option<String>> Settings<'_, F> {
             Some(v) => v
                 .parse()
                 .map_err(|reason: String| Self::invalid("ALLOCATION_POLICY", reason)),
+        }
+    }
+
+    fn pair_mode(&self) -> Result<PairMode, ConfigError> {
+        match self.get("PAIR_MODE") {
+            None => Ok(PairMode::default()),
+            Some(v) => v
+                .parse()
+                .map_err(|reason: String| Self::invalid("PAIR_MODE", reason)),
         }
     }
 
@@ -232,6 +244,7 @@ mod tests {
         assert_eq!(config.event_bus_name, "default");
         assert!(config.default_country.is_none());
         assert!(!config.backups);
+        assert_eq!(config.pair_mode, PairMode::Pair);
         assert_eq!(config.suspect_after, 5);
         assert_eq!(config.refill.cool_off, Duration::hours(6));
         assert_eq!(config.click_to_call, ClickToCallMode::AfterFailures(2));
@@ -244,9 +257,11 @@ mod tests {
             ("BACKUP_NUMBERS", "on"),
             ("CLICK_TO_CALL", "always"),
             ("REFILL_HEADROOM", "4"),
+            ("PAIR_MODE", "single"),
         ]);
         let config = Config::from_lookup(env(&pairs)).unwrap();
         assert!(config.backups);
+        assert_eq!(config.pair_mode, PairMode::Single);
         assert_eq!(config.click_to_call, ClickToCallMode::Always);
         assert_eq!(config.refill.headroom, 4);
 
@@ -254,6 +269,7 @@ mod tests {
             ("BACKUP_NUMBERS", "maybe"),
             ("REFILL_COOL_OFF_SECONDS", "90000"),
             ("CLICK_TO_CALL", "sometimes"),
+            ("PAIR_MODE", "both"),
         ] {
             let mut pairs = BASE.to_vec();
             pairs.push((name, bad));

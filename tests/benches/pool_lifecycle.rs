@@ -125,6 +125,7 @@ fn refill_plan() {
     let rules = RefillRules {
         policy: AllocationPolicy::Shared,
         backups: true,
+        pair_mode: maskline::domain::PairMode::Pair,
         headroom: 2,
         cool_off: chrono::Duration::hours(6),
     };
@@ -151,6 +152,7 @@ async fn refill_activation() {
         RefillRules {
             policy: AllocationPolicy::Shared,
             backups: false,
+            pair_mode: maskline::domain::PairMode::Pair,
             headroom: 0,
             cool_off: chrono::Duration::hours(6),
         },

@@ -98,8 +98,22 @@ pub fn consistency_violations_in(all_items: &[Item], now: i64) -> Vec<String> {
         if let Some(backup) = s(session, "driver_backup") {
             held.push((backup, driver_key));
         }
+        // Pair mode: four (or two) distinct numbers. Single-number mode (both sides dial the same
+        // primary): the sides share their backup too, and the two callers differ, so every
+        // (VN, caller) of the order is still distinct.
+        let single = customer_dials == driver_dials;
         let distinct: HashSet<&str> = held.iter().map(|(vn, _)| *vn).collect();
-        if distinct.len() != held.len() {
+        let distinct_pairs: HashSet<(&str, &str)> = held.iter().copied().collect();
+        if single {
+            if s(session, "customer_backup") != s(session, "driver_backup") {
+                violations.push(format!(
+                    "order {order}: one number for both sides but two different backups"
+                ));
+            }
+            if distinct_pairs.len() != held.len() || customer_key == driver_key {
+                violations.push(format!("order {order}: one caller on both sides of one VN"));
+            }
+        } else if distinct.len() != held.len() {
             violations.push(format!("order {order}: two of its numbers are the same VN"));
         }
         // While a hash key is rotated out, each binding has a shadow under every older key the

@@ -10,7 +10,7 @@ use maskline::app::{Ports, Wiring};
 use maskline::config::{ClickToCallMode, Config};
 use maskline::domain::pool::PoolState;
 use maskline::domain::refill_plan::RefillRules;
-use maskline::domain::{AllocationPolicy, Operator, Provider, Region, VirtualNumber};
+use maskline::domain::{AllocationPolicy, Operator, PairMode, Provider, Region, VirtualNumber};
 use maskline::ports::{CallDialer, NumberProvider, SharedPublisher, SharedStore};
 use maskline::privacy::NumberVault;
 use maskline::services::{
@@ -236,6 +236,16 @@ impl World {
         self.wired_with("allocate-numbers", |c| {
             c.policy = policy;
             c.backups = true;
+        })
+        .allocator(self.vault.clone())
+    }
+
+    /// An allocator in single-number mode (`PAIR_MODE=single`): one VN per order for both sides.
+    pub fn single_number_allocator(&self, policy: AllocationPolicy, backups: bool) -> Allocator {
+        self.wired_with("allocate-numbers", |c| {
+            c.policy = policy;
+            c.backups = backups;
+            c.pair_mode = PairMode::Single;
         })
         .allocator(self.vault.clone())
     }

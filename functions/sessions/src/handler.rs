@@ -77,6 +77,9 @@ fn failure(e: SessionsError) -> Response<Body> {
         SessionsError::Over => (StatusCode::GONE, Some("order_id")),
         SessionsError::VersionMoved => (StatusCode::PRECONDITION_FAILED, Some("If-Match")),
         SessionsError::UnknownRegion => (StatusCode::UNPROCESSABLE_ENTITY, Some("region")),
+        SessionsError::OnePersonOnBothSides => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("driver.phone"))
+        }
         SessionsError::PoolExhausted => (StatusCode::CONFLICT, Some("region")),
         SessionsError::Contended => (StatusCode::SERVICE_UNAVAILABLE, None),
         SessionsError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, None),

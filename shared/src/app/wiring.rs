@@ -93,6 +93,7 @@ impl Wiring {
             vault,
             policy: self.config.policy,
             backups: self.config.backups,
+            pair_mode: self.config.pair_mode,
             session_max: self.config.session_max,
         }
     }
@@ -209,6 +210,7 @@ impl Wiring {
             rules: RefillRules {
                 policy: self.config.policy,
                 backups: self.config.backups,
+                pair_mode: self.config.pair_mode,
                 headroom: self.config.refill.headroom,
                 cool_off: self.config.refill.cool_off,
             },

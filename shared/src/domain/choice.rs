@@ -7,11 +7,28 @@
 
 use rand::Rng;
 
+use super::pair_mode::PairMode;
 use super::policy::Candidates;
 use super::session::{AssignedNumbers, Side};
+use super::single_choice::choose_single_number;
 use super::VirtualNumber;
 
+/// The numbers a session in `mode` should hold next.
 pub fn choose_numbers<R: Rng + ?Sized>(
+    current: Option<&AssignedNumbers>,
+    candidates: &Candidates,
+    with_backups: bool,
+    mode: PairMode,
+    rng: &mut R,
+) -> Option<AssignedNumbers> {
+    match mode {
+        PairMode::Pair => choose_pair(current, candidates, with_backups, rng),
+        PairMode::Single => choose_single_number(current, candidates, with_backups, rng),
+    }
+}
+
+/// A number for each side (and a backup each), all distinct, so each app shows its own contact.
+fn choose_pair<R: Rng + ?Sized>(
     current: Option<&AssignedNumbers>,
     candidates: &Candidates,
     with_backups: bool,
@@ -121,7 +138,7 @@ mod tests {
         let candidates = two_operators();
         let mut rng = StdRng::seed_from_u64(11);
         for _ in 0..200 {
-            let n = choose_numbers(None, &candidates, true, &mut rng).unwrap();
+            let n = choose_pair(None, &candidates, true, &mut rng).unwrap();
             let all: Vec<_> = n.all().collect();
             let distinct: std::collections::HashSet<_> = all.iter().collect();
             assert_eq!(distinct.len(), 4);
@@ -138,7 +155,7 @@ mod tests {
     #[test]
     fn without_backups_only_primaries() {
         let mut rng = StdRng::seed_from_u64(1);
-        let n = choose_numbers(None, &two_operators(), false, &mut rng).unwrap();
+        let n = choose_pair(None, &two_operators(), false, &mut rng).unwrap();
         assert_eq!(n.all().count(), 2);
     }
 
@@ -151,7 +168,7 @@ mod tests {
             customer_backup: Some(vn(5)),
             driver_backup: Some(vn(6)),
         };
-        let n = choose_numbers(Some(&current), &two_operators(), true, &mut rng).unwrap();
+        let n = choose_pair(Some(&current), &two_operators(), true, &mut rng).unwrap();
         assert_eq!(n, current);
     }
 
@@ -166,7 +183,7 @@ mod tests {
             customer_backup: Some(vn(5)),
             driver_backup: Some(vn(6)),
         };
-        let n = choose_numbers(Some(&current), &candidates, true, &mut rng).unwrap();
+        let n = choose_pair(Some(&current), &candidates, true, &mut rng).unwrap();
         assert_eq!(n.customer_dials, vn(5));
         assert_eq!(n.driver_dials, vn(2));
         assert_eq!(n.driver_backup, Some(vn(6)));
@@ -193,7 +210,7 @@ mod tests {
         };
         for seed in 0..50 {
             let mut rng = StdRng::seed_from_u64(seed);
-            let n = choose_numbers(Some(&current), &candidates, true, &mut rng).unwrap();
+            let n = choose_pair(Some(&current), &candidates, true, &mut rng).unwrap();
             assert_eq!(
                 (n.driver_dials.clone(), n.driver_backup.clone()),
                 (vn(2), Some(vn(6)))
@@ -209,7 +226,7 @@ mod tests {
         for i in 5..=8 {
             candidates.rule_out_everywhere(vn(i));
         }
-        let n = choose_numbers(None, &candidates, true, &mut rng).unwrap();
+        let n = choose_pair(None, &candidates, true, &mut rng).unwrap();
         assert_eq!((n.customer_backup, n.driver_backup), (None, None));
     }
 
@@ -224,7 +241,7 @@ mod tests {
         candidates.rule_out_for(Side::Driver, vn(1));
         for seed in 0..50 {
             let mut rng = StdRng::seed_from_u64(seed);
-            let n = choose_numbers(None, &candidates, false, &mut rng).expect("fits");
+            let n = choose_pair(None, &candidates, false, &mut rng).expect("fits");
             assert_eq!((n.customer_dials, n.driver_dials), (vn(1), vn(2)));
         }
     }
@@ -233,6 +250,6 @@ mod tests {
     fn nothing_when_a_primary_cannot_be_found() {
         let mut rng = StdRng::seed_from_u64(5);
         let only_one = Candidates::new(vec![(vn(1), Operator::parse("airtel").unwrap())]);
-        assert_eq!(choose_numbers(None, &only_one, false, &mut rng), None);
+        assert_eq!(choose_pair(None, &only_one, false, &mut rng), None);
     }
 }

@@ -191,6 +191,11 @@ impl Candidates {
             .count()
     }
 
+    /// Whether every one of `sides` could take `vn` (one number serving both parties).
+    pub fn is_usable_for_all(&self, sides: &[Side], vn: &VirtualNumber) -> bool {
+        sides.iter().all(|side| self.is_usable_for(*side, vn))
+    }
+
     /// A random usable VN for `side`, other than those in `besides` (the order's other picks: the
     /// numbers of one order always differ so each app shows a distinct contact), and not on
     /// `operator_not` (a backup must not share its primary's operator).
@@ -201,11 +206,24 @@ impl Candidates {
         operator_not: Option<&Operator>,
         rng: &mut R,
     ) -> Option<VirtualNumber> {
+        self.pick_for_all(&[side], besides, operator_not, rng)
+    }
+
+    /// As [`Candidates::pick`], for a number every one of `sides` can take.
+    pub fn pick_for_all<R: Rng + ?Sized>(
+        &self,
+        sides: &[Side],
+        besides: &[VirtualNumber],
+        operator_not: Option<&Operator>,
+        rng: &mut R,
+    ) -> Option<VirtualNumber> {
         let usable: Vec<&VirtualNumber> = self
             .pool
             .iter()
             .filter(|(vn, op)| {
-                !besides.contains(vn) && operator_not != Some(op) && self.is_usable_for(side, vn)
+                !besides.contains(vn)
+                    && operator_not != Some(op)
+                    && self.is_usable_for_all(sides, vn)
             })
             .map(|(vn, _)| vn)
             .collect();

@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::pool::{PoolNumber, PoolState, PoolTarget};
 use super::CallerKey;
-use super::{AllocationPolicy, Operator, VirtualNumber};
+use super::{AllocationPolicy, Operator, PairMode, VirtualNumber};
 
 /// What is happening on one VN right now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub struct RefillRules {
     pub policy: AllocationPolicy,
     /// Each side also holds a backup VN, so a session needs twice the numbers.
     pub backups: bool,
+    /// Under `single` both sides dial the same numbers, so a new order needs half as many.
+    pub pair_mode: PairMode,
     /// Spare numbers kept above demand, so a burst does not wait for a purchase.
     pub headroom: u32,
     /// A surplus number goes back only after it has been idle this long.
@@ -70,12 +72,22 @@ pub struct OperatorFigures {
 /// The region's demand in VNs under the rules.
 pub fn region_demand(rules: &RefillRules, usage: &HashMap<VirtualNumber, VnUsage>) -> u32 {
     let per_side: u32 = if rules.backups { 2 } else { 1 };
-    let busiest = match rules.policy {
-        AllocationPolicy::Shared => largest_per_participant(usage.values()),
-        AllocationPolicy::Exclusive => usage.values().filter(|u| u.locked).count() as u32,
+    let per_order = match rules.pair_mode {
+        PairMode::Pair => 2 * per_side,
+        PairMode::Single => per_side,
     };
-    // The next session needs `per_side` fresh VNs for each side, all distinct.
-    (busiest + per_side).max(2 * per_side) + rules.headroom
+    let demand = match rules.policy {
+        // The busiest participant's next session needs `per_side` more numbers they are not on
+        // yet; any order needs `per_order` distinct ones.
+        AllocationPolicy::Shared => {
+            (largest_per_participant(usage.values()) + per_side).max(per_order)
+        }
+        // Every held number is held whole: the next order needs all of its numbers free.
+        AllocationPolicy::Exclusive => {
+            usage.values().filter(|u| u.locked).count() as u32 + per_order
+        }
+    };
+    demand + rules.headroom
 }
 
 /// What to do for each targeted operator of one region.
@@ -213,6 +225,7 @@ mod tests {
         RefillRules {
             policy,
             backups,
+            pair_mode: PairMode::Pair,
             headroom: 1,
             cool_off: Duration::hours(1),
         }
@@ -268,9 +281,31 @@ mod tests {
                 )
             })
             .collect();
+        // The next order needs both its numbers free: with no headroom, 5 + 1 would leave it
+        // one short, and refill (asked by its PoolExhausted) would find nothing to buy.
         assert_eq!(
             region_demand(&rules(AllocationPolicy::Exclusive, false), &usage),
-            5 + 1 + 1
+            5 + 2 + 1
+        );
+        let single = RefillRules {
+            pair_mode: PairMode::Single,
+            ..rules(AllocationPolicy::Exclusive, false)
+        };
+        assert_eq!(region_demand(&single, &usage), 5 + 1 + 1);
+    }
+
+    #[test]
+    fn one_number_per_order_needs_half_the_numbers_of_a_quiet_region() {
+        let single = |backups| RefillRules {
+            pair_mode: PairMode::Single,
+            ..rules(AllocationPolicy::Shared, backups)
+        };
+        let quiet = HashMap::new();
+        assert_eq!(region_demand(&single(false), &quiet), 1 + 1);
+        assert_eq!(region_demand(&single(true), &quiet), 2 + 1);
+        assert_eq!(
+            region_demand(&rules(AllocationPolicy::Shared, true), &quiet),
+            4 + 1
         );
     }
 

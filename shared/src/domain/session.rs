@@ -121,9 +121,13 @@ impl AssignedNumbers {
         std::iter::once(self.dialled_by(side)).chain(self.backup_of(side))
     }
 
-    /// Every VN of the session.
+    /// Every VN of the session, each once (in single-number mode both sides dial the same ones).
     pub fn all(&self) -> impl Iterator<Item = &VirtualNumber> {
-        self.all_of(Side::Customer).chain(self.all_of(Side::Driver))
+        let customers = || self.all_of(Side::Customer);
+        customers().chain(
+            self.all_of(Side::Driver)
+                .filter(move |vn| !customers().any(|c| c == *vn)),
+        )
     }
 
     pub fn uses(&self, vn: &VirtualNumber) -> bool {

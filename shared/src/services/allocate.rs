@@ -16,7 +16,8 @@ use crate::domain::policy::Candidates;
 use crate::domain::session::AssignedNumbers;
 use crate::domain::session::SessionStatus;
 use crate::domain::{
-    AllocationPolicy, OrderId, Participant, Region, Session, SessionState, Side, VirtualNumber,
+    AllocationPolicy, OrderId, PairMode, Participant, Region, Session, SessionState, Side,
+    VirtualNumber,
 };
 use crate::metrics;
 use crate::ports::{
@@ -82,6 +83,12 @@ pub enum AllocationError {
     UnknownRegion(Region),
     #[error("no virtual number is free in region {region} for order {order_id}")]
     PoolExhausted { region: Region, order_id: OrderId },
+    /// Under one number per order the caller decides the direction of a call: a person on both
+    /// sides could never be routed.
+    #[error(
+        "order {0} names one phone number for both parties, which one shared number cannot route"
+    )]
+    OnePersonOnBothSides(OrderId),
     #[error("gave up on order {0} after {MAX_ATTEMPTS} contended attempts")]
     Contended(OrderId),
     #[error(transparent)]
@@ -89,10 +96,14 @@ pub enum AllocationError {
 }
 
 impl AllocationError {
-    /// Whether delivering the same message again can succeed. An unknown region will not fix
-    /// itself by retrying: such a message belongs in the dead-letter queue at once.
+    /// Whether delivering the same message again can succeed. An unknown region, or one person
+    /// on both sides of a single-number order, will not fix itself by retrying: such a message
+    /// belongs in the dead-letter queue at once.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, AllocationError::UnknownRegion(_))
+        !matches!(
+            self,
+            AllocationError::UnknownRegion(_) | AllocationError::OnePersonOnBothSides(_)
+        )
     }
 }
 
@@ -104,6 +115,9 @@ pub struct Allocator {
     pub policy: AllocationPolicy,
     /// `BACKUP_NUMBERS=on`: each side also gets a backup VN on a different operator.
     pub backups: bool,
+    /// `PAIR_MODE`: a number per side, or one for both (a session keeps the mode it was
+    /// written in).
+    pub pair_mode: PairMode,
     pub session_max: Duration,
 }
 
@@ -155,6 +169,12 @@ impl Allocator {
                 }
             }
             let current = existing.as_ref().and_then(|r| r.session.numbers.as_ref());
+            let mode = current.map_or(self.pair_mode, PairMode::of);
+            if mode == PairMode::Single && customer.key == driver.key {
+                return Err(AllocationError::OnePersonOnBothSides(
+                    event.order_id.clone(),
+                ));
+            }
             // Loaded once per event: later attempts learn from rejections instead of re-reading.
             if known_candidates.is_none() {
                 known_candidates = Some(self.candidates(event, &customer, &driver, now).await?);
@@ -166,6 +186,7 @@ impl Allocator {
                     self.store.as_ref(),
                     current,
                     self.backups,
+                    mode,
                     &mut rand::rngs::StdRng::from_entropy(),
                 )
                 .await?;

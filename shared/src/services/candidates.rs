@@ -13,7 +13,7 @@ use super::retry::jittered_pause;
 use crate::domain::choice::choose_numbers;
 use crate::domain::policy::Candidates;
 use crate::domain::session::AssignedNumbers;
-use crate::domain::{OrderId, Region, Side};
+use crate::domain::{OrderId, PairMode, Region, Side};
 use crate::ports::{
     AllocationWindow, SessionStore, StoreError, StoredParticipant, WindowCursor, WriteRejected,
 };
@@ -130,10 +130,11 @@ impl CandidatePool {
         store: &dyn SessionStore,
         current: Option<&AssignedNumbers>,
         with_backups: bool,
+        mode: PairMode,
         rng: &mut R,
     ) -> Result<Option<AssignedNumbers>, StoreError> {
         loop {
-            let chosen = choose_numbers(current, &self.candidates, with_backups, rng);
+            let chosen = choose_numbers(current, &self.candidates, with_backups, mode, rng);
             let complete = chosen.as_ref().is_some_and(|n| {
                 !with_backups || (n.customer_backup.is_some() && n.driver_backup.is_some())
             });

@@ -14,7 +14,7 @@ use super::session_plan::transition;
 use crate::domain::events::PublishedEvent;
 use crate::domain::pool::{Health, PoolNumber};
 use crate::domain::session::SessionStatus;
-use crate::domain::{AllocationPolicy, OrderId, Session, Side, VirtualNumber};
+use crate::domain::{AllocationPolicy, OrderId, PairMode, Session, Side, VirtualNumber};
 use crate::ports::{
     SessionRecord, SharedClock, SharedPoolStore, SharedPublisher, SharedStore, StoreError,
     WriteError,
@@ -187,6 +187,7 @@ impl Failover {
                     self.store.as_ref(),
                     Some(numbers),
                     with_backups,
+                    PairMode::of(numbers),
                     &mut rand::rngs::StdRng::from_entropy(),
                 )
                 .await?;

@@ -52,16 +52,20 @@ fn shadows_of(binding: &BindingWrite, older_keys: &[CallerKey]) -> Vec<BindingWr
         .collect()
 }
 
-/// The VNs an exclusive record holds whole (backups included).
+/// The VNs an exclusive record holds whole (backups included), each once: in single-number mode
+/// both sides dial the same VNs, and one transaction cannot write one lock item twice. The lock
+/// names the first side that dials it.
 pub fn locks_of(record: &SessionRecord) -> Vec<NumberLock> {
     match (&record.session.numbers, record.policy) {
-        (Some(numbers), AllocationPolicy::Exclusive) => [Side::Customer, Side::Driver]
-            .into_iter()
-            .flat_map(|side| {
-                numbers.all_of(side).map(move |vn| NumberLock {
-                    vn: vn.clone(),
-                    side,
-                })
+        (Some(numbers), AllocationPolicy::Exclusive) => numbers
+            .all()
+            .map(|vn| NumberLock {
+                vn: vn.clone(),
+                side: if numbers.all_of(Side::Customer).any(|c| c == vn) {
+                    Side::Customer
+                } else {
+                    Side::Driver
+                },
             })
             .collect(),
         _ => Vec::new(),

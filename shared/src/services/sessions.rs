@@ -58,6 +58,8 @@ pub enum SessionsError {
     VersionMoved,
     #[error("unknown region")]
     UnknownRegion,
+    #[error("one phone number on both sides of an order in single-number mode")]
+    OnePersonOnBothSides,
     #[error("no virtual number is free in the region; refill has been asked for more")]
     PoolExhausted,
     #[error("too many concurrent changes of this order; try again")]
@@ -215,6 +217,9 @@ impl Sessions {
                 Err(SessionsError::Unavailable)
             }
             Err(AllocationError::UnknownRegion(_)) => Err(SessionsError::UnknownRegion),
+            Err(AllocationError::OnePersonOnBothSides(_)) => {
+                Err(SessionsError::OnePersonOnBothSides)
+            }
             Err(AllocationError::PoolExhausted { .. }) => Err(SessionsError::PoolExhausted),
             Err(AllocationError::Contended(_)) => Err(SessionsError::Contended),
             Err(e) => {

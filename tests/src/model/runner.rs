@@ -99,6 +99,7 @@ pub fn refill_rules(shape: &Shape) -> RefillRules {
     RefillRules {
         policy: shape.policy,
         backups: shape.backups,
+        pair_mode: maskline::domain::PairMode::Pair,
         headroom: 0,
         cool_off: Duration::hours(1),
     }

@@ -46,6 +46,7 @@ mod scale;
 mod secrets;
 mod sessions_api;
 mod signatures;
+mod single_number;
 mod support;
 mod suspect;
 mod template_table;

@@ -27,6 +27,7 @@ pub fn rules() -> RefillRules {
     RefillRules {
         policy: AllocationPolicy::Shared,
         backups: false,
+        pair_mode: maskline::domain::PairMode::Pair,
         headroom: 0,
         cool_off: Duration::hours(1),
     }

@@ -202,6 +202,7 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
         RefillRules {
             policy: AllocationPolicy::Shared,
             backups: false,
+            pair_mode: maskline::domain::PairMode::Pair,
             headroom: 0,
             cool_off: chrono::Duration::hours(1),
         },

@@ -9,7 +9,7 @@ use super::report::Curves;
 use super::timeline::{Timeline, SLOT_SECONDS};
 
 pub fn draw(curves: &Curves, title: &str, path: &Path) -> anyhow::Result<()> {
-    let lines: [(&str, &Timeline, RGBColor, bool); 4] = [
+    let lines: [(&str, &Timeline, RGBColor, bool); 5] = [
         ("shared (Maskline)", &curves.shared, BLUE, false),
         (
             "shared + backups",
@@ -18,6 +18,12 @@ pub fn draw(curves: &Curves, title: &str, path: &Path) -> anyhow::Result<()> {
             false,
         ),
         ("exclusive", &curves.exclusive, RED, false),
+        (
+            "single number per order",
+            &curves.single_number,
+            MAGENTA,
+            false,
+        ),
         (
             "one purchase per order (held; in use as exclusive)",
             &curves.one_per_order,

@@ -20,7 +20,7 @@ use maskline::adapters::dynamodb::ALLOCATION_WINDOW;
 use maskline::domain::choice::choose_numbers;
 use maskline::domain::policy::Candidates;
 use maskline::domain::session::AssignedNumbers;
-use maskline::domain::{Operator, Side, VirtualNumber};
+use maskline::domain::{Operator, PairMode, Side, VirtualNumber};
 use rand::rngs::StdRng;
 use rand::Rng;
 
@@ -40,13 +40,27 @@ pub enum Policy {
     SharedWithBackups,
     /// One live session per VN (`ALLOCATION_POLICY=exclusive`).
     Exclusive,
+    /// Shared, with one VN per order dialled by both parties (`PAIR_MODE=single`).
+    SingleNumber,
 }
 
 impl Policy {
-    pub const ALL: [Policy; 3] = [Policy::Shared, Policy::SharedWithBackups, Policy::Exclusive];
+    pub const ALL: [Policy; 4] = [
+        Policy::Shared,
+        Policy::SharedWithBackups,
+        Policy::Exclusive,
+        Policy::SingleNumber,
+    ];
 
     fn with_backups(self) -> bool {
         self == Policy::SharedWithBackups
+    }
+
+    fn pair_mode(self) -> PairMode {
+        match self {
+            Policy::SingleNumber => PairMode::Single,
+            _ => PairMode::Pair,
+        }
     }
 }
 
@@ -129,10 +143,12 @@ impl Pool {
     fn allocate(&mut self, s: PlannedSession, rng: &mut StdRng) -> anyhow::Result<AssignedNumbers> {
         loop {
             let chosen = match self.policy {
-                Policy::Shared | Policy::SharedWithBackups => self.choose_from_windows(s, rng),
+                Policy::Shared | Policy::SharedWithBackups | Policy::SingleNumber => {
+                    self.choose_from_windows(s, rng)
+                }
                 Policy::Exclusive => {
                     let candidates = self.free_window(rng);
-                    choose_numbers(None, &candidates, false, rng)
+                    choose_numbers(None, &candidates, false, PairMode::Pair, rng)
                 }
             };
             match chosen {
@@ -171,7 +187,13 @@ impl Pool {
                     candidates.rule_out_for(side, self.numbers[*i].0.clone());
                 }
             }
-            let chosen = choose_numbers(None, &candidates, with_backups, rng);
+            let chosen = choose_numbers(
+                None,
+                &candidates,
+                with_backups,
+                self.policy.pair_mode(),
+                rng,
+            );
             let complete = chosen.as_ref().is_some_and(|n| {
                 !with_backups || (n.customer_backup.is_some() && n.driver_backup.is_some())
             });
@@ -302,6 +324,14 @@ mod tests {
         assert_eq!(needs(&sessions, Policy::Shared), 4);
         assert_eq!(needs(&sessions, Policy::SharedWithBackups), 8);
         assert_eq!(needs(&sessions, Policy::Exclusive), 8);
+        assert_eq!(needs(&sessions, Policy::SingleNumber), 4);
+    }
+
+    #[test]
+    fn one_number_per_order_serves_many_orders_of_distinct_people() {
+        let sessions: Vec<_> = (1..=50).map(|i| session(i, i, i, 1000)).collect();
+        assert_eq!(needs(&sessions, Policy::SingleNumber), 1);
+        assert_eq!(needs(&sessions, Policy::Shared), 2);
     }
 
     #[test]

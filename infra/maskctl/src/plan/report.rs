@@ -55,6 +55,8 @@ pub struct Policies {
     pub shared: PolicyFigures,
     pub shared_with_backups: PolicyFigures,
     pub exclusive: PolicyFigures,
+    /// Shared, one number per order for both parties (`PAIR_MODE=single`).
+    pub single_number: PolicyFigures,
     pub one_per_order: PolicyFigures,
 }
 
@@ -83,6 +85,7 @@ pub struct Curves {
     pub shared: Timeline,
     pub shared_with_backups: Timeline,
     pub exclusive: Timeline,
+    pub single_number: Timeline,
     pub one_per_order: Timeline,
 }
 
@@ -116,6 +119,7 @@ pub fn plan(
                     &mut curves.shared_with_backups,
                 ),
                 Policy::Exclusive => (&mut policies.exclusive, &mut curves.exclusive),
+                Policy::SingleNumber => (&mut policies.single_number, &mut curves.single_number),
             };
             *slot = figures;
             curve.add(&replayed.in_use);
@@ -148,6 +152,7 @@ pub fn plan(
     total.shared.peak_in_use = curves.shared.peak();
     total.shared_with_backups.peak_in_use = curves.shared_with_backups.peak();
     total.exclusive.peak_in_use = curves.exclusive.peak();
+    total.single_number.peak_in_use = curves.single_number.peak();
     total.one_per_order.peak_in_use = curves.one_per_order.peak();
     let (policy, chosen) = if workload.backups {
         ("shared_with_backups", &total.shared_with_backups)
@@ -180,6 +185,7 @@ fn add(total: &mut Policies, region: &Policies) {
         (&mut total.shared, &region.shared),
         (&mut total.shared_with_backups, &region.shared_with_backups),
         (&mut total.exclusive, &region.exclusive),
+        (&mut total.single_number, &region.single_number),
         (&mut total.one_per_order, &region.one_per_order),
     ] {
         sum.numbers += one.numbers;

@@ -15,7 +15,7 @@ pub fn render_plan(plan: &Plan) -> String {
         plan.number_price_per_month,
         plan.currency
     );
-    let mut rows: Vec<[String; 9]> = plan
+    let mut rows: Vec<[String; 10]> = plan
         .regions
         .iter()
         .map(|r| {
@@ -29,6 +29,7 @@ pub fn render_plan(plan: &Plan) -> String {
                 p.shared.numbers.to_string(),
                 p.shared_with_backups.numbers.to_string(),
                 p.exclusive.numbers.to_string(),
+                p.single_number.numbers.to_string(),
                 p.one_per_order.numbers.to_string(),
             ]
         })
@@ -43,6 +44,7 @@ pub fn render_plan(plan: &Plan) -> String {
         t.shared.numbers.to_string(),
         t.shared_with_backups.numbers.to_string(),
         t.exclusive.numbers.to_string(),
+        t.single_number.numbers.to_string(),
         t.one_per_order.numbers.to_string(),
     ]);
     out.push_str(&render(
@@ -55,12 +57,13 @@ pub fn render_plan(plan: &Plan) -> String {
             "SHARED",
             "+BACKUPS",
             "EXCLUSIVE",
+            "SINGLE",
             "ONE PER ORDER",
         ],
         &rows,
     ));
     out.push_str(
-        "SHARED, +BACKUPS, EXCLUSIVE: the size an online, buy-when-it-fails replay reached for \
+        "SHARED, +BACKUPS, EXCLUSIVE, SINGLE (one number per order for both parties): the size an online, buy-when-it-fails replay reached for \
          this stream of orders (candidates read as the service reads them); LOWER BOUND: the \
          fewest numbers any pool could have.\n\n",
     );
@@ -79,6 +82,7 @@ pub fn render_plan(plan: &Plan) -> String {
             cost_row("shared (Maskline)", &t.shared),
             cost_row("shared + backups", &t.shared_with_backups),
             cost_row("exclusive", &t.exclusive),
+            cost_row("single number per order", &t.single_number),
             cost_row("one purchase per order", &t.one_per_order),
         ],
     ));

@@ -152,6 +152,7 @@ fn json_has_the_documented_fields() {
         "shared",
         "shared_with_backups",
         "exclusive",
+        "single_number",
         "one_per_order",
     ] {
         for key in [
