@@ -35,6 +35,9 @@ pub struct Config {
     pub backups: bool,
     /// `PAIR_MODE=single`: one VN per order, dialled by both parties (default `pair`).
     pub pair_mode: PairMode,
+    /// `MAX_SESSIONS_PER_NUMBER`: the most live sessions one VN may carry under `shared` (unset:
+    /// no limit), for providers that cap sessions per number.
+    pub session_cap: Option<u32>,
     /// `SUSPECT_AFTER_FAILED_CALLS`: this many failed calls in a row on a VN flag it suspect.
     pub suspect_after: u32,
     pub refill: RefillSettings,
@@ -81,6 +84,7 @@ impl Config {
             default_country: settings.default_country()?,
             backups: settings.on_off("BACKUP_NUMBERS")?,
             pair_mode: settings.pair_mode()?,
+            session_cap: settings.session_cap()?,
             suspect_after: settings.count("SUSPECT_AFTER_FAILED_CALLS", 5)?.max(1),
             refill: settings.refill()?,
             click_to_call: settings.click_to_call()?,
@@ -150,6 +154,19 @@ impl<F: Fn(&str) -> Option<String>> Settings<'_, F> {
             Some(v) => v
                 .parse()
                 .map_err(|reason: String| Self::invalid("ALLOCATION_POLICY", reason)),
+        }
+    }
+
+    fn session_cap(&self) -> Result<Option<u32>, ConfigError> {
+        let Some(v) = self.get("MAX_SESSIONS_PER_NUMBER") else {
+            return Ok(None);
+        };
+        match v.trim().parse::<u32>() {
+            Ok(cap) if cap >= 1 => Ok(Some(cap)),
+            _ => Err(Self::invalid(
+                "MAX_SESSIONS_PER_NUMBER",
+                format!("expected a whole number of sessions, at least 1, got {v:?}"),
+            )),
         }
     }
 
@@ -245,6 +262,7 @@ mod tests {
         assert!(config.default_country.is_none());
         assert!(!config.backups);
         assert_eq!(config.pair_mode, PairMode::Pair);
+        assert_eq!(config.session_cap, None);
         assert_eq!(config.suspect_after, 5);
         assert_eq!(config.refill.cool_off, Duration::hours(6));
         assert_eq!(config.click_to_call, ClickToCallMode::AfterFailures(2));
@@ -258,10 +276,12 @@ mod tests {
             ("CLICK_TO_CALL", "always"),
             ("REFILL_HEADROOM", "4"),
             ("PAIR_MODE", "single"),
+            ("MAX_SESSIONS_PER_NUMBER", "3"),
         ]);
         let config = Config::from_lookup(env(&pairs)).unwrap();
         assert!(config.backups);
         assert_eq!(config.pair_mode, PairMode::Single);
+        assert_eq!(config.session_cap, Some(3));
         assert_eq!(config.click_to_call, ClickToCallMode::Always);
         assert_eq!(config.refill.headroom, 4);
 
@@ -270,6 +290,7 @@ mod tests {
             ("REFILL_COOL_OFF_SECONDS", "90000"),
             ("CLICK_TO_CALL", "sometimes"),
             ("PAIR_MODE", "both"),
+            ("MAX_SESSIONS_PER_NUMBER", "0"),
         ] {
             let mut pairs = BASE.to_vec();
             pairs.push((name, bad));

@@ -126,6 +126,7 @@ fn refill_plan() {
         policy: AllocationPolicy::Shared,
         backups: true,
         pair_mode: maskline::domain::PairMode::Pair,
+        session_cap: None,
         headroom: 2,
         cool_off: chrono::Duration::hours(6),
     };
@@ -153,6 +154,7 @@ async fn refill_activation() {
             policy: AllocationPolicy::Shared,
             backups: false,
             pair_mode: maskline::domain::PairMode::Pair,
+            session_cap: None,
             headroom: 0,
             cool_off: chrono::Duration::hours(6),
         },

@@ -89,6 +89,15 @@ impl SessionStore for CountingStore {
         self.inner.allocation_window(region, cursor).await
     }
 
+    async fn held_slots(
+        &self,
+        vn: &VirtualNumber,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<std::collections::BTreeMap<u32, maskline::domain::OrderId>, StoreError> {
+        self.count();
+        self.inner.held_slots(vn, now).await
+    }
+
     async fn pool_entries(&self, vns: &[VirtualNumber]) -> Result<Vec<PoolNumber>, StoreError> {
         self.count();
         self.inner.pool_entries(vns).await

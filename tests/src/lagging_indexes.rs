@@ -96,6 +96,14 @@ impl SessionStore for LaggingIndexes {
         Ok(window)
     }
 
+    async fn held_slots(
+        &self,
+        vn: &VirtualNumber,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<std::collections::BTreeMap<u32, maskline::domain::OrderId>, StoreError> {
+        self.inner.held_slots(vn, now).await
+    }
+
     async fn pool_entries(&self, vns: &[VirtualNumber]) -> Result<Vec<PoolNumber>, StoreError> {
         self.inner.pool_entries(vns).await
     }

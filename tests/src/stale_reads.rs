@@ -70,6 +70,14 @@ impl SessionStore for StaleReads {
         self.store.allocation_window(region, cursor).await
     }
 
+    async fn held_slots(
+        &self,
+        vn: &VirtualNumber,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<std::collections::BTreeMap<u32, maskline::domain::OrderId>, StoreError> {
+        self.store.held_slots(vn, now).await
+    }
+
     async fn pool_entries(&self, vns: &[VirtualNumber]) -> Result<Vec<PoolNumber>, StoreError> {
         let mut numbers = self.store.pool_entries(vns).await?;
         if self.stale.pool_reads {

@@ -250,9 +250,24 @@ impl World {
         .allocator(self.vault.clone())
     }
 
+    /// An allocator under `MAX_SESSIONS_PER_NUMBER=cap` (shared policy), in `mode`.
+    pub fn capped_allocator(&self, cap: u32, mode: PairMode) -> Allocator {
+        self.wired_with("allocate-numbers", |c| {
+            c.session_cap = Some(cap);
+            c.pair_mode = mode;
+        })
+        .allocator(self.vault.clone())
+    }
+
     /// Failover as number-health reports run it (call-events).
     pub fn failover(&self, backups: bool) -> Failover {
         self.wired_with("call-events", |c| c.backups = backups)
+            .failover()
+    }
+
+    /// Failover under `MAX_SESSIONS_PER_NUMBER=cap`.
+    pub fn capped_failover(&self, cap: u32) -> Failover {
+        self.wired_with("call-events", |c| c.session_cap = Some(cap))
             .failover()
     }
 
@@ -267,6 +282,8 @@ impl World {
             c.backups = rules.backups;
             c.refill.headroom = rules.headroom;
             c.refill.cool_off = rules.cool_off;
+            c.pair_mode = rules.pair_mode;
+            c.session_cap = rules.session_cap;
         })
         .refill(sources)
     }

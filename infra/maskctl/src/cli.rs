@@ -14,7 +14,9 @@ use maskline::providers::ProviderKind;
 
 pub use number::NumberCommand;
 pub use plan::{InfraFlags, PlanArgs, WorkloadFlags};
-pub use pool::{ListArgs, PoolCommand, RefillArgs, RulesArgs, SetTargetArgs, Standby};
+pub use pool::{
+    ListArgs, PoolCommand, PoolListArgs, RefillArgs, RulesArgs, SetTargetArgs, Standby,
+};
 
 #[derive(Debug, Parser)]
 #[command(name = "maskctl", version, about = "Operate a Maskline deployment")]

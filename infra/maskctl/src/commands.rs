@@ -7,7 +7,7 @@ use anyhow::Context;
 use maskline::app::OperatorTools;
 use maskline::ports::SessionStore;
 
-use crate::cli::{KeysCommand, ListArgs, NumberCommand, PoolCommand, SessionCommand};
+use crate::cli::{KeysCommand, ListArgs, NumberCommand, PoolCommand, PoolListArgs, SessionCommand};
 use crate::entry::RawEntry;
 use crate::{
     keys, keys_reseal, number, pool, pool_import, pool_reindex, pool_target, refill, session,
@@ -53,14 +53,18 @@ pub async fn pool(command: PoolCommand) -> anyhow::Result<()> {
             let state = state_of(standby);
             pool::add(tools.admin.as_ref(), raw, state, format.default_country).await
         }
-        PoolCommand::List(ListArgs {
-            region,
-            json,
-            target,
+        PoolCommand::List(PoolListArgs {
+            list:
+                ListArgs {
+                    region,
+                    json,
+                    target,
+                },
+            max_sessions_per_number: cap,
         }) => {
             let tools = tools(&target.table, DEFAULT_BUS).await?;
             let pool_store = tools.wiring.ports.pool.as_ref();
-            pool::list(tools.admin.as_ref(), pool_store, region.as_ref(), json).await
+            pool::list(tools.admin.as_ref(), pool_store, region.as_ref(), json, cap).await
         }
         PoolCommand::Target(args) => {
             let tools = tools(&args.target.table, DEFAULT_BUS).await?;

@@ -74,6 +74,7 @@ pub async fn list(
     pool: &dyn PoolStore,
     region: Option<&Region>,
     json: bool,
+    session_cap: Option<u32>,
 ) -> anyhow::Result<()> {
     let mut entries = store
         .list_pool(region, Utc::now())
@@ -91,7 +92,7 @@ pub async fn list(
             region.map_or(String::new(), |r| format!(" in region {r}"))
         );
     } else {
-        print!("{}", render_table(&entries));
+        print!("{}", render_table(&entries, session_cap));
     }
     let summary = summarise(&entries, &targets);
     if !summary.is_empty() {
@@ -106,11 +107,16 @@ fn sort_key(e: &PoolEntryView) -> (&str, &str, &str) {
     (n.region.as_str(), n.operator.as_str(), n.vn.as_str())
 }
 
-/// One line per number, by region, operator and VN.
-pub fn render_table(entries: &[PoolEntryView]) -> String {
+/// One line per number, by region, operator and VN; live sessions against `session_cap` when
+/// the deployment caps them.
+pub fn render_table(entries: &[PoolEntryView], session_cap: Option<u32>) -> String {
     let mut sorted: Vec<&PoolEntryView> = entries.iter().collect();
     sorted.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-    let rows: Vec<[String; 7]> = sorted
+    let sessions = |e: &PoolEntryView| match (e.live_sessions, session_cap) {
+        (Some(n), Some(cap)) => format!("{n}/{cap}"),
+        (live, _) => columns::or_dash(live),
+    };
+    let rows: Vec<[String; 8]> = sorted
         .into_iter()
         .map(|e| {
             let n = &e.number;
@@ -122,6 +128,7 @@ pub fn render_table(entries: &[PoolEntryView]) -> String {
                 n.state.to_string(),
                 health(n.health, n.suspect).to_string(),
                 columns::or_dash(e.live_bindings),
+                sessions(e),
             ]
         })
         .collect();
@@ -134,6 +141,7 @@ pub fn render_table(entries: &[PoolEntryView]) -> String {
             "STATE",
             "HEALTH",
             "LIVE BINDINGS",
+            "LIVE SESSIONS",
         ],
         &rows,
     )
@@ -171,6 +179,7 @@ pub(crate) mod tests {
                 activated_at: Utc.with_ymd_and_hms(2026, 1, 5, 10, 0, 0).unwrap(),
             },
             live_bindings: live,
+            live_sessions: live.map(|n| n.div_ceil(2)),
         }
     }
 
@@ -181,19 +190,38 @@ pub(crate) mod tests {
         sick.number.suspect = true;
         let mut doubtful = view("+918041000002", "airtel", PoolState::Active, Some(2));
         doubtful.number.suspect = true;
-        let table = render_table(&[
-            view("+918041000011", "jio", PoolState::Standby, None),
-            sick,
-            doubtful,
-            view("+918041000001", "airtel", PoolState::Retiring, Some(0)),
-        ]);
+        let table = render_table(
+            &[
+                view("+918041000011", "jio", PoolState::Standby, None),
+                sick,
+                doubtful,
+                view("+918041000001", "airtel", PoolState::Retiring, Some(0)),
+            ],
+            None,
+        );
         assert_eq!(
             table,
-            "VN             REGION  OPERATOR  PROVIDER  STATE     HEALTH            LIVE BINDINGS\n\
-             +918041000001  blr     airtel    static    retiring  healthy           0\n\
-             +918041000002  blr     airtel    static    active    healthy, suspect  2\n\
-             +918041000003  blr     airtel    static    active    unhealthy         0\n\
-             +918041000011  blr     jio       static    standby   healthy           -\n"
+            "VN             REGION  OPERATOR  PROVIDER  STATE     HEALTH            LIVE BINDINGS  LIVE SESSIONS\n\
+             +918041000001  blr     airtel    static    retiring  healthy           0              0\n\
+             +918041000002  blr     airtel    static    active    healthy, suspect  2              1\n\
+             +918041000003  blr     airtel    static    active    unhealthy         0              0\n\
+             +918041000011  blr     jio       static    standby   healthy           -              -\n"
+        );
+    }
+
+    #[test]
+    fn live_sessions_are_shown_against_the_cap() {
+        let table = render_table(
+            &[view("+918041000001", "airtel", PoolState::Active, Some(6))],
+            Some(5),
+        );
+        assert!(
+            table
+                .lines()
+                .nth(1)
+                .unwrap()
+                .ends_with("6              3/5"),
+            "{table}"
         );
     }
 }

@@ -172,6 +172,7 @@ mod tests {
             policy: AllocationPolicy::default(),
             customer: Some(participant("C-1", SECRETS[0], SECRETS[1])),
             driver: Some(participant("D-7", SECRETS[2], SECRETS[3])),
+            slots: Default::default(),
             version: 3,
             providers: Default::default(),
         }

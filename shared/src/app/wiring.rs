@@ -94,6 +94,7 @@ impl Wiring {
             policy: self.config.policy,
             backups: self.config.backups,
             pair_mode: self.config.pair_mode,
+            session_cap: self.config.session_cap,
             session_max: self.config.session_max,
         }
     }
@@ -166,6 +167,7 @@ impl Wiring {
             publisher: self.ports.publisher.clone(),
             clock: self.ports.clock.clone(),
             backups: self.config.backups,
+            session_cap: self.config.session_cap,
         }
     }
 
@@ -211,6 +213,7 @@ impl Wiring {
                 policy: self.config.policy,
                 backups: self.config.backups,
                 pair_mode: self.config.pair_mode,
+                session_cap: self.config.session_cap,
                 headroom: self.config.refill.headroom,
                 cool_off: self.config.refill.cool_off,
             },

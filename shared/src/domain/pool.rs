@@ -133,6 +133,8 @@ pub struct PoolEntryView {
     pub number: PoolNumber,
     /// Live bindings on this VN, when the listing counted them.
     pub live_bindings: Option<usize>,
+    /// Orders with a live binding on this VN (what `MAX_SESSIONS_PER_NUMBER` caps).
+    pub live_sessions: Option<usize>,
 }
 
 impl PoolEntry {

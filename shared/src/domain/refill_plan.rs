@@ -22,6 +22,8 @@ pub struct VnUsage {
     pub live_callers: Vec<CallerKey>,
     /// Held whole by a live exclusive session.
     pub locked: bool,
+    /// Distinct orders with a live binding on the VN (what `MAX_SESSIONS_PER_NUMBER` caps).
+    pub live_sessions: u32,
     /// The latest deadline of any binding still stored on the VN (live or recently expired).
     pub last_bound_until: Option<DateTime<Utc>>,
 }
@@ -34,6 +36,8 @@ pub struct RefillRules {
     pub backups: bool,
     /// Under `single` both sides dial the same numbers, so a new order needs half as many.
     pub pair_mode: PairMode,
+    /// `MAX_SESSIONS_PER_NUMBER`: the live sessions must fit on the numbers at this many each.
+    pub session_cap: Option<u32>,
     /// Spare numbers kept above demand, so a burst does not wait for a purchase.
     pub headroom: u32,
     /// A surplus number goes back only after it has been idle this long.
@@ -87,7 +91,15 @@ pub fn region_demand(rules: &RefillRules, usage: &HashMap<VirtualNumber, VnUsage
             usage.values().filter(|u| u.locked).count() as u32 + per_order
         }
     };
-    demand + rules.headroom
+    // Under a cap, the live sessions need their seats, and the next order its numbers besides.
+    let seated = match (rules.session_cap, rules.policy) {
+        (Some(cap), AllocationPolicy::Shared) => {
+            let sessions: u32 = usage.values().map(|u| u.live_sessions).sum();
+            sessions.div_ceil(cap) + per_order
+        }
+        _ => 0,
+    };
+    demand.max(seated) + rules.headroom
 }
 
 /// What to do for each targeted operator of one region.
@@ -226,6 +238,7 @@ mod tests {
             policy,
             backups,
             pair_mode: PairMode::Pair,
+            session_cap: None,
             headroom: 1,
             cool_off: Duration::hours(1),
         }
@@ -292,6 +305,32 @@ mod tests {
             ..rules(AllocationPolicy::Exclusive, false)
         };
         assert_eq!(region_demand(&single, &usage), 5 + 1 + 1);
+    }
+
+    #[test]
+    fn a_cap_on_sessions_per_number_grows_demand_once_it_binds() {
+        // 12 live sessions on two numbers, the busiest caller on both: uncapped, the busiest's
+        // next order needs a third number (+1 headroom).
+        let usage: HashMap<_, _> = (1..=2)
+            .map(|i| {
+                (
+                    vn(i),
+                    VnUsage {
+                        live_sessions: 6,
+                        ..callers(&["a", "b"])
+                    },
+                )
+            })
+            .collect();
+        let capped = |cap| RefillRules {
+            session_cap: Some(cap),
+            ..rules(AllocationPolicy::Shared, false)
+        };
+        let uncapped = region_demand(&rules(AllocationPolicy::Shared, false), &usage);
+        assert_eq!(uncapped, 2 + 1 + 1);
+        assert_eq!(region_demand(&capped(100), &usage), uncapped);
+        // At most 3 sessions a number: 12 need 4 numbers, and the next order 2 more.
+        assert_eq!(region_demand(&capped(3), &usage), 4 + 2 + 1);
     }
 
     #[test]

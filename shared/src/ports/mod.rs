@@ -61,6 +61,10 @@ pub struct SessionRecord {
     /// The provider of each of the session's VNs, copied onto every binding so a webhook can
     /// resolve only its own provider's numbers with the same single read.
     pub providers: BTreeMap<VirtualNumber, Provider>,
+    /// Under `MAX_SESSIONS_PER_NUMBER`, the slot this session holds on each of its VNs (empty
+    /// when no cap applies): a VN has that many slot items, and a session claims one of them
+    /// conditionally, so no number ever carries more live sessions than its cap.
+    pub slots: BTreeMap<VirtualNumber, u32>,
 }
 
 /// One committed change of an order's session, as the table's stream reports it: the item
@@ -174,6 +178,14 @@ pub struct NumberLock {
     pub side: Side,
 }
 
+/// One of the `MAX_SESSIONS_PER_NUMBER` seats of a VN, held by one session (owned and timed like a
+/// binding, so it frees itself when the session's deadline passes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NumberSlot {
+    pub vn: VirtualNumber,
+    pub slot: u32,
+}
+
 /// Everything one state change of a session writes, applied atomically or not at all.
 ///
 /// Guards: the session item must still be at `expected_version` (absent when `None`); every binding
@@ -187,6 +199,8 @@ pub struct SessionWrite {
     pub delete_bindings: Vec<BindingKey>,
     pub put_locks: Vec<NumberLock>,
     pub delete_locks: Vec<VirtualNumber>,
+    pub put_slots: Vec<NumberSlot>,
+    pub delete_slots: Vec<NumberSlot>,
     /// VNs this write newly binds: each must still be healthy and active when the write lands.
     pub newly_claimed: Vec<VirtualNumber>,
 }
@@ -207,6 +221,10 @@ pub enum WriteRejected {
     BindingNotOurs(BindingKey),
     /// Likewise for an exclusive lock the write removes.
     LockNotOurs(VirtualNumber),
+    /// Another live session holds this slot of the VN.
+    SlotTaken(NumberSlot),
+    /// Likewise for a slot the write removes.
+    SlotNotOurs(NumberSlot),
     /// A concurrent transaction touched the same items; trying again may succeed.
     Contention,
 }
@@ -267,6 +285,14 @@ pub trait SessionStore: Send + Sync {
         caller: &CallerKey,
         now: DateTime<Utc>,
     ) -> Result<Vec<LiveBinding>, StoreError>;
+
+    /// The slots of `vn` held by live sessions at `now`, with their orders, strongly consistent
+    /// (see [`NumberSlot`]): which seats an allocation under a cap may try.
+    async fn held_slots(
+        &self,
+        vn: &VirtualNumber,
+        now: DateTime<Utc>,
+    ) -> Result<BTreeMap<u32, OrderId>, StoreError>;
 
     /// Applies a [`SessionWrite`] atomically, judging expiry against `now`.
     async fn write_session(

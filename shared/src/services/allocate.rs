@@ -9,6 +9,7 @@ use tracing::{info, warn};
 use super::candidates::{learn_from, CandidatePool};
 use super::owned_write::write_owned;
 use super::retry::MAX_ATTEMPTS;
+use super::seats::seat;
 use super::session_plan::transition;
 use crate::domain::events::{DriverAssigned, PublishedEvent};
 use crate::domain::ordering::Precedence;
@@ -118,6 +119,8 @@ pub struct Allocator {
     /// `PAIR_MODE`: a number per side, or one for both (a session keeps the mode it was
     /// written in).
     pub pair_mode: PairMode,
+    /// `MAX_SESSIONS_PER_NUMBER` (shared policy): the most live sessions one VN may carry.
+    pub session_cap: Option<u32>,
     pub session_max: Duration,
 }
 
@@ -199,7 +202,7 @@ impl Allocator {
             let candidates = &mut pool.candidates;
             let parties = (&customer, &driver);
             let live_until = self.live_until(door, existing.as_ref(), now);
-            let after = self.assigned(
+            let mut after = self.assigned(
                 event,
                 parties,
                 numbers,
@@ -207,6 +210,12 @@ impl Allocator {
                 existing.as_ref(),
                 live_until,
             );
+            let before = existing.as_ref();
+            let (store, cap) = (self.store.as_ref(), self.session_cap);
+            let mut rng = rand::rngs::StdRng::from_entropy();
+            if !seat(store, candidates, &mut after, before, cap, now, &mut rng).await? {
+                continue; // a number was full: choose again without it
+            }
             let mut write = transition(existing.as_ref(), after);
             // Numbers the session keeps (a driver change keeps the customer's) are checked like
             // new ones when the write lands: a number marked unhealthy since it was read is
@@ -290,6 +299,7 @@ impl Allocator {
             customer: Some(customer.clone()),
             driver: Some(driver.clone()),
             version: 0,
+            slots: Default::default(),
         }
     }
 

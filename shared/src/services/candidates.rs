@@ -151,7 +151,10 @@ pub async fn learn_from(candidates: &mut Candidates, rejected: WriteRejected, at
         // Nothing learned about candidates: re-read (or, for a removal, see `owned_write`).
         WriteRejected::SessionChanged
         | WriteRejected::BindingNotOurs(_)
-        | WriteRejected::LockNotOurs(_) => {}
+        | WriteRejected::LockNotOurs(_)
+        | WriteRejected::SlotNotOurs(_) => {}
+        // Which slots are held is read afresh before the next try (`seats::seat`).
+        WriteRejected::SlotTaken(_) => jittered_pause(attempt).await,
         WriteRejected::BindingTaken { side, vn } => candidates.rule_out_for(side, vn),
         WriteRejected::LockTaken { vn } | WriteRejected::NumberUnavailable { vn } => {
             candidates.rule_out_everywhere(vn)

@@ -10,6 +10,7 @@ use tracing::{info, warn};
 use super::candidates::{learn_from, CandidatePool};
 use super::owned_write::write_owned;
 use super::retry::MAX_ATTEMPTS;
+use super::seats::seat;
 use super::session_plan::transition;
 use crate::domain::events::PublishedEvent;
 use crate::domain::pool::{Health, PoolNumber};
@@ -61,6 +62,8 @@ pub struct Failover {
     pub clock: SharedClock,
     /// `BACKUP_NUMBERS=on`: replacements keep (or regain) a backup on another operator.
     pub backups: bool,
+    /// `MAX_SESSIONS_PER_NUMBER`: a replacement number must have a free slot.
+    pub session_cap: Option<u32>,
 }
 
 impl Failover {
@@ -196,7 +199,7 @@ impl Failover {
                 warn!(%order_id, %vn, "no healthy number left in the region to move the session to");
                 return Ok(Move::Stranded(record.policy));
             };
-            let after = SessionRecord {
+            let mut after = SessionRecord {
                 providers: candidates.providers_of(replacement.all()),
                 session: Session {
                     numbers: Some(replacement),
@@ -204,6 +207,21 @@ impl Failover {
                 },
                 ..record.clone()
             };
+            let (store, cap) = (self.store.as_ref(), self.session_cap);
+            let mut rng = rand::rngs::StdRng::from_entropy();
+            if !seat(
+                store,
+                candidates,
+                &mut after,
+                Some(&record),
+                cap,
+                now,
+                &mut rng,
+            )
+            .await?
+            {
+                continue; // the replacement was full: choose again without it
+            }
             let mut write = transition(Some(&record), after);
             match write_owned(self.store.as_ref(), &mut write, now).await {
                 Ok(()) => {

@@ -19,6 +19,7 @@ pub mod reseal;
 pub mod resolve_call;
 pub mod retry;
 pub mod route_call;
+mod seats;
 mod session_plan;
 pub mod sessions;
 pub mod single_use_jwt;

@@ -28,6 +28,11 @@ pub async fn write_owned(
                       "a lock this order was removing belongs to another order now; left alone");
                 write.delete_locks.retain(|v| v != &vn);
             }
+            Err(WriteError::Rejected(WriteRejected::SlotNotOurs(slot))) => {
+                warn!(order_id = %write.record.session.order_id, vn = %slot.vn,
+                      "a slot this order was removing belongs to another order now; left alone");
+                write.delete_slots.retain(|s| s != &slot);
+            }
             other => return other,
         }
     }

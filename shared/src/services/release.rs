@@ -122,5 +122,6 @@ fn tombstone(event: &OrderEnded, now: DateTime<Utc>) -> SessionRecord {
         driver: None,
         version: 0,
         providers: Default::default(),
+        slots: Default::default(),
     }
 }

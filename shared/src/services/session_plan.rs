@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use crate::domain::policy::bindings_for;
 use crate::domain::{AllocationPolicy, Side, VirtualNumber};
-use crate::ports::{BindingKey, BindingWrite, NumberLock, SessionRecord, SessionWrite};
+use crate::ports::{BindingKey, BindingWrite, NumberLock, NumberSlot, SessionRecord, SessionWrite};
 use crate::privacy::CallerKey;
 
 /// The bindings a record implies: empty for a tombstone or a record missing a participant.
@@ -72,6 +72,24 @@ pub fn locks_of(record: &SessionRecord) -> Vec<NumberLock> {
     }
 }
 
+/// The slots a capped record holds, one per VN it holds (a slot for a VN it no longer holds is
+/// not held).
+pub fn slots_of(record: &SessionRecord) -> Vec<NumberSlot> {
+    let Some(numbers) = &record.session.numbers else {
+        return Vec::new();
+    };
+    numbers
+        .all()
+        .filter_map(|vn| {
+            let slot = *record.slots.get(vn)?;
+            Some(NumberSlot {
+                vn: vn.clone(),
+                slot,
+            })
+        })
+        .collect()
+}
+
 /// The VNs `after` holds that `before` did not: only those must still be taking new sessions.
 /// (A number that turned unhealthy keeps serving its existing sessions until failover moves them,
 /// so a release or refresh of a session on it must not be refused.)
@@ -94,6 +112,13 @@ pub fn transition(before: Option<&SessionRecord>, after: SessionRecord) -> Sessi
     let newly_claimed = newly_claimed(before, &after);
     let put_bindings = bindings_of(&after);
     let put_locks = locks_of(&after);
+    let put_slots = slots_of(&after);
+    let delete_slots = before.map_or_else(Vec::new, |before| {
+        slots_of(before)
+            .into_iter()
+            .filter(|slot| !put_slots.contains(slot))
+            .collect()
+    });
     let (delete_bindings, delete_locks) = match before {
         None => (Vec::new(), Vec::new()),
         Some(before) => {
@@ -123,6 +148,8 @@ pub fn transition(before: Option<&SessionRecord>, after: SessionRecord) -> Sessi
         delete_bindings,
         put_locks,
         delete_locks,
+        put_slots,
+        delete_slots,
         newly_claimed,
     }
 }

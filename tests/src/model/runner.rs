@@ -100,6 +100,7 @@ pub fn refill_rules(shape: &Shape) -> RefillRules {
         policy: shape.policy,
         backups: shape.backups,
         pair_mode: maskline::domain::PairMode::Pair,
+        session_cap: None,
         headroom: 0,
         cool_off: Duration::hours(1),
     }

@@ -231,6 +231,8 @@ async fn the_same_write_sent_again_succeeds_without_writing_twice() {
         delete_bindings: Vec::new(),
         put_locks: Vec::new(),
         delete_locks: Vec::new(),
+        put_slots: Vec::new(),
+        delete_slots: Vec::new(),
         newly_claimed: Vec::new(),
     };
     let now = world.clock.now();

@@ -43,6 +43,15 @@ impl SessionStore for Unreachable {
     ) -> Result<AllocationWindow, StoreError> {
         Err(down())
     }
+    async fn held_slots(
+        &self,
+        vn: &VirtualNumber,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<std::collections::BTreeMap<u32, maskline::domain::OrderId>, StoreError> {
+        let _ = (vn, now);
+        Err(down())
+    }
+
     async fn pool_entries(&self, _: &[VirtualNumber]) -> Result<Vec<PoolNumber>, StoreError> {
         Err(down())
     }

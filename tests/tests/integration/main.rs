@@ -44,6 +44,7 @@ mod rotation;
 mod sample_events;
 mod scale;
 mod secrets;
+mod session_cap;
 mod sessions_api;
 mod signatures;
 mod single_number;

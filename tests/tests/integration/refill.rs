@@ -28,6 +28,7 @@ pub fn rules() -> RefillRules {
         policy: AllocationPolicy::Shared,
         backups: false,
         pair_mode: maskline::domain::PairMode::Pair,
+        session_cap: None,
         headroom: 0,
         cool_off: Duration::hours(1),
     }

@@ -203,6 +203,7 @@ async fn the_pool_lifecycle_samples_drive_their_functions() {
             policy: AllocationPolicy::Shared,
             backups: false,
             pair_mode: maskline::domain::PairMode::Pair,
+            session_cap: None,
             headroom: 0,
             cool_off: chrono::Duration::hours(1),
         },

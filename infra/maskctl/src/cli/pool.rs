@@ -41,7 +41,7 @@ pub enum PoolCommand {
         target: Target,
     },
     /// List the pool: state, health and live bindings of each number, then totals per operator.
-    List(ListArgs),
+    List(PoolListArgs),
     /// Set how many healthy active numbers an operator of a region keeps (replaces any earlier
     /// target of that region and operator).
     Target(SetTargetArgs),
@@ -78,6 +78,16 @@ pub struct ListArgs {
     pub json: bool,
     #[command(flatten)]
     pub target: Target,
+}
+
+#[derive(Debug, Args)]
+pub struct PoolListArgs {
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// The deployment's `MAX_SESSIONS_PER_NUMBER`: each number's live sessions are shown against
+    /// it (`3/5`).
+    #[arg(long, env = "MAX_SESSIONS_PER_NUMBER")]
+    pub max_sessions_per_number: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -13,7 +13,8 @@ use crate::domain::{
     VirtualNumber,
 };
 use crate::ports::{
-    BindingWrite, NumberLock, SessionRecord, StoreError, StoredBinding, StoredParticipant,
+    BindingWrite, NumberLock, NumberSlot, SessionRecord, StoreError, StoredBinding,
+    StoredParticipant,
 };
 use crate::privacy::{CallerKey, KeyId, SealedNumber};
 
@@ -208,6 +209,14 @@ pub fn session_item(record: &SessionRecord) -> Item {
             .collect();
         item.insert(attr::PROVIDERS.into(), AttributeValue::M(providers));
     }
+    if !record.slots.is_empty() {
+        let slots = record
+            .slots
+            .iter()
+            .map(|(vn, slot)| (vn.as_str().to_string(), n(i64::from(*slot))))
+            .collect();
+        item.insert(attr::SLOTS.into(), AttributeValue::M(slots));
+    }
     if let Some(stamp) = &session.assignment {
         item.insert(attr::ASSIGNED_AT.into(), s(stamp.event_time.to_rfc3339()));
         if let Some(sequence) = stamp.sequence {
@@ -264,7 +273,26 @@ pub fn session_from_item(item: &Item) -> Result<SessionRecord, StoreError> {
         driver,
         version: get_n(item, attr::VERSION)? as u64,
         providers: providers_from(item)?,
+        slots: slots_from(item)?,
     })
+}
+
+fn slots_from(item: &Item) -> Result<BTreeMap<VirtualNumber, u32>, StoreError> {
+    let Some(AttributeValue::M(map)) = item.get(attr::SLOTS) else {
+        return Ok(BTreeMap::new());
+    };
+    map.iter()
+        .map(|(vn, slot)| {
+            let vn =
+                VirtualNumber::parse(vn, None).map_err(|_| corrupt(item, "bad VN in slots"))?;
+            let slot = slot
+                .as_n()
+                .ok()
+                .and_then(|n| n.parse::<u32>().ok())
+                .ok_or_else(|| corrupt(item, "bad slot number"))?;
+            Ok((vn, slot))
+        })
+        .collect()
 }
 
 /// The stamp of the assignment in force; sessions stored before ordering fields have the time only.
@@ -357,6 +385,20 @@ pub fn lock_item(lock: &NumberLock, session: &Session) -> Item {
     item.insert(layout::SK.into(), s(layout::LOCK));
     item.insert(attr::ORDER_ID.into(), s(session.order_id.as_str()));
     item.insert(attr::SIDE.into(), s(lock.side.as_str()));
+    item.insert(attr::LIVE_UNTIL.into(), n(millis(session.live_until)));
+    item.insert(
+        layout::TTL.into(),
+        ttl_after(session.live_until, layout::BINDING_RETENTION_SECONDS),
+    );
+    item
+}
+
+/// A slot of a capped VN, held by `session` (see [`NumberSlot`]).
+pub fn slot_item(slot: &NumberSlot, session: &Session) -> Item {
+    let mut item = Item::new();
+    item.insert(layout::PK.into(), s(layout::vn_pk(&slot.vn)));
+    item.insert(layout::SK.into(), s(layout::slot_sk(slot.slot)));
+    item.insert(attr::ORDER_ID.into(), s(session.order_id.as_str()));
     item.insert(attr::LIVE_UNTIL.into(), n(millis(session.live_until)));
     item.insert(
         layout::TTL.into(),

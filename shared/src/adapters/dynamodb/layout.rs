@@ -41,6 +41,8 @@ pub const TTL: &str = "ttl";
 
 pub const META: &str = "META";
 pub const LOCK: &str = "LOCK";
+/// The prefix of a VN's slot items (`SLOT#0`, `SLOT#1`, …) under `MAX_SESSIONS_PER_NUMBER`.
+pub const SLOT_PREFIX: &str = "SLOT#";
 pub const SESSION: &str = "SESSION";
 pub const REGIONS: &str = "REGIONS";
 pub const BIND_PREFIX: &str = "BIND#";
@@ -53,6 +55,7 @@ pub mod attr {
     pub const PROVIDER: &str = "provider";
     /// On a session: the provider of each of its VNs (a map VN -> provider).
     pub const PROVIDERS: &str = "providers";
+    pub const SLOTS: &str = "slots";
     pub const HEALTH: &str = "health";
     /// active | standby | retiring (see `domain::pool::PoolState`).
     pub const POOL_STATE: &str = "pool_state";
@@ -123,6 +126,10 @@ pub const CALL_LOG_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 pub const SESSION_RETENTION_SECONDS: i64 = 21 * 24 * 3600;
 /// The margin kept for DynamoDB's TTL processing ("typically within a few days").
 pub const TTL_LAG_SECONDS: i64 = 2 * 24 * 3600;
+
+pub fn slot_sk(slot: u32) -> String {
+    format!("{SLOT_PREFIX}{slot}")
+}
 
 pub fn vn_pk(vn: &VirtualNumber) -> String {
     format!("VN#{vn}")

@@ -13,6 +13,7 @@ mod replay;
 pub mod schema;
 mod sealed_values;
 mod session_write;
+mod slots;
 pub mod stream;
 
 use async_trait::async_trait;
@@ -149,6 +150,14 @@ impl SessionStore for DynamoStore {
             }
         }
         Ok(live)
+    }
+
+    async fn held_slots(
+        &self,
+        vn: &VirtualNumber,
+        now: DateTime<Utc>,
+    ) -> Result<std::collections::BTreeMap<u32, OrderId>, StoreError> {
+        self.read_held_slots(vn, now).await
     }
 
     async fn write_session(

@@ -188,6 +188,7 @@ impl DynamoStore {
                 Ok(PoolEntryView {
                     number,
                     live_bindings: Some(usage.live_callers.len()),
+                    live_sessions: Some(usage.live_sessions as usize),
                 })
             })
             .buffered(16)

@@ -159,6 +159,7 @@ impl PoolStore for DynamoStore {
 
     async fn usage(&self, vn: &VirtualNumber, now: DateTime<Utc>) -> Result<VnUsage, StoreError> {
         let mut usage = VnUsage::default();
+        let mut live_orders = HashSet::new();
         for item in self.vn_partition(vn).await? {
             let sk = get_s(&item, layout::SK)?;
             let is_binding = sk.starts_with(layout::BIND_PREFIX);
@@ -173,11 +174,13 @@ impl PoolStore for DynamoStore {
                     usage
                         .live_callers
                         .push(CallerKey::from_stored(caller.to_string()));
+                    live_orders.insert(get_s(&item, attr::ORDER_ID)?.to_string());
                 }
             } else if live_until > now {
                 usage.locked = true;
             }
         }
+        usage.live_sessions = live_orders.len() as u32;
         Ok(usage)
     }
 

@@ -7,11 +7,11 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
-use super::items::{binding_item, key, lock_item, millis, n, s, session_item};
+use super::items::{binding_item, key, lock_item, millis, n, s, session_item, slot_item};
 use super::layout::{self, attr};
 use super::DynamoStore;
 use crate::domain::pool::{Health, PoolState};
-use crate::ports::{BindingKey, SessionWrite, StoreError, WriteError, WriteRejected};
+use crate::ports::{BindingKey, NumberSlot, SessionWrite, StoreError, WriteError, WriteRejected};
 
 /// Free to claim: nobody holds it, the holder's deadline passed, or this order already holds it.
 const CLAIMABLE: &str = "attribute_not_exists(pk) OR live_until <= :now OR order_id = :order";
@@ -31,6 +31,8 @@ enum Guarded {
     NotLocked(usize),
     BindingRemoval(usize),
     LockRemoval(usize),
+    Slot(usize),
+    SlotRemoval(usize),
 }
 
 impl DynamoStore {
@@ -78,6 +80,8 @@ impl SessionTransaction<'_> {
         items.extend(self.binding_removals());
         items.extend(self.lock_claims());
         items.extend(self.lock_removals());
+        items.extend(self.slot_claims());
+        items.extend(self.slot_removals());
         items.extend(self.not_locked_checks());
         items.extend(self.allocatable_checks());
         items
@@ -183,6 +187,39 @@ impl SessionTransaction<'_> {
         let removals = self.write.delete_locks.iter().enumerate();
         removals
             .map(|(index, vn)| (Guarded::LockRemoval(index), delete(removal(vn))))
+            .collect()
+    }
+
+    /// Each slot the session holds: free, expired, or already this order's — the cap's guard.
+    fn slot_claims(&self) -> Vec<GuardedItem> {
+        let session = &self.write.record.session;
+        let claim = |slot| {
+            Put::builder()
+                .table_name(self.table)
+                .set_item(Some(slot_item(slot, session)))
+                .condition_expression(CLAIMABLE)
+                .set_expression_attribute_values(self.claim_values())
+        };
+        let slots = self.write.put_slots.iter().enumerate();
+        slots
+            .map(|(index, slot)| (Guarded::Slot(index), put(claim(slot))))
+            .collect()
+    }
+
+    fn slot_removals(&self) -> Vec<GuardedItem> {
+        let removal = |slot: &NumberSlot| {
+            Delete::builder()
+                .table_name(self.table)
+                .set_key(Some(key(
+                    layout::vn_pk(&slot.vn),
+                    layout::slot_sk(slot.slot),
+                )))
+                .condition_expression(OWNED_OR_GONE)
+                .set_expression_attribute_values(self.owner_values())
+        };
+        let removals = self.write.delete_slots.iter().enumerate();
+        removals
+            .map(|(index, slot)| (Guarded::SlotRemoval(index), delete(removal(slot))))
             .collect()
     }
 
@@ -308,6 +345,10 @@ fn rejection(
                     Guarded::Allocatable(i) => WriteRejected::NumberUnavailable {
                         vn: write.newly_claimed[*i].clone(),
                     },
+                    Guarded::Slot(i) => WriteRejected::SlotTaken(write.put_slots[*i].clone()),
+                    Guarded::SlotRemoval(i) => {
+                        WriteRejected::SlotNotOurs(write.delete_slots[*i].clone())
+                    }
                 });
             }
             Some("TransactionConflict") => contention = true,
@@ -379,12 +420,15 @@ mod tests {
                 driver: None,
                 version: 1,
                 providers: Default::default(),
+                slots: Default::default(),
             },
             expected_version: None,
             put_bindings: Vec::new(),
             delete_bindings: Vec::new(),
             put_locks: Vec::new(),
             delete_locks: Vec::new(),
+            put_slots: Vec::new(),
+            delete_slots: Vec::new(),
             newly_claimed: Vec::new(),
         }
     }

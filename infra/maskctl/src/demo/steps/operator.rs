@@ -34,7 +34,7 @@ pub async fn operators_view(stack: &Stack) -> anyhow::Result<()> {
         .await
         .context("maskctl pool list --region blr")?;
     let targets = pool_target::read(tools.wiring.ports.pool.as_ref(), Some(&blr)).await?;
-    let mut listing = render_table(&entries);
+    let mut listing = render_table(&entries, None);
     let summary = summarise(&entries, &targets);
     if !summary.is_empty() {
         listing.push('\n');
