@@ -57,6 +57,16 @@ pub struct World {
     pub aws: aws_config::SdkConfig,
     /// Set by [`World::meter`]: services then use the metered store.
     metered: bool,
+    /// Settings every function of this world runs with, as one deployment's environment
+    /// would give them (the model draws them per schedule).
+    pub settings: WorldSettings,
+}
+
+/// The deployment-wide settings a test world may change from the defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WorldSettings {
+    pub pair_mode: PairMode,
+    pub session_cap: Option<u32>,
 }
 
 fn require_env(name: &str, what: &str) {
@@ -104,6 +114,7 @@ impl World {
             table: name,
             aws: config,
             metered: false,
+            settings: WorldSettings::default(),
         };
         // Session events leave through the table's stream, as the announce function sends them.
         let mut announcer = world.announcer();
@@ -199,6 +210,8 @@ impl World {
         let mut config = test_config();
         config.table_name = self.table.clone();
         config.event_bus_name = self.events.bus_name.clone();
+        config.pair_mode = self.settings.pair_mode;
+        config.session_cap = self.settings.session_cap;
         let ports = if self.metered {
             Ports::on_table(
                 self.store.clone(),

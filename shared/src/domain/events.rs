@@ -9,7 +9,7 @@ use super::number::DefaultCountry;
 use super::ordering::AssignmentStamp;
 use super::session::{AssignedNumbers, SessionState};
 use super::{
-    AllocationPolicy, NumberError, Operator, OrderId, Participant, ParticipantId, Region,
+    AllocationPolicy, NumberError, Operator, OrderId, PairMode, Participant, ParticipantId, Region,
     VirtualNumber, E164,
 };
 
@@ -41,6 +41,9 @@ pub struct DriverAssigned {
     pub driver: Participant,
     /// Where this assignment stands among the order's assignments (see `domain::ordering`).
     pub stamp: AssignmentStamp,
+    /// `pair_mode` of the event: this order's numbers one per side or one for both, instead of
+    /// the deployment's `PAIR_MODE` (a new order only; a session keeps the mode it began in).
+    pub pair_mode: Option<PairMode>,
 }
 
 impl DriverAssigned {
@@ -116,6 +119,7 @@ impl OrderEvent {
                     customer,
                     driver,
                     stamp,
+                    pair_mode: pair_mode(detail)?,
                 }))
             }
             "OrderDelivered" | "OrderCancelled" => Ok(OrderEvent::OrderEnded(OrderEnded {
@@ -149,6 +153,24 @@ fn timestamp(
         Some(_) => Err(EventError::Invalid {
             field,
             reason: "expected an RFC 3339 timestamp".into(),
+        }),
+    }
+}
+
+/// `detail.pair_mode`: optional, `pair` or `single`.
+fn pair_mode(detail: &Value) -> Result<Option<PairMode>, EventError> {
+    match detail.get("pair_mode") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(mode)) => mode
+            .parse()
+            .map(Some)
+            .map_err(|reason| EventError::Invalid {
+                field: "detail.pair_mode",
+                reason,
+            }),
+        Some(_) => Err(EventError::Invalid {
+            field: "detail.pair_mode",
+            reason: "expected \"pair\" or \"single\"".into(),
         }),
     }
 }
@@ -482,6 +504,29 @@ mod tests {
         assert_eq!(e.driver.id.as_str(), "D-7");
         assert_eq!(rfc3339(e.occurred_at()), "2026-11-22T10:00:00Z");
         assert_eq!((e.stamp.sequence, e.stamp.assigned_at), (None, None));
+        assert_eq!(e.pair_mode, None, "the deployment's PAIR_MODE decides");
+    }
+
+    #[test]
+    fn an_assignment_may_ask_for_one_number_for_both_parties() {
+        let mut detail = good_detail();
+        detail["pair_mode"] = json!("single");
+        let OrderEvent::DriverAssigned(e) = OrderEvent::parse(&assigned(detail), india()).unwrap()
+        else {
+            panic!("expected DriverAssigned");
+        };
+        assert_eq!(e.pair_mode, Some(PairMode::Single));
+        for bad in [json!("both"), json!(1)] {
+            let mut detail = good_detail();
+            detail["pair_mode"] = bad;
+            assert!(matches!(
+                OrderEvent::parse(&assigned(detail), india()),
+                Err(EventError::Invalid {
+                    field: "detail.pair_mode",
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use chrono::Duration;
 use serde_json::{Map, Value};
 
 use super::number::DefaultCountry;
-use super::{OrderId, Participant, ParticipantId, Region, E164};
+use super::{OrderId, PairMode, Participant, ParticipantId, Region, E164};
 
 /// Why a request body was refused: which field, and what is wrong with it (never its value).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +35,9 @@ pub struct OpenSession {
     pub driver: Participant,
     /// How long the numbers stay callable; the deployment's maximum when absent.
     pub expires_in: Option<Duration>,
+    /// `pair_mode`: one number per side (`pair`) or one for both (`single`); the deployment's
+    /// `PAIR_MODE` when absent.
+    pub pair_mode: Option<PairMode>,
 }
 
 /// `PATCH /v1/sessions/{order_id}`: a new agent, a longer life, or both.
@@ -65,7 +68,22 @@ impl OpenSession {
             customer: participant(&body, Party::Customer, rules)?,
             driver: participant(&body, Party::Driver, rules)?,
             expires_in: expires_in(&body, rules)?,
+            pair_mode: pair_mode(&body)?,
         })
+    }
+}
+
+fn pair_mode(body: &Map<String, Value>) -> Result<Option<PairMode>, RequestError> {
+    match body.get("pair_mode") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(mode)) => mode
+            .parse()
+            .map(Some)
+            .map_err(|reason: String| RequestError::new("pair_mode", reason)),
+        Some(_) => Err(RequestError::new(
+            "pair_mode",
+            "expected \"pair\" or \"single\"",
+        )),
     }
 }
 

@@ -172,7 +172,9 @@ impl Allocator {
                 }
             }
             let current = existing.as_ref().and_then(|r| r.session.numbers.as_ref());
-            let mode = current.map_or(self.pair_mode, PairMode::of);
+            // A new order takes the mode it asks for (or the deployment's); a session keeps its own.
+            let asked = event.pair_mode.unwrap_or(self.pair_mode);
+            let mode = current.map_or(asked, PairMode::of);
             if mode == PairMode::Single && customer.key == driver.key {
                 return Err(AllocationError::OnePersonOnBothSides(
                     event.order_id.clone(),

@@ -71,12 +71,13 @@ pub enum SessionsError {
 impl Sessions {
     /// `POST /v1/sessions`.
     pub async fn open(&self, request: &OpenSession) -> Result<Answered, SessionsError> {
-        let assignment = self.assignment(
+        let mut assignment = self.assignment(
             &request.order_id,
             &request.region,
             request.customer.clone(),
             request.driver.clone(),
         );
+        assignment.pair_mode = request.pair_mode;
         let terms = RequestTerms {
             lifetime: request.expires_in,
             expected_version: None,
@@ -184,6 +185,7 @@ impl Sessions {
                 assigned_at: Some(now),
                 event_time: now,
             },
+            pair_mode: None,
         }
     }
 

@@ -177,6 +177,27 @@ pub fn pool_respected(
     violations
 }
 
+/// `MAX_SESSIONS_PER_NUMBER`: no VN carries live bindings of more than `cap` orders.
+pub fn cap_respected(live: &HashMap<(u32, String), String>, cap: u32) -> Vec<String> {
+    let mut orders_on: BTreeMap<u32, HashSet<&str>> = BTreeMap::new();
+    for ((index, _), order) in live {
+        orders_on.entry(*index).or_default().insert(order);
+    }
+    orders_on
+        .into_iter()
+        .filter(|(_, orders)| orders.len() > cap as usize)
+        .map(|(index, orders)| {
+            let mut orders: Vec<_> = orders.into_iter().collect();
+            orders.sort_unstable();
+            format!(
+                "VN {} carries {} live sessions over its cap of {cap}: {orders:?}",
+                vn(index),
+                orders.len()
+            )
+        })
+        .collect()
+}
+
 /// A number marked unhealthy in a batch keeps no binding made in that batch (unless the failover
 /// stranded sessions on it): a claim that landed before the mark is found by the failover's
 /// re-check and moved, and one after it is refused by the claim's own condition check on the

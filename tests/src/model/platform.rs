@@ -3,7 +3,7 @@
 //! (policy, backups), and the bus it publishes to. Drawn once per schedule from its seed.
 
 use chrono::{DateTime, Duration, Utc};
-use maskline::domain::AllocationPolicy;
+use maskline::domain::{AllocationPolicy, PairMode};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -41,6 +41,10 @@ pub struct Shape {
     /// The bus refuses every this many-th publish of the table stream's consumer (`None`: it
     /// takes them all): the consumer must still deliver every session change, in order.
     pub flaky_bus: Option<u32>,
+    /// `PAIR_MODE`: one number per order for both parties, or one per side.
+    pub pair_mode: PairMode,
+    /// `MAX_SESSIONS_PER_NUMBER` (acts under `shared` only).
+    pub session_cap: Option<u32>,
 }
 
 impl Shape {
@@ -67,6 +71,13 @@ impl Shape {
             // world's stream reader allows (a record refused for good would be set aside, as the
             // event source mapping's on-failure destination would take it).
             flaky_bus: rng.gen_bool(0.5).then(|| rng.gen_range(3..=7)),
+            // Drawn last, so the shapes earlier seeds named keep their other fields.
+            pair_mode: if rng.gen_bool(0.3) {
+                PairMode::Single
+            } else {
+                PairMode::Pair
+            },
+            session_cap: rng.gen_bool(0.3).then(|| rng.gen_range(1..=3)),
         }
     }
 
@@ -111,5 +122,35 @@ impl Sent {
             assigned_at,
             time: time.timestamp_millis(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default run (5 schedules from a random seed) and the soak must meet the single-number
+    /// mode and the session cap, under the policy where the cap acts, often.
+    #[test]
+    fn shapes_cover_one_number_per_order_and_capped_shared_numbers() {
+        let shapes: Vec<Shape> = (0..100).map(Shape::of).collect();
+        let single = shapes
+            .iter()
+            .filter(|s| s.pair_mode == PairMode::Single)
+            .count();
+        let capped_shared = shapes
+            .iter()
+            .filter(|s| s.session_cap.is_some() && s.policy == AllocationPolicy::Shared)
+            .count();
+        let both = shapes
+            .iter()
+            .filter(|s| s.pair_mode == PairMode::Single && s.session_cap == Some(1))
+            .count();
+        assert!(single >= 15, "{single} of 100 in single-number mode");
+        assert!(
+            capped_shared >= 10,
+            "{capped_shared} of 100 capped under shared"
+        );
+        assert!(both >= 1, "no single-number schedule with a cap of one");
     }
 }

@@ -10,7 +10,7 @@ use futures::future::join_all;
 use maskline::adapters::dynamodb::PoolEntry;
 use maskline::domain::pool::{Health, PoolState};
 use maskline::domain::refill_plan::RefillRules;
-use maskline::domain::{Operator, Provider, Region};
+use maskline::domain::{AllocationPolicy, Operator, Provider, Region};
 use maskline::ports::{Clock, PoolStore, SharedPublisher, SharedStore};
 
 use super::check::{self, Orders, Tracked};
@@ -23,7 +23,7 @@ use super::schedule::{generate, Kind, Op, Step, STANDBY, STATIC_ACTIVE, TWILIO_A
 use crate::fixtures::{pool_target, vn};
 use crate::flaky_bus::FlakyPublisher;
 use crate::lagging_indexes::LaggingIndexes;
-use crate::world::{World, GRACE_SECONDS};
+use crate::world::{World, WorldSettings, GRACE_SECONDS};
 
 /// How a run is chosen, from the environment.
 #[derive(Debug, Clone)]
@@ -99,8 +99,8 @@ pub fn refill_rules(shape: &Shape) -> RefillRules {
     RefillRules {
         policy: shape.policy,
         backups: shape.backups,
-        pair_mode: maskline::domain::PairMode::Pair,
-        session_cap: None,
+        pair_mode: shape.pair_mode,
+        session_cap: shape.session_cap,
         headroom: 0,
         cool_off: Duration::hours(1),
     }
@@ -195,6 +195,10 @@ pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> 
         None => bus,
     })
     .await;
+    world.settings = WorldSettings {
+        pair_mode: shape.pair_mode,
+        session_cap: shape.session_cap,
+    };
     setup(&world).await;
     let deployment = Deployment {
         shape,
@@ -438,6 +442,10 @@ async fn run_step(
         &bindings_before,
         &bindings_after,
     ));
+    let shape = &deployment.shape;
+    if let (Some(cap), AllocationPolicy::Shared) = (shape.session_cap, shape.policy) {
+        violations.extend(check::cap_respected(&bindings_after, cap));
+    }
     lap(stats, "scan after");
     if !full {
         return violations;

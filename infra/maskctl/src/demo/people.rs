@@ -41,6 +41,15 @@ pub const AGENT_D12: Person = Person {
     id: "D-12",
     phone: "+919876500008",
 };
+/// The home-services order with one number for both parties (`pair_mode: single`).
+pub const CUSTOMER_7: Person = Person {
+    id: "C-7",
+    phone: "+919876500009",
+};
+pub const AGENT_D13: Person = Person {
+    id: "D-13",
+    phone: "+919876500010",
+};
 /// Someone with no order, who dials a number anyway.
 pub const STRANGER: Person = Person {
     id: "-",
@@ -53,9 +62,9 @@ pub const CUSTOMER_5_TRUNCATED: Person = Person {
 };
 
 /// Every real phone number of the story, for the leak checks.
-pub const EVERYONE: [Person; 9] = [
+pub const EVERYONE: [Person; 11] = [
     CUSTOMER_1, AGENT_D7, CUSTOMER_2, CUSTOMER_3, AGENT_D9, STRANGER, CUSTOMER_6, AGENT_D11,
-    AGENT_D12,
+    AGENT_D12, CUSTOMER_7, AGENT_D13,
 ];
 
 impl Person {

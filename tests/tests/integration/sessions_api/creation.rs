@@ -105,3 +105,43 @@ async fn an_exhausted_pool_answers_409_writes_nothing_and_asks_refill() {
     let exhausted = api.world.events.read_of_type("PoolExhausted", 1).await;
     assert_eq!(exhausted[0].detail["order_id"], "ORD-3");
 }
+
+#[tokio::test]
+async fn an_order_may_ask_for_one_number_for_both_parties() {
+    let api = Api::with_pool(4).await;
+    let mut body = super::open_body("ORD-1", 1, 1);
+    body["pair_mode"] = "single".into();
+    let created = api.post(body).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let vn = &created.body["customer_dials"];
+    assert_eq!(
+        created.body["driver_dials"], *vn,
+        "both parties dial one number"
+    );
+    let number = vn.as_str().unwrap();
+    assert!(connects_to(
+        &api.route(vn, &customer_phone(1)).await,
+        &driver_phone(1),
+        number
+    ));
+    assert!(connects_to(
+        &api.route(vn, &driver_phone(1)).await,
+        &customer_phone(1),
+        number
+    ));
+    // Without the field, the deployment's PAIR_MODE (pair) applies.
+    let paired = api.open("ORD-2", 2, 2).await;
+    assert_ne!(paired.body["customer_dials"], paired.body["driver_dials"]);
+
+    let items = api.world.all_items().await;
+    let mut bad = super::open_body("ORD-3", 3, 3);
+    bad["pair_mode"] = "both".into();
+    let refused = api.post(bad).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.body["field"], "pair_mode");
+    assert_eq!(
+        api.world.all_items().await,
+        items,
+        "a refusal writes nothing"
+    );
+}

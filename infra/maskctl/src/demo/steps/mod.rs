@@ -11,6 +11,7 @@ mod operator;
 mod publication;
 mod refill;
 mod sessions;
+mod single_number;
 mod smoke;
 
 use std::future::Future;
@@ -43,6 +44,8 @@ pub async fn walk(stack: &Stack) -> anyhow::Result<()> {
     at("h", operator::operators_view(stack)).await?;
     // Its order and people are its own (region del), so nothing above sees them.
     at("k", sessions::one_order_over_http(stack)).await?;
+    // Its order and people are its own too (region del).
+    at("l", single_number::one_number_for_both(stack)).await?;
     // Last: its region (sfo) and order are its own, so nothing above sees them.
     at("smoke", smoke::deploying_md(stack)).await?;
     stack.say.step(format!(

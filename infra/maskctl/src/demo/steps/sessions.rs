@@ -14,13 +14,13 @@ use maskline::providers::ProviderKind;
 const ORDER: &str = "ORD-S1";
 
 /// An answer of the sessions function: status, ETag and JSON body.
-struct Answer {
-    status: u16,
-    body: Value,
+pub(super) struct Answer {
+    pub(super) status: u16,
+    pub(super) body: Value,
 }
 
 impl Answer {
-    fn text(&self, field: &str) -> String {
+    pub(super) fn text(&self, field: &str) -> String {
         self.body[field].as_str().unwrap_or_default().to_string()
     }
 }
@@ -31,11 +31,11 @@ impl std::fmt::Display for Answer {
     }
 }
 
-fn party(person: Person) -> Value {
+pub(super) fn party(person: Person) -> Value {
     json!({"id": person.id, "phone": person.phone})
 }
 
-async fn send(
+pub(super) async fn send(
     stack: &Stack,
     method: Method,
     path: &str,
