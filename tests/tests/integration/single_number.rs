@@ -7,13 +7,16 @@ use chrono::{Duration, Utc};
 use futures::future::join_all;
 use maskline::domain::{AllocationPolicy, VirtualNumber};
 use maskline::services::Route;
-use maskline_tests::fixtures::{customer_phone, driver_assigned, driver_assigned_at, driver_phone};
+use maskline_tests::fixtures::{
+    customer_phone, driver_assigned, driver_assigned_at, driver_phone, order_ended,
+};
 use maskline_tests::invariants::assert_consistent;
+use maskline_tests::world::GRACE_SECONDS;
 use maskline_tests::World;
 use serde_json::Value;
 
 use crate::backups::operators_of;
-use crate::support::{allocate_with, connects_to, numbers_of, order_numbers, route};
+use crate::support::{allocate_with, connects_to, numbers_of, order_numbers, release, route};
 
 async fn allocate_single(
     world: &World,
@@ -68,7 +71,22 @@ async fn both_parties_reach_each_other_through_the_one_number_and_nobody_else_do
         assigned[0].detail["customer_dials"],
         Value::from(vn.clone())
     );
-    assert_eq!(assigned[0].detail["driver_dials"], Value::from(vn));
+    assert_eq!(assigned[0].detail["driver_dials"], Value::from(vn.clone()));
+    assert_consistent(&world).await;
+
+    // Delivered: both directions still connect within grace, and neither after it.
+    let failed = release(&world, &[order_ended("OrderDelivered", "ORD-1")]).await;
+    assert!(failed.is_empty(), "{failed:?}");
+    world.clock.advance(Duration::seconds(GRACE_SECONDS - 60));
+    assert!(connects_to(
+        &route(&world, &vn, &agent).await,
+        &customer,
+        &vn
+    ));
+    world.clock.advance(Duration::seconds(120));
+    for caller in [&customer, &agent] {
+        assert_eq!(route(&world, &vn, caller).await, Route::OutOfSession);
+    }
     assert_consistent(&world).await;
 }
 
