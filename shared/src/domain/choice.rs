@@ -109,24 +109,13 @@ fn choose_pair<R: Rng + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::test_pool::vn;
     use crate::domain::Operator;
     use rand::rngs::StdRng;
     use rand::SeedableRng;
 
-    fn vn(i: u32) -> VirtualNumber {
-        VirtualNumber::parse(&format!("+9180410000{i:02}"), None).unwrap()
-    }
-
-    /// VNs 1..=4 on airtel, 5..=8 on jio.
     fn two_operators() -> Candidates {
-        Candidates::new(
-            (1..=8)
-                .map(|i| {
-                    let op = if i <= 4 { "airtel" } else { "jio" };
-                    (vn(i), Operator::parse(op).unwrap())
-                })
-                .collect(),
-        )
+        crate::domain::test_pool::two_operators(4)
     }
 
     fn operator(c: &Candidates, v: &VirtualNumber) -> Operator {

@@ -17,6 +17,8 @@ pub mod refill_plan;
 pub mod session;
 pub mod session_requests;
 pub mod single_choice;
+#[cfg(test)]
+mod test_pool;
 
 pub use call_status::CallStatus;
 pub use caller_key::CallerKey;

@@ -52,24 +52,13 @@ pub fn choose_single_number<R: Rng + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Operator;
+    use crate::domain::test_pool::vn;
     use rand::rngs::StdRng;
     use rand::SeedableRng;
 
-    fn vn(i: u32) -> VirtualNumber {
-        VirtualNumber::parse(&format!("+9180410000{i:02}"), None).unwrap()
-    }
-
     /// VNs 1..=3 on airtel, 4..=6 on jio.
     fn two_operators() -> Candidates {
-        Candidates::new(
-            (1..=6)
-                .map(|i| {
-                    let op = if i <= 3 { "airtel" } else { "jio" };
-                    (vn(i), Operator::parse(op).unwrap())
-                })
-                .collect(),
-        )
+        crate::domain::test_pool::two_operators(3)
     }
 
     fn single(primary: u32, backup: Option<u32>) -> AssignedNumbers {

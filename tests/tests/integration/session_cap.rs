@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
-use futures::future::join_all;
 use maskline::domain::{PairMode, VirtualNumber};
 use maskline::ports::Clock;
 use maskline_tests::fixtures::{driver_assigned, driver_assigned_at, order_ended};
@@ -12,7 +11,7 @@ use maskline_tests::invariants::assert_consistent;
 use maskline_tests::world::GRACE_SECONDS;
 use maskline_tests::World;
 
-use crate::support::{allocate_with, release};
+use crate::support::{allocate_each_at_once, allocate_with, release};
 
 /// Live sessions per number, counted from the bindings (distinct orders on each VN).
 async fn sessions_per_number(world: &World) -> HashMap<String, usize> {
@@ -35,17 +34,8 @@ async fn twenty_orders_at_once(cap: u32, mode: PairMode) -> (World, usize) {
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 4).await;
     let allocator = world.capped_allocator(cap, mode);
-    let results = join_all((1..=20).map(|i| {
-        let allocator = &allocator;
-        async move {
-            allocate_with(
-                allocator,
-                &[driver_assigned(&format!("ORD-{i}"), "blr", i, i)],
-            )
-            .await
-        }
-    }))
-    .await;
+    let orders = (1..=20).map(|i| driver_assigned(&format!("ORD-{i}"), "blr", i, i));
+    let results = allocate_each_at_once(&allocator, orders).await;
     let served = results.iter().filter(|failed| failed.is_empty()).count();
     (world, served)
 }

@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
-use futures::future::join_all;
 use maskline::domain::{AllocationPolicy, VirtualNumber};
 use maskline::services::Route;
 use maskline_tests::fixtures::{
@@ -16,7 +15,9 @@ use maskline_tests::World;
 use serde_json::Value;
 
 use crate::backups::operators_of;
-use crate::support::{allocate_with, connects_to, numbers_of, order_numbers, release, route};
+use crate::support::{
+    allocate_each_at_once, allocate_with, connects_to, numbers_of, order_numbers, release, route,
+};
 
 async fn allocate_single(
     world: &World,
@@ -95,17 +96,8 @@ async fn forty_concurrent_orders_of_one_agent_get_forty_numbers_and_no_caller_tw
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 45).await;
     let allocator = world.single_number_allocator(AllocationPolicy::Shared, false);
-    let results = join_all((1..=40).map(|i| {
-        let allocator = &allocator;
-        async move {
-            allocate_with(
-                allocator,
-                &[driver_assigned(&format!("ORD-{i}"), "blr", i, 7)],
-            )
-            .await
-        }
-    }))
-    .await;
+    let orders = (1..=40).map(|i| driver_assigned(&format!("ORD-{i}"), "blr", i, 7));
+    let results = allocate_each_at_once(&allocator, orders).await;
     assert!(results.iter().all(Vec::is_empty), "{results:?}");
 
     let mut numbers = HashSet::new();
@@ -138,17 +130,8 @@ async fn under_exclusive_an_order_holds_one_number_so_a_pool_serves_twice_the_or
     let world = World::new().await;
     world.add_pool("blr", "airtel", 1, 10).await;
     let allocator = world.single_number_allocator(AllocationPolicy::Exclusive, false);
-    let results = join_all((1..=12).map(|i| {
-        let allocator = &allocator;
-        async move {
-            allocate_with(
-                allocator,
-                &[driver_assigned(&format!("ORD-{i}"), "blr", i, i)],
-            )
-            .await
-        }
-    }))
-    .await;
+    let orders = (1..=12).map(|i| driver_assigned(&format!("ORD-{i}"), "blr", i, i));
+    let results = allocate_each_at_once(&allocator, orders).await;
     let served = results.iter().filter(|failed| failed.is_empty()).count();
     assert_eq!(served, 10, "ten numbers, one held whole per order");
     assert_eq!(world.items_with_sk("LOCK").await.len(), 10);

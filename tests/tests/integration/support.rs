@@ -20,6 +20,20 @@ pub fn india() -> Option<DefaultCountry> {
     Some("IN".parse().unwrap())
 }
 
+/// Runs `allocator` once per body, all at once (as parallel Lambdas would); each run's failed
+/// message ids, in the order of `bodies`.
+pub async fn allocate_each_at_once(
+    allocator: &maskline::services::Allocator,
+    bodies: impl IntoIterator<Item = String>,
+) -> Vec<Vec<String>> {
+    futures::future::join_all(
+        bodies
+            .into_iter()
+            .map(|body| async move { allocate_with(allocator, &[body]).await }),
+    )
+    .await
+}
+
 /// Runs allocate-numbers on one batch; returns the ids of the failed messages.
 pub async fn allocate(world: &World, policy: AllocationPolicy, bodies: &[String]) -> Vec<String> {
     allocate_with(&world.allocator(policy), bodies).await

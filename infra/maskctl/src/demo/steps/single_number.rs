@@ -41,9 +41,8 @@ pub async fn one_number_for_both(stack: &Stack) -> anyhow::Result<()> {
             caller.id, callee.id
         ));
     }
-    let stranger: Person = STRANGER;
     let answer = stack
-        .call(ProviderKind::Twilio, stranger.phone, &vn)
+        .call(ProviderKind::Twilio, STRANGER.phone, &vn)
         .await?;
     ensure!(
         !rings(&answer, CUSTOMER_7, None) && !rings(&answer, AGENT_D13, None),
