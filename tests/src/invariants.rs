@@ -30,7 +30,9 @@ fn n(item: &Item, name: &str) -> Option<i64> {
 /// - every live session with numbers has all its bindings (two, or four with backups), owned by
 ///   it and live as long as it is, each on a different VN;
 /// - every live binding and lock belongs to a session that names it (no orphan from a failed
-///   claim). Expired items are out of the picture: their numbers are free for others to take.
+///   claim), and so does every live slot (`MAX_SESSIONS_PER_NUMBER`), each slot a session lists
+///   being there, its own and as live as it. Expired items are out of the picture: their
+///   numbers are free for others to take.
 pub async fn assert_consistent(world: &World) {
     let violations = consistency_violations(world).await;
     assert!(violations.is_empty(), "{}", violations.join("\n"));
@@ -73,7 +75,20 @@ pub fn consistency_violations_in(all_items: &[Item], now: i64) -> Vec<String> {
         .map(|i| (s(i, "pk").unwrap_or_default().to_string(), *i))
         .collect();
 
+    let slots: HashMap<(String, String), &Item> = items
+        .iter()
+        .filter(|i| s(i, "sk").is_some_and(|sk| sk.starts_with("SLOT#")))
+        .map(|i| {
+            let id = (
+                s(i, "pk").unwrap_or_default().to_string(),
+                s(i, "sk").unwrap_or_default().to_string(),
+            );
+            (id, *i)
+        })
+        .collect();
+
     let mut violations = Vec::new();
+    let mut expected_slots = HashSet::new();
     let mut expected_bindings = HashSet::new();
     let mut expected_locks = HashSet::new();
     for session in &sessions {
@@ -161,6 +176,34 @@ pub fn consistency_violations_in(all_items: &[Item], now: i64) -> Vec<String> {
                 }
                 expected_locks.insert(lock_id);
             }
+        }
+    }
+    // MAX_SESSIONS_PER_NUMBER: each slot a session lists is there, its own, and as live as it.
+    for session in &sessions {
+        let order = s(session, "order_id").unwrap_or("?");
+        let listed = session.get("slots").and_then(|v| v.as_m().ok());
+        for (vn, slot) in listed.into_iter().flatten() {
+            let id = (
+                format!("VN#{vn}"),
+                format!("SLOT#{}", slot.as_n().map(String::as_str).unwrap_or("?")),
+            );
+            match slots.get(&id) {
+                None => violations.push(format!("order {order}: slot {id:?} missing")),
+                Some(item) if s(item, "order_id") != Some(order) => violations.push(format!(
+                    "order {order}: slot {id:?} held by {:?}",
+                    s(item, "order_id")
+                )),
+                Some(item) if n(item, "live_until") != n(session, "live_until") => violations.push(
+                    format!("order {order}: slot {id:?} lives apart from its session"),
+                ),
+                Some(_) => {}
+            }
+            expected_slots.insert(id);
+        }
+    }
+    for id in slots.keys() {
+        if !expected_slots.contains(id) {
+            violations.push(format!("orphan slot {id:?}: no session names it"));
         }
     }
     for id in bindings.keys() {
