@@ -91,6 +91,22 @@ pub fn whisper_fetch(provider: ProviderKind, url: &str, secrets: &WebhookSecrets
     into_request(signed)
 }
 
+/// The provider reporting how a forwarded leg ended (`status`, in its own words) to the
+/// dial-result `url` its answer named, signed with `secrets` as that provider signs (see
+/// `maskline::providers::simulate::dial_result_request`).
+pub fn dial_result(
+    provider: ProviderKind,
+    url: &str,
+    secrets: &WebhookSecrets,
+    call_id: &str,
+    status: &str,
+) -> Request {
+    let signed =
+        simulate::dial_result_request(provider, url, secrets, call_id, status, chrono::Utc::now())
+            .expect("a dial-result URL and configured secrets");
+    into_request(signed)
+}
+
 /// A simulated request as the HTTP API hands it to a function.
 fn into_request(signed: simulate::SimulatedRequest) -> Request {
     let method = match signed.method {

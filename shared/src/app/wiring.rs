@@ -19,6 +19,7 @@ use crate::ports::{
     SharedReplayGuard, SharedStore, SystemClock,
 };
 use crate::privacy::{CallerKeys, NumberVault, SealKeys};
+use crate::services::dial_result::FailedLegs;
 use crate::services::extend::Extender;
 use crate::services::{
     Allocator, Announcer, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth,
@@ -153,6 +154,12 @@ impl Wiring {
             config: webhooks,
             clock: self.ports.clock.clone(),
             replays: self.ports.replays.clone(),
+            retries: FailedLegs {
+                calls: self.ports.calls.clone(),
+                pool: self.ports.pool.clone(),
+                publisher: self.ports.publisher.clone(),
+                suspect_after: self.config.suspect_after,
+            },
         }
     }
 

@@ -134,12 +134,17 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
             callee,
             caller_id,
             callee_hears,
+            dial_result_to,
             ..
         } => {
             // The consent notice, to the caller before the dial.
             let notice = options
                 .caller_notice()
                 .map_or(String::new(), |n| format!("<Speak>{}</Speak>", escape(n)));
+            // How the dialled leg ended, reported to a URL naming the call (`dial_result`).
+            let action = dial_result_to.as_deref().map_or(String::new(), |url| {
+                format!(" action=\"{}\" method=\"POST\"", escape(url))
+            });
             // The whisper: XML Plivo fetches and plays to the called party on answer, before
             // it bridges (`providers::whisper`).
             let confirm = callee_hears
@@ -157,7 +162,7 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
                 String::new()
             };
             format!(
-                "<Response>{notice}{record}<Dial callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\"{confirm}><Number>{}</Number></Dial></Response>",
+                "<Response>{notice}{record}<Dial{action} callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\"{confirm}><Number>{}</Number></Dial></Response>",
                 escape(digits(caller_id.as_str())),
                 options.max_call_seconds,
                 options.ring_timeout_seconds,

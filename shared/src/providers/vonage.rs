@@ -189,6 +189,7 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
             callee,
             caller_id,
             callee_hears,
+            dial_result_to,
             ..
         } => {
             // The consent notice, to the caller before the dial.
@@ -207,6 +208,13 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
             // joins them to the call (`providers::whisper`).
             if let Some(url) = callee_hears.as_ref().and_then(|m| m.url.as_deref()) {
                 dial["endpoint"][0]["onAnswer"] = serde_json::json!({"url": url});
+            }
+            // How the dialled leg ended: a synchronous connect tells its event URL, whose NCCO
+            // replaces this one when the leg failed (`dial_result`).
+            if let Some(url) = dial_result_to {
+                dial["eventType"] = serde_json::json!("synchronous");
+                dial["eventUrl"] = serde_json::json!([url]);
+                dial["eventMethod"] = serde_json::json!("POST");
             }
             ncco.push(dial);
         }

@@ -92,6 +92,7 @@ impl CallEvents {
             dialled: reported.dialled,
             duration_seconds: report.duration_seconds,
             reported_at: self.clock.now(),
+            retried_on_backup: false,
         };
         let needs_event = report.status.is_final();
         let should_publish = match self.calls.record_call(&record, !needs_event).await {
