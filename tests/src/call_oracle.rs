@@ -283,6 +283,32 @@ pub fn dial_result_url(provider: ProviderKind, body: &str) -> Result<Option<Stri
     }
 }
 
+/// Where a connecting answer says the dialled leg's outcome is reported, read as the provider
+/// reads it: Twilio's `<Number statusCallback>`, Plivo's `<Dial callbackUrl>`. (Vonage's is its
+/// dial-result event URL, [`dial_result_url`]; Exotel names none.)
+pub fn report_url(provider: ProviderKind, body: &str) -> Result<Option<String>, String> {
+    let (element, name): (&[u8], &[u8]) = match provider {
+        ProviderKind::Twilio => (b"Number", b"statusCallback"),
+        ProviderKind::Plivo => (b"Dial", b"callbackUrl"),
+        _ => return Ok(None),
+    };
+    let mut reader = Reader::from_str(body);
+    loop {
+        match reader
+            .read_event()
+            .map_err(|e| format!("not XML ({e}): {body}"))?
+        {
+            Event::Start(ref found) | Event::Empty(ref found)
+                if found.name().as_ref() == element =>
+            {
+                return Ok(attribute(found, name));
+            }
+            Event::Eof => return Ok(None),
+            _ => {}
+        }
+    }
+}
+
 /// Whether the answer lets the call end as it is: it dials nobody and says nothing (Twilio and
 /// Plivo `<Hangup/>` alone, Vonage `[]`, Exotel no destination and no further fetch).
 pub fn ends_quietly(provider: ProviderKind, body: &str) -> Result<bool, String> {

@@ -19,7 +19,6 @@ use crate::ports::{
     SharedReplayGuard, SharedStore, SystemClock,
 };
 use crate::privacy::{CallerKeys, NumberVault, SealKeys};
-use crate::services::dial_result::FailedLegs;
 use crate::services::extend::Extender;
 use crate::services::{
     Allocator, Announcer, CallEvents, CallRouter, ClickToCall, Failover, NumberHealth,
@@ -149,17 +148,13 @@ impl Wiring {
     }
 
     pub fn resolve_call(&self, webhooks: WebhookConfig, vault: NumberVault) -> ResolveCall {
+        let reports = self.call_events(webhooks.clone(), vault.caller_keys().clone());
         ResolveCall {
             router: self.call_router(vault),
             config: webhooks,
             clock: self.ports.clock.clone(),
             replays: self.ports.replays.clone(),
-            retries: FailedLegs {
-                calls: self.ports.calls.clone(),
-                pool: self.ports.pool.clone(),
-                publisher: self.ports.publisher.clone(),
-                suspect_after: self.config.suspect_after,
-            },
+            reports,
         }
     }
 

@@ -24,7 +24,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::answer::Rendered;
-use super::request::{param, HttpMethod, WebhookRequest};
+use super::request::{optional_seconds, param, HttpMethod, WebhookRequest};
 use super::secret_list::{current, verify_any};
 use super::secret_token::TOKEN_PARAM;
 use super::{authenticate, AuthError, BadRequest, CallStatus, ProviderKind, WebhookSecrets};
@@ -173,6 +173,8 @@ pub fn authenticate_dial_result(
 pub struct LegResult {
     pub call_id: String,
     pub status: CallStatus,
+    /// The dialled leg's talk time, where reported (Vonage's `duration`).
+    pub duration_seconds: Option<u32>,
 }
 
 /// The provider's report of the forwarded leg. Vonage's synchronous event URL also hears the
@@ -204,7 +206,15 @@ pub fn parse_result(
         .to_string();
     let raw = param(&params, status_field).ok_or(BadRequest::Missing(status_field))?;
     let status = leg_status(provider, raw).ok_or(BadRequest::Invalid(status_field))?;
-    Ok(LegResult { call_id, status })
+    let duration_seconds = optional_seconds(
+        &params,
+        &["duration", "DialCallDuration", "DialBLegDuration"],
+    )?;
+    Ok(LegResult {
+        call_id,
+        status,
+        duration_seconds,
+    })
 }
 
 /// One provider's word for how a dialled leg ended. Plivo's `timeout` is its carrier or network

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::answer::{digits, Answer, AnswerOptions, Rendered};
-use super::request::{optional_seconds, required, HttpMethod, WebhookRequest};
+use super::request::{optional_seconds, param, required, HttpMethod, WebhookRequest};
 use super::{AuthError, BadRequest, CallStatus, InboundCall, StatusReport};
 
 /// How old a signed request may be (replay protection; allows for clock skew).
@@ -160,7 +160,7 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
         status,
         duration_seconds,
         parent_call_id: None,
-        direction: None,
+        direction: param(&params, "direction").map(str::to_ascii_lowercase),
     })
 }
 

@@ -16,23 +16,14 @@ use crate::domain::events::PublishedEvent;
 use crate::domain::session::SessionStatus;
 use crate::domain::{Side, VirtualNumber, E164};
 use crate::metrics;
-use crate::ports::{CallRecord, Recorded, SharedCallLog, SharedPoolStore, SharedPublisher};
+use crate::ports::{CallRecord, Recorded};
 use crate::privacy::Owner;
+use crate::providers::call_report::{report_url, reports_through_dial_result, ReportedCall};
 use crate::providers::dial_result::{
     self, authenticate_dial_result, parse_leg, parse_result, render_end, DialedLeg, LegResult,
     MAX_RETRIES,
 };
 use crate::providers::{self, Answer, CallStatus, ProviderKind, WebhookRequest};
-
-/// What a retried leg leaves behind: the call log's record of it, and its count toward the
-/// dialled number's run of failed calls (so forwards that keep failing flag the number suspect).
-pub struct FailedLegs {
-    pub calls: SharedCallLog,
-    pub pool: SharedPoolStore,
-    pub publisher: SharedPublisher,
-    /// Failed calls in a row that flag a VN suspect.
-    pub suspect_after: u32,
-}
 
 impl ResolveCall {
     /// A provider's report of how a forwarded leg ended, at its dial-result URL.
@@ -125,12 +116,17 @@ impl ResolveCall {
         result: LegResult,
     ) -> WebhookOutcome {
         if result.status != CallStatus::Failed {
+            self.log_reported(provider, &leg, &result).await;
             return self.end(provider, &result);
         }
         if leg.retries >= MAX_RETRIES {
             info!(%provider, call_id = %result.call_id, order_id = %leg.order_id,
                   "the retry on the backup failed too; out of service");
-            self.count_failure(provider, &leg, &result).await;
+            if reports_through_dial_result(provider) {
+                self.log_reported(provider, &leg, &result).await;
+            } else {
+                self.count_failure(provider, &leg, &result).await;
+            }
             return self.out_of_service(provider, leg.dialled);
         }
         match self.retry_on_backup(provider, request, &leg).await {
@@ -142,6 +138,7 @@ impl ResolveCall {
             Ok(None) => {
                 info!(%provider, call_id = %result.call_id, order_id = %leg.order_id,
                       "forward failed and no backup to retry on; out of service");
+                self.log_reported(provider, &leg, &result).await;
                 self.out_of_service(provider, leg.dialled)
             }
             Err(e) => {
@@ -202,7 +199,17 @@ impl ResolveCall {
         Ok(Some(Answer::Connect {
             callee,
             caller_id: backup.clone(),
-            report_to: None,
+            // The retried leg's outcome, to the same per-call report URL as the first's.
+            report_to: self.status_route(provider, request).map(|route| {
+                report_url(
+                    &route,
+                    &ReportedCall {
+                        order_id: leg.order_id.clone(),
+                        caller_side: leg.caller_side,
+                        dialled: leg.dialled.clone(),
+                    },
+                )
+            }),
             // The retry's own result: a second failure ends in the out-of-service message.
             // Exotel is asked for no further fetch.
             dial_result_to: self.dial_result_to(provider, request, &retried),
@@ -214,7 +221,7 @@ impl ResolveCall {
     /// the dialled number's failure run. Its event waits: the call goes on.
     async fn log_retry(&self, provider: ProviderKind, leg: &DialedLeg, result: &LegResult) {
         let record = self.leg_record(provider, leg, result, true);
-        match self.retries.calls.record_call(&record, true).await {
+        match self.reports.calls.record_call(&record, true).await {
             Ok(Recorded::New) => self.track(provider, &record).await,
             Ok(Recorded::Duplicate { .. }) => {
                 info!(%provider, call_id = %record.call_id, "failed leg already logged")
@@ -239,18 +246,18 @@ impl ResolveCall {
             direction: record.caller_side.calling_direction(),
             status: record.status.as_str(),
         };
-        if let Err(e) = self.retries.publisher.publish(&event).await {
+        if let Err(e) = self.reports.publisher.publish(&event).await {
             warn!(%provider, call_id = %record.call_id, error = %e, "could not publish CallFailed for the retried call");
         }
     }
 
     async fn track(&self, provider: ProviderKind, record: &CallRecord) {
         let tracked = track_call_outcome(
-            &self.retries.pool,
-            &self.retries.publisher,
+            &self.reports.pool,
+            &self.reports.publisher,
             &record.dialled,
             record.status,
-            self.retries.suspect_after,
+            self.reports.suspect_after,
         )
         .await;
         if let Err(e) = tracked {
@@ -275,6 +282,34 @@ impl ResolveCall {
             duration_seconds: None,
             reported_at: self.clock.now(),
             retried_on_backup,
+        }
+    }
+
+    /// Vonage's per-call report is its dial result (its `connect` has one event URL): a final
+    /// outcome that is not retried is logged here, for the order the sealed URL names, as
+    /// call-events logs a status callback. Twilio and Plivo report to the status route.
+    async fn log_reported(&self, provider: ProviderKind, leg: &DialedLeg, result: &LegResult) {
+        if !reports_through_dial_result(provider) || !result.status.is_final() {
+            return;
+        }
+        let named = ReportedCall {
+            order_id: leg.order_id.clone(),
+            caller_side: leg.caller_side,
+            dialled: leg.dialled.clone(),
+        };
+        let logged = self
+            .reports
+            .log_named(
+                provider,
+                named,
+                result.call_id.clone(),
+                result.status,
+                result.duration_seconds,
+            )
+            .await;
+        if matches!(logged, WebhookOutcome::RetryLater(_)) {
+            // The call's own answer goes out regardless: the caller is on the line.
+            warn!(%provider, call_id = %result.call_id, "could not log the dialled leg's report");
         }
     }
 

@@ -3,14 +3,14 @@
 
 use tracing::{error, info, warn};
 
-use super::dial_result::FailedLegs;
+use super::call_events::CallEvents;
 use super::route_call::{CallRouter, Route};
 use super::single_use_jwt::{claim, JwtClaim};
 use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::{OrderId, Side, VirtualNumber, E164};
 use crate::metrics;
 use crate::ports::{RequestId, SharedClock, SharedReplayGuard};
-use crate::providers::call_report::{report_url, reports_per_call, ReportedCall};
+use crate::providers::call_report::{report_url, reports_to_status_route, ReportedCall};
 use crate::providers::dial_result;
 use crate::providers::dial_result::DialedLeg;
 use crate::providers::whisper::{self, Whisper};
@@ -25,8 +25,9 @@ pub struct ResolveCall {
     /// Call ids under `REPLAY_GUARD=on` (see [`WebhookConfig::replay_guard`]); the ids of
     /// Vonage's signed JWTs always (`single_use_jwt`).
     pub replays: SharedReplayGuard,
-    /// What a failed forward retried on the backup leaves behind (`dial_result`).
-    pub retries: FailedLegs,
+    /// The call log a dial result writes to: a forward retried on the backup, and Vonage's
+    /// per-call reports (`dial_result`). Never used by the voice answer itself.
+    pub reports: CallEvents,
 }
 
 /// A voice request's call id is remembered this long under `REPLAY_GUARD=on`.
@@ -171,8 +172,12 @@ impl ResolveCall {
     /// Where `provider` reports a call's outcome, when it can be told per call: the status route
     /// under the public base when one is configured (locally another function serves it), else
     /// beside the voice URL the provider called.
-    fn status_route(&self, provider: ProviderKind, request: &WebhookRequest) -> Option<String> {
-        if !reports_per_call(provider) {
+    pub(super) fn status_route(
+        &self,
+        provider: ProviderKind,
+        request: &WebhookRequest,
+    ) -> Option<String> {
+        if !reports_to_status_route(provider) {
             return None;
         }
         self.route_of(provider, request, "status")

@@ -148,8 +148,9 @@ async fn with_announce_to_driver_the_driver_alone_hears_the_order_and_the_call_p
 }
 
 /// The answers exactly as they were before announcements existed, for ORD-4821's customer
-/// calling its driver: only the request for the forwarded leg's result (`dial_result`) was added
-/// since, its URL made by the product and checked in `dial_retry`.
+/// calling its driver: only the request for the forwarded leg's result (`dial_result`) and
+/// Plivo's per-call report URL (`call_report`) were added since, the first's URL made by the
+/// product and checked in `dial_retry`.
 fn answer_without_announcements(
     provider: ProviderKind,
     driver: &str,
@@ -178,8 +179,9 @@ fn answer_without_announcements(
             "{{\"destination\":{{\"numbers\":[\"{driver}\"]}},\"fetch_after_attempt\":true,\"max_conversation_duration\":3600,\"max_ringing_duration\":30,\"outgoing_phone_number\":\"{driver_dials}\",\"record\":false}}"
         ),
         ProviderKind::Plivo => format!(
-            "<Response><Dial action=\"{action}\" method=\"POST\" callerId=\"{}\" timeLimit=\"3600\" timeout=\"30\"><Number>{}</Number></Dial></Response>",
+            "<Response><Dial action=\"{action}\" method=\"POST\" callerId=\"{}\" timeLimit=\"3600\" timeout=\"30\" callbackUrl=\"{PUBLIC_BASE}/webhooks/plivo/status?order={ORDER}&amp;side=customer&amp;vn=%2B{}\" callbackMethod=\"POST\"><Number>{}</Number></Dial></Response>",
             digits(driver_dials),
+            digits(customer_dials),
             digits(driver)
         ),
         ProviderKind::Vonage => format!(
