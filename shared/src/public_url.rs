@@ -10,7 +10,7 @@ pub const FUNCTION_PLACEHOLDER: &str = "{function}";
 /// The function that serves `path` (a route of `template.yaml`).
 pub fn function_serving(path: &str) -> &'static str {
     let path = path.split('?').next().unwrap_or(path);
-    if path.ends_with("/voice") || path.ends_with("/whisper") {
+    if path.ends_with("/voice") || path.ends_with("/whisper") || path.ends_with("/dial-result") {
         "resolve-call"
     } else if path.ends_with("/click-to-call") {
         "click-to-call"
@@ -28,6 +28,16 @@ pub fn function_serving(path: &str) -> &'static str {
 pub fn route_beside(voice_url: &str, hook: &str) -> Option<String> {
     let without_query = voice_url.split('?').next().unwrap_or(voice_url);
     Some(format!("{}/{hook}", without_query.strip_suffix("/voice")?))
+}
+
+/// The route `hook` beside the route a provider requested (`…/webhooks/twilio/dial-result` ->
+/// `…/webhooks/twilio/{hook}`): `route_beside` for any of the provider's routes. `None` when the
+/// URL is not a `/webhooks/{provider}/{route}` URL.
+pub fn sibling_route(url: &str, hook: &str) -> Option<String> {
+    let without_query = url.split('?').next().unwrap_or(url);
+    let (base, _route) = without_query.rsplit_once('/')?;
+    base.contains("/webhooks/")
+        .then(|| format!("{base}/{hook}"))
 }
 
 /// `base` for the route `path`, its placeholder (if any) naming the serving function.

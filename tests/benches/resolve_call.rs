@@ -74,6 +74,7 @@ async fn main() {
                 callee: caller,
                 caller_id: dialled,
                 report_to: None,
+                dial_result_to: None,
                 callee_hears: None,
             };
             std::hint::black_box(providers::render(provider, &answer, &settings.answer));

@@ -241,6 +241,89 @@ pub fn before_bridge(provider: ProviderKind, body: &str) -> Result<BeforeBridge,
     }
 }
 
+/// Where a connecting answer asks the provider to report how the forwarded leg ended, read as
+/// the provider reads it: Twilio's and Plivo's `<Dial action>`, Vonage's `connect` `eventUrl`
+/// (only with `eventType: synchronous`, without which its answer would be ignored). Exotel names
+/// no URL: `Some("")` when it asks for the voice URL again (`fetch_after_attempt: true`).
+pub fn dial_result_url(provider: ProviderKind, body: &str) -> Result<Option<String>, String> {
+    match provider {
+        ProviderKind::Twilio | ProviderKind::Plivo => {
+            let mut reader = Reader::from_str(body);
+            loop {
+                match reader
+                    .read_event()
+                    .map_err(|e| format!("not XML ({e}): {body}"))?
+                {
+                    Event::Start(ref element) | Event::Empty(ref element)
+                        if element.name().as_ref() == b"Dial" =>
+                    {
+                        return Ok(attribute(element, b"action"));
+                    }
+                    Event::Eof => return Ok(None),
+                    _ => {}
+                }
+            }
+        }
+        ProviderKind::Exotel => {
+            let answer: Value =
+                serde_json::from_str(body).map_err(|_| format!("not JSON: {body}"))?;
+            Ok((answer["fetch_after_attempt"] == Value::Bool(true)).then(String::new))
+        }
+        ProviderKind::Vonage => {
+            let ncco: Value =
+                serde_json::from_str(body).map_err(|_| format!("not JSON: {body}"))?;
+            let mut connects = Vec::new();
+            collect_connects(&ncco, &mut connects);
+            Ok(connects.first().and_then(|connect| {
+                (connect["eventType"] == "synchronous")
+                    .then(|| connect["eventUrl"][0].as_str().map(str::to_string))
+                    .flatten()
+            }))
+        }
+    }
+}
+
+/// Where a connecting answer says the dialled leg's outcome is reported, read as the provider
+/// reads it: Twilio's `<Number statusCallback>`, Plivo's `<Dial callbackUrl>`. (Vonage's is its
+/// dial-result event URL, [`dial_result_url`]; Exotel names none.)
+pub fn report_url(provider: ProviderKind, body: &str) -> Result<Option<String>, String> {
+    let (element, name): (&[u8], &[u8]) = match provider {
+        ProviderKind::Twilio => (b"Number", b"statusCallback"),
+        ProviderKind::Plivo => (b"Dial", b"callbackUrl"),
+        _ => return Ok(None),
+    };
+    let mut reader = Reader::from_str(body);
+    loop {
+        match reader
+            .read_event()
+            .map_err(|e| format!("not XML ({e}): {body}"))?
+        {
+            Event::Start(ref found) | Event::Empty(ref found)
+                if found.name().as_ref() == element =>
+            {
+                return Ok(attribute(found, name));
+            }
+            Event::Eof => return Ok(None),
+            _ => {}
+        }
+    }
+}
+
+/// Whether the answer lets the call end as it is: it dials nobody and says nothing (Twilio and
+/// Plivo `<Hangup/>` alone, Vonage `[]`, Exotel no destination and no further fetch).
+pub fn ends_quietly(provider: ProviderKind, body: &str) -> Result<bool, String> {
+    if hear(provider, body)? != Heard::OutOfSession {
+        return Ok(false);
+    }
+    Ok(match provider {
+        ProviderKind::Twilio | ProviderKind::Plivo => xml_before_bridge(body)?.caller.is_empty(),
+        ProviderKind::Vonage => {
+            serde_json::from_str::<Value>(body).map_err(|e| e.to_string())? == Value::Array(vec![])
+        }
+        ProviderKind::Exotel => dial_result_url(provider, body)?.is_none(),
+    })
+}
+
 fn attribute(element: &quick_xml::events::BytesStart, name: &[u8]) -> Option<String> {
     element
         .attributes()

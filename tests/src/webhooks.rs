@@ -91,6 +91,22 @@ pub fn whisper_fetch(provider: ProviderKind, url: &str, secrets: &WebhookSecrets
     into_request(signed)
 }
 
+/// The provider reporting how a forwarded leg ended (`status`, in its own words) to the
+/// dial-result `url` its answer named, signed with `secrets` as that provider signs (see
+/// `maskline::providers::simulate::dial_result_request`).
+pub fn dial_result(
+    provider: ProviderKind,
+    url: &str,
+    secrets: &WebhookSecrets,
+    call_id: &str,
+    status: &str,
+) -> Request {
+    let signed =
+        simulate::dial_result_request(provider, url, secrets, call_id, status, chrono::Utc::now())
+            .expect("a dial-result URL and configured secrets");
+    into_request(signed)
+}
+
 /// A simulated request as the HTTP API hands it to a function.
 fn into_request(signed: simulate::SimulatedRequest) -> Request {
     let method = match signed.method {
@@ -129,9 +145,10 @@ pub fn body_text(body: &Body) -> String {
     }
 }
 
-/// A status report of a call from `from` to the VN `to`, as the provider sends it. Twilio reports
-/// the dialled leg to the per-call URL the call's answer named (found here through the binding
-/// the call used, as resolve-call does when it answers); the others call their status URL.
+/// A status report of a call from `from` to the VN `to`, as the provider sends it. Twilio and
+/// Plivo report the dialled leg to the per-call URL the call's answer named (found here through
+/// the binding the call used, as resolve-call does when it answers); the others call their status
+/// URL.
 pub async fn status_report(
     events: &maskline::services::CallEvents,
     provider: ProviderKind,
@@ -143,7 +160,7 @@ pub async fn status_report(
     use maskline::domain::{VirtualNumber, E164};
     use maskline::providers::call_report::{report_url, ReportedCall};
     use maskline::services::caller_binding::find_binding;
-    if provider != ProviderKind::Twilio {
+    if !matches!(provider, ProviderKind::Twilio | ProviderKind::Plivo) {
         return provider_request(provider, "status", call_id, from, to, extra);
     }
     let (Ok(caller), Ok(dialled)) = (E164::parse(from, None), VirtualNumber::parse(to, None))
@@ -169,8 +186,51 @@ pub async fn status_report(
         caller_side: binding.caller_side,
         dialled,
     };
-    let url = report_url(&format!("{PUBLIC_BASE}/webhooks/twilio/status"), &call);
-    twilio_dialled_leg(&url, call_id, to, extra)
+    let url = report_url(&format!("{PUBLIC_BASE}/webhooks/{provider}/status"), &call);
+    match provider {
+        ProviderKind::Plivo => plivo_dialled_leg(&url, call_id, to, extra),
+        _ => twilio_dialled_leg(&url, call_id, to, extra),
+    }
+}
+
+/// Plivo's `<Dial callbackUrl>` report that the leg dialled for call `call_id` hung up, to the
+/// per-call `url` its answer named. `extra` says how as a status report would (`CallStatus`,
+/// `Duration`): turned into the hangup cause and B-leg duration Plivo sends.
+pub fn plivo_dialled_leg(
+    url: &str,
+    call_id: &str,
+    from_vn: &str,
+    extra: &[(&str, &str)],
+) -> Request {
+    let hook = url
+        .strip_prefix(&format!("{PUBLIC_BASE}/webhooks/plivo/"))
+        .expect("a report URL of this deployment");
+    let get = |name: &str| extra.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    let cause = match get("CallStatus").unwrap_or("completed") {
+        "completed" => "NORMAL_CLEARING",
+        "busy" => "USER_BUSY",
+        "no-answer" => "NO_ANSWER",
+        "canceled" | "cancel" => "ORIGINATOR_CANCEL",
+        _ => "RECOVERY_ON_TIMER_EXPIRE",
+    };
+    let duration = get("Duration").or(get("BillDuration")).unwrap_or("0");
+    let fields = [
+        ("DialAction", "hangup"),
+        ("DialBLegStatus", "hangup"),
+        ("DialBLegHangupCause", cause),
+        ("DialALegUUID", call_id),
+        ("DialBLegUUID", "b-leg-of-the-call"),
+        ("DialBLegDuration", duration),
+    ];
+    let leg = format!("{call_id}-dialled");
+    provider_request(
+        ProviderKind::Plivo,
+        hook,
+        &leg,
+        from_vn,
+        "+919876599999",
+        &fields,
+    )
 }
 
 /// Twilio's report of the leg a `<Dial>` placed for call `call_id`, to the per-call `url` its

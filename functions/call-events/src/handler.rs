@@ -69,5 +69,6 @@ fn call_json(call: &CallRecord) -> Value {
         "status": call.status.as_str(),
         "duration_seconds": call.duration_seconds,
         "reported_at": rfc3339(call.reported_at),
+        "retried_on_backup": call.retried_on_backup,
     })
 }

@@ -1,2 +1,2 @@
-//! `resolve-call`: `/webhooks/{twilio|exotel|plivo|vonage}/voice` and `/webhooks/{twilio|plivo|vonage}/whisper`.
+//! `resolve-call`: `/webhooks/{twilio|exotel|plivo|vonage}/voice`, `/webhooks/{twilio|plivo|vonage}/whisper` and `/webhooks/{twilio|plivo|vonage}/dial-result`.
 pub mod handler;

@@ -150,11 +150,13 @@ impl Wiring {
     }
 
     pub fn resolve_call(&self, webhooks: WebhookConfig, vault: NumberVault) -> ResolveCall {
+        let reports = self.call_events(webhooks.clone(), vault.caller_keys().clone());
         ResolveCall {
             router: self.call_router(vault),
             config: webhooks,
             clock: self.ports.clock.clone(),
             replays: self.ports.replays.clone(),
+            reports,
         }
     }
 

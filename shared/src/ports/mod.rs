@@ -315,6 +315,9 @@ pub struct CallRecord {
     pub dialled: VirtualNumber,
     pub duration_seconds: Option<u32>,
     pub reported_at: DateTime<Utc>,
+    /// This leg failed and the call was forwarded again on the callee's backup VN
+    /// (`services::dial_result`).
+    pub retried_on_backup: bool,
 }
 
 /// Whether a call record was new, and if not, whether its event already went out.

@@ -12,6 +12,10 @@ pub enum Answer {
         /// Where the provider reports this call's outcome, when it can be told per call (see
         /// `providers::call_report`).
         report_to: Option<String>,
+        /// Where the provider reports how the forwarded leg ended, so a failed leg can be tried
+        /// on the backup (see `providers::dial_result`). Exotel takes no URL: there it asks for
+        /// the voice URL to be fetched again after the attempt.
+        dial_result_to: Option<String>,
         /// What the callee hears on answering, before the bridge (see `call_announcement`); `None`
         /// bridges at once.
         callee_hears: Option<CalleeMessage>,

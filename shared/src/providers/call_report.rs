@@ -4,8 +4,11 @@
 //! the time it arrives, and without any write on the call path.
 //!
 //! Only where the provider lets an answer name a per-call report URL and signs the whole URL
-//! (query included), so the attribution cannot be forged: Twilio's `<Number statusCallback>`.
-//! Elsewhere reports keep being attributed through the binding.
+//! (query included), so the attribution cannot be forged: Twilio's `<Number statusCallback>` and
+//! Plivo's `<Dial callbackUrl>`, to the status route. Vonage's `connect` has one event URL, the
+//! dial-result route (`dial_result`), whose query names the call under a seal: its final events
+//! are logged from there. Exotel's Connect answer names no report URL, so its reports keep being
+//! attributed through the binding.
 
 use super::{BadRequest, ProviderKind};
 use crate::domain::{OrderId, Side, VirtualNumber};
@@ -22,9 +25,22 @@ const ORDER: &str = "order";
 const SIDE: &str = "side";
 const VN: &str = "vn";
 
-/// Whether `provider`'s answers can name a per-call report URL that it then signs.
+/// Whether `provider`'s answers name where the dialled leg of each call is reported, so the
+/// number's own callback about the caller's leg is not a second outcome of the call.
 pub fn reports_per_call(provider: ProviderKind) -> bool {
-    provider == ProviderKind::Twilio
+    provider != ProviderKind::Exotel
+}
+
+/// Whether `provider` reports each call to a status-route URL its answer names (Twilio's
+/// `<Number statusCallback>`, Plivo's `<Dial callbackUrl>`), signed with the query.
+pub fn reports_to_status_route(provider: ProviderKind) -> bool {
+    matches!(provider, ProviderKind::Twilio | ProviderKind::Plivo)
+}
+
+/// Whether `provider`'s per-call report is its dial result: Vonage's synchronous `connect` event
+/// URL hears the dialled leg's every event.
+pub fn reports_through_dial_result(provider: ProviderKind) -> bool {
+    provider == ProviderKind::Vonage
 }
 
 /// The report URL for one call: the status route with the call named in its query.

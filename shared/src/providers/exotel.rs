@@ -50,10 +50,13 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
             callee,
             caller_id,
             callee_hears,
+            dial_result_to,
             ..
         } => {
             let mut connect = serde_json::json!({
-                "fetch_after_attempt": false,
+                // Asked for the attempt's result: Exotel fetches the voice URL again after it
+                // (`dial_result`).
+                "fetch_after_attempt": dial_result_to.is_some(),
                 "destination": {"numbers": [callee.expose()]},
                 "outgoing_phone_number": caller_id.as_str(),
                 "record": options.record,

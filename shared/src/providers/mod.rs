@@ -5,6 +5,7 @@ pub mod answer;
 pub mod authenticate;
 pub mod call_announcement;
 pub mod call_report;
+pub mod dial_result;
 pub mod exotel;
 pub mod plivo;
 mod reply;
@@ -78,6 +79,7 @@ pub fn hook_methods(provider: ProviderKind, hook: &str) -> &'static [HttpMethod]
         "status" => &[HttpMethod::Get, HttpMethod::Post],
         "number-health" => &[HttpMethod::Post],
         whisper::HOOK => whisper::methods(provider),
+        dial_result::HOOK => dial_result::methods(provider),
         _ => &[],
     }
 }

@@ -15,7 +15,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::answer::{digits, Answer, AnswerOptions, Rendered};
-use super::request::{optional_seconds, required, HttpMethod, WebhookRequest};
+use super::request::{optional_seconds, param, required, HttpMethod, WebhookRequest};
 use super::xml::escape;
 use super::{AuthError, BadRequest, CallStatus, InboundCall, StatusReport};
 
@@ -116,6 +116,9 @@ pub fn parse_call(request: &WebhookRequest) -> Result<InboundCall, BadRequest> {
 
 pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest> {
     let params = request.all_params()?;
+    if param(&params, DIAL_ACTION).is_some() {
+        return parse_dial_callback(&params);
+    }
     let status = CallStatus::parse(required(&params, "CallStatus")?)
         .ok_or(BadRequest::Invalid("CallStatus"))?;
     let duration_seconds = optional_seconds(&params, &["Duration", "BillDuration"])?;
@@ -124,8 +127,57 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
         status,
         duration_seconds,
         parent_call_id: None,
-        direction: None,
+        direction: param(&params, "Direction").map(str::to_ascii_lowercase),
     })
+}
+
+const DIAL_ACTION: &str = "DialAction";
+
+/// Plivo's `<Dial callbackUrl>` report about the dialled (B) leg, sent to the per-call URL the
+/// answer named: `DialAction` says what happened to it (`answer`, `connected`, `digits`,
+/// `hangup`), and on hangup `DialBLegHangupCause` says how. Logged under the caller's call
+/// (`DialALegUUID`), the id the voice webhook saw. The B leg's numbers are not read: its `To` is
+/// the callee's own phone.
+fn parse_dial_callback(params: &[(String, String)]) -> Result<StatusReport, BadRequest> {
+    let call_id = param(params, "DialALegUUID")
+        .or_else(|| param(params, "CallUUID"))
+        .filter(|id| !id.is_empty())
+        .ok_or(BadRequest::Missing("DialALegUUID"))?;
+    let status = match required(params, DIAL_ACTION)?.to_ascii_lowercase().as_str() {
+        "hangup" => hangup_status(param(params, "DialBLegHangupCause").unwrap_or_default()),
+        "answer" | "connected" | "digits" => CallStatus::InProgress,
+        _ => return Err(BadRequest::Invalid(DIAL_ACTION)),
+    };
+    Ok(StatusReport {
+        call: InboundCall {
+            call_id: call_id.to_string(),
+            from: String::new(),
+            to: String::new(),
+        },
+        status,
+        duration_seconds: optional_seconds(params, &["DialBLegDuration", "DialBLegBillDuration"])?,
+        parent_call_id: None,
+        direction: Some("outbound-dial".into()),
+    })
+}
+
+/// How a dialled leg that hung up ended, from its telephony hangup cause (Plivo writes the
+/// standard names, `NORMAL_CLEARING`, `USER_BUSY`, …): the callee's doing (busy, declined,
+/// unanswered, the caller cancelling) or a talk that ended normally; anything else is a leg the
+/// network could not connect.
+fn hangup_status(cause: &str) -> CallStatus {
+    let cause: String = cause
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match cause.as_str() {
+        "normalclearing" | "normalhangup" => CallStatus::Completed,
+        "userbusy" | "busyline" | "callrejected" | "rejected" => CallStatus::Busy,
+        "noanswer" | "nouserresponse" | "noanswerbyuser" => CallStatus::NoAnswer,
+        "originatorcancel" | "cancelled" | "canceled" => CallStatus::Canceled,
+        _ => CallStatus::Failed,
+    }
 }
 
 pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
@@ -134,12 +186,22 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
             callee,
             caller_id,
             callee_hears,
+            dial_result_to,
+            report_to,
             ..
         } => {
             // The consent notice, to the caller before the dial.
             let notice = options
                 .caller_notice()
                 .map_or(String::new(), |n| format!("<Speak>{}</Speak>", escape(n)));
+            // How the dialled leg ended, reported to a URL naming the call (`dial_result`).
+            let action = dial_result_to.as_deref().map_or(String::new(), |url| {
+                format!(" action=\"{}\" method=\"POST\"", escape(url))
+            });
+            // The dialled leg's events, reported to a URL naming its order (`call_report`).
+            let callback = report_to.as_deref().map_or(String::new(), |url| {
+                format!(" callbackUrl=\"{}\" callbackMethod=\"POST\"", escape(url))
+            });
             // The whisper: XML Plivo fetches and plays to the called party on answer, before
             // it bridges (`providers::whisper`).
             let confirm = callee_hears
@@ -157,7 +219,7 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
                 String::new()
             };
             format!(
-                "<Response>{notice}{record}<Dial callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\"{confirm}><Number>{}</Number></Dial></Response>",
+                "<Response>{notice}{record}<Dial{action} callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\"{confirm}{callback}><Number>{}</Number></Dial></Response>",
                 escape(digits(caller_id.as_str())),
                 options.max_call_seconds,
                 options.ring_timeout_seconds,

@@ -325,6 +325,101 @@ pub fn whisper_request(
     }
 }
 
+/// The provider reporting how a forwarded leg ended to the dial-result `url` its answer named,
+/// signed as it signs: Twilio's `<Dial action>` and Plivo's a form POST over the URL (query
+/// included) with `DialCallStatus` / `DialStatus`; Vonage's synchronous connect event a JSON POST
+/// (`status`) to the URL as given (its token and seal are in it), with a signed JWT over the body.
+/// Exotel re-fetches its voice URL instead (a voice request carrying `DialCallStatus`).
+pub fn dial_result_request(
+    provider: ProviderKind,
+    url: &str,
+    secrets: &WebhookSecrets,
+    call_id: &str,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<SimulatedRequest, String> {
+    let path_and_query = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|at| rest[at..].to_string()))
+        .ok_or_else(|| format!("not an absolute URL: {url}"))?;
+    let signed_form = |params: &[(&str, &str)], headers: Vec<(String, String)>| SimulatedRequest {
+        method: HttpMethod::Post,
+        url: url.to_string(),
+        path_and_query: path_and_query.clone(),
+        headers,
+        body: form(params),
+    };
+    match provider {
+        ProviderKind::Twilio => {
+            let params = [
+                ("CallSid", call_id),
+                ("AccountSid", "AC00000000000000000000000000000000"),
+                ("CallStatus", "in-progress"),
+                ("DialCallStatus", status),
+                ("DialCallSid", "CA-dialled-leg"),
+            ];
+            let owned: Vec<(String, String)> = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let token = current_secret(&secrets.twilio_auth_token, "TWILIO_AUTH_TOKEN", provider)?;
+            let signature = twilio::signature(&token, url, &owned);
+            Ok(signed_form(
+                &params,
+                vec![form_type(), ("x-twilio-signature".into(), signature)],
+            ))
+        }
+        ProviderKind::Plivo => {
+            let params = [
+                ("CallUUID", call_id),
+                ("DialStatus", status),
+                ("DialALegUUID", call_id),
+            ];
+            let unsigned = WebhookRequest {
+                method: HttpMethod::Post,
+                url: url.to_string(),
+                headers: [form_type()].into_iter().collect(),
+                body: form(&params).into_bytes(),
+            };
+            let token = current_secret(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN", provider)?;
+            let signature =
+                plivo::signature(&token, &plivo::string_to_sign(&unsigned), PLIVO_NONCE);
+            Ok(signed_form(
+                &params,
+                vec![
+                    form_type(),
+                    ("x-plivo-signature-v3".into(), signature),
+                    ("x-plivo-signature-v3-nonce".into(), PLIVO_NONCE.into()),
+                ],
+            ))
+        }
+        ProviderKind::Vonage => {
+            let body = json!({
+                "uuid": call_id,
+                "conversation_uuid": format!("CON-{call_id}"),
+                "status": status,
+                "direction": "outbound",
+            })
+            .to_string();
+            let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+            if let Some(secret) = &secrets.vonage_signature_secret {
+                let jwt = vonage_jwt(call_id, &body, secret, now)?;
+                headers.push(("authorization".into(), format!("Bearer {jwt}")));
+            }
+            Ok(SimulatedRequest {
+                method: HttpMethod::Post,
+                url: url.to_string(),
+                path_and_query,
+                headers,
+                body,
+            })
+        }
+        ProviderKind::Exotel => {
+            Err("Exotel re-fetches its voice URL: a voice request with DialCallStatus".into())
+        }
+    }
+}
+
 /// The JWT Vonage signs a webhook with: its claims and the SHA-256 of the body.
 fn vonage_jwt(
     call_id: &str,

@@ -120,13 +120,19 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
             callee,
             caller_id,
             report_to,
+            dial_result_to,
             callee_hears,
         } => format!(
-            "<Response>{}<Dial callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\" record=\"{}\"><Number{}{}>{}</Number></Dial></Response>",
+            "<Response>{}<Dial{} callerId=\"{}\" timeLimit=\"{}\" timeout=\"{}\" record=\"{}\"><Number{}{}>{}</Number></Dial></Response>",
             // The consent notice, to the caller before the dial.
             options
                 .caller_notice()
                 .map_or(String::new(), |notice| format!("<Say>{}</Say>", escape(notice))),
+            // How the dialled leg ended, reported to a URL naming the call (`dial_result`).
+            dial_result_to.as_deref().map_or(String::new(), |url| format!(
+                " action=\"{}\" method=\"POST\"",
+                escape(url)
+            )),
             escape(caller_id.as_str()),
             options.max_call_seconds,
             options.ring_timeout_seconds,
@@ -190,6 +196,7 @@ mod tests {
             callee: crate::domain::E164::parse("+919876500002", None).unwrap(),
             caller_id: crate::domain::VirtualNumber::parse("+918041000002", None).unwrap(),
             report_to: Some("https://x/webhooks/twilio/status?order=O-1&side=customer".into()),
+            dial_result_to: None,
             callee_hears: None,
         };
         let body = render(&answer, &AnswerOptions::default()).body;

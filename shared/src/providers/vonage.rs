@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::answer::{digits, Answer, AnswerOptions, Rendered};
-use super::request::{optional_seconds, required, HttpMethod, WebhookRequest};
+use super::request::{optional_seconds, param, required, HttpMethod, WebhookRequest};
 use super::{AuthError, BadRequest, CallStatus, InboundCall, StatusReport};
 
 /// How old a signed request may be (replay protection; allows for clock skew).
@@ -160,7 +160,7 @@ pub fn parse_status(request: &WebhookRequest) -> Result<StatusReport, BadRequest
         status,
         duration_seconds,
         parent_call_id: None,
-        direction: None,
+        direction: param(&params, "direction").map(str::to_ascii_lowercase),
     })
 }
 
@@ -189,6 +189,7 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
             callee,
             caller_id,
             callee_hears,
+            dial_result_to,
             ..
         } => {
             // The consent notice, to the caller before the dial.
@@ -207,6 +208,13 @@ pub fn render(answer: &Answer, options: &AnswerOptions) -> Rendered {
             // joins them to the call (`providers::whisper`).
             if let Some(url) = callee_hears.as_ref().and_then(|m| m.url.as_deref()) {
                 dial["endpoint"][0]["onAnswer"] = serde_json::json!({"url": url});
+            }
+            // How the dialled leg ended: a synchronous connect tells its event URL, whose NCCO
+            // replaces this one when the leg failed (`dial_result`).
+            if let Some(url) = dial_result_to {
+                dial["eventType"] = serde_json::json!("synchronous");
+                dial["eventUrl"] = serde_json::json!([url]);
+                dial["eventMethod"] = serde_json::json!("POST");
             }
             ncco.push(dial);
         }

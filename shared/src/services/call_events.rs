@@ -17,7 +17,7 @@ use crate::ports::{
 };
 use crate::privacy::CallerKeys;
 use crate::providers::call_report::{reported_call, reports_per_call, ReportedCall};
-use crate::providers::{self, ProviderKind, StatusReport, WebhookRequest};
+use crate::providers::{self, CallStatus, ProviderKind, StatusReport, WebhookRequest};
 use crate::webhook_config::WebhookConfig;
 
 pub struct CallEvents {
@@ -92,8 +92,49 @@ impl CallEvents {
             dialled: reported.dialled,
             duration_seconds: report.duration_seconds,
             reported_at: self.clock.now(),
+            retried_on_backup: false,
         };
-        let needs_event = report.status.is_final();
+        self.log_call(provider, record).await
+    }
+
+    /// A report of `named`'s call from a URL that named it (Vonage's dial result, served by
+    /// resolve-call): logged as a status callback is, if the VN is one `provider` serves.
+    pub async fn log_named(
+        &self,
+        provider: ProviderKind,
+        named: ReportedCall,
+        call_id: String,
+        status: CallStatus,
+        duration_seconds: Option<u32>,
+    ) -> WebhookOutcome {
+        let reported = match self.owned_report(provider, named).await {
+            Ok(Some(reported)) => reported,
+            Ok(None) => {
+                return WebhookOutcome::Acknowledged(serde_json::json!({"recorded": false}))
+            }
+            Err(reply) => return reply,
+        };
+        let record = CallRecord {
+            order_id: reported.order_id,
+            provider,
+            call_id,
+            status,
+            caller_side: reported.caller_side,
+            dialled: reported.dialled,
+            duration_seconds,
+            reported_at: self.clock.now(),
+            retried_on_backup: false,
+        };
+        self.log_call(provider, record).await
+    }
+
+    /// Logs `record` once per (provider, call, status), counts its outcome on its number, and
+    /// publishes `CallCompleted` / `CallFailed` once for a final status.
+    async fn log_call(&self, provider: ProviderKind, record: CallRecord) -> WebhookOutcome {
+        let acknowledged = |recorded: bool| {
+            WebhookOutcome::Acknowledged(serde_json::json!({ "recorded": recorded }))
+        };
+        let needs_event = record.status.is_final();
         let should_publish = match self.calls.record_call(&record, !needs_event).await {
             Ok(Recorded::New) => {
                 let tracked = track_call_outcome(

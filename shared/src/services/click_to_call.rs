@@ -206,6 +206,7 @@ mod tests {
             dialled: VirtualNumber::parse("+918041000001", None).unwrap(),
             duration_seconds: None,
             reported_at: Utc::now() - Duration::minutes(minutes_ago),
+            retried_on_backup: false,
         }
     }
 

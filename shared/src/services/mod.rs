@@ -8,6 +8,7 @@ pub mod call_events;
 pub mod caller_binding;
 mod candidates;
 pub mod click_to_call;
+pub mod dial_result;
 pub mod extend;
 pub mod failover;
 pub mod number_health;

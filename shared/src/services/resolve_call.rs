@@ -3,16 +3,19 @@
 
 use tracing::{error, info, warn};
 
+use super::call_events::CallEvents;
 use super::route_call::{CallRouter, Route};
 use super::single_use_jwt::{claim, JwtClaim};
 use super::webhook_outcome::{malformed, refused, WebhookOutcome};
 use crate::domain::{OrderId, Side, VirtualNumber, E164};
 use crate::metrics;
 use crate::ports::{RequestId, SharedClock, SharedReplayGuard};
-use crate::providers::call_report::{report_url, reports_per_call, ReportedCall};
+use crate::providers::call_report::{report_url, reports_to_status_route, ReportedCall};
+use crate::providers::dial_result;
+use crate::providers::dial_result::DialedLeg;
 use crate::providers::whisper::{self, Whisper};
 use crate::providers::{self, authenticate, Answer, CalleeMessage, ProviderKind, WebhookRequest};
-use crate::public_url::{public_url, route_beside};
+use crate::public_url::{public_url, route_beside, sibling_route};
 use crate::webhook_config::WebhookConfig;
 
 pub struct ResolveCall {
@@ -22,6 +25,9 @@ pub struct ResolveCall {
     /// Call ids under `REPLAY_GUARD=on` (see [`WebhookConfig::replay_guard`]); the ids of
     /// Vonage's signed JWTs always (`single_use_jwt`).
     pub replays: SharedReplayGuard,
+    /// The call log a dial result writes to: a forward retried on the backup, and Vonage's
+    /// per-call reports (`dial_result`). Never used by the voice answer itself.
+    pub reports: CallEvents,
 }
 
 /// A voice request's call id is remembered this long under `REPLAY_GUARD=on`.
@@ -105,10 +111,17 @@ impl ResolveCall {
                     let report_to = self
                         .status_route(provider, request)
                         .map(|route| report_url(&route, &call));
+                    let first = DialedLeg {
+                        order_id: call.order_id,
+                        caller_side: call.caller_side,
+                        dialled: call.dialled,
+                        retries: 0,
+                    };
                     Answer::Connect {
                         callee,
                         caller_id,
                         report_to,
+                        dial_result_to: self.dial_result_to(provider, request, &first),
                         callee_hears,
                     }
                 }
@@ -159,8 +172,12 @@ impl ResolveCall {
     /// Where `provider` reports a call's outcome, when it can be told per call: the status route
     /// under the public base when one is configured (locally another function serves it), else
     /// beside the voice URL the provider called.
-    fn status_route(&self, provider: ProviderKind, request: &WebhookRequest) -> Option<String> {
-        if !reports_per_call(provider) {
+    pub(super) fn status_route(
+        &self,
+        provider: ProviderKind,
+        request: &WebhookRequest,
+    ) -> Option<String> {
+        if !reports_to_status_route(provider) {
             return None;
         }
         self.route_of(provider, request, "status")
@@ -176,14 +193,37 @@ impl ResolveCall {
     ) -> Option<String> {
         match &self.config.public_base_url {
             Some(base) => Some(public_url(base, &format!("/webhooks/{provider}/{hook}"))),
-            None => route_beside(&request.url, hook),
+            None => route_beside(&request.url, hook).or_else(|| sibling_route(&request.url, hook)),
         }
+    }
+
+    /// Where `provider` reports how `leg` ended (`providers::dial_result`): its dial-result
+    /// route, with the leg named in the URL. Exotel re-fetches the voice URL instead, asked to by
+    /// the answer itself: its marker is the URL it was called at.
+    pub(super) fn dial_result_to(
+        &self,
+        provider: ProviderKind,
+        request: &WebhookRequest,
+        leg: &DialedLeg,
+    ) -> Option<String> {
+        if !dial_result::has_route(provider) {
+            return (leg.retries == 0).then(|| request.url.clone());
+        }
+        let route = self.route_of(provider, request, dial_result::HOOK);
+        if route.is_none() {
+            warn!(%provider, "no dial-result route beside this URL; a failed forward is not retried");
+        }
+        route.map(|route| dial_result::url(&route, provider, leg, &self.config.secrets))
     }
 
     /// The store failed: a 5xx would make the provider play its own generic error (or its
     /// fallback URL), so the caller hears Maskline's "try again" in the provider's format
     /// instead, revealing nothing; the failure is counted (`CallPathFailures`) and alarmed on.
-    fn try_again(&self, provider: ProviderKind, dialled: VirtualNumber) -> WebhookOutcome {
+    pub(super) fn try_again(
+        &self,
+        provider: ProviderKind,
+        dialled: VirtualNumber,
+    ) -> WebhookOutcome {
         metrics::call_path_failure();
         metrics::call_answered(provider, "try_again");
         WebhookOutcome::Answer(providers::render(

@@ -148,7 +148,9 @@ async fn with_announce_to_driver_the_driver_alone_hears_the_order_and_the_call_p
 }
 
 /// The answers exactly as they were before announcements existed, for ORD-4821's customer
-/// calling its driver.
+/// calling its driver: only the request for the forwarded leg's result (`dial_result`) and
+/// Plivo's per-call report URL (`call_report`) were added since, the first's URL made by the
+/// product and checked in `dial_retry`.
 fn answer_without_announcements(
     provider: ProviderKind,
     driver: &str,
@@ -156,21 +158,34 @@ fn answer_without_announcements(
     customer_dials: &str,
 ) -> String {
     let digits = |n: &str| n.trim_start_matches('+').to_string();
+    let dial_result = maskline::providers::dial_result::url(
+        &format!("{PUBLIC_BASE}/webhooks/{provider}/dial-result"),
+        provider,
+        &maskline::providers::dial_result::DialedLeg {
+            order_id: maskline::domain::OrderId::parse(ORDER).unwrap(),
+            caller_side: maskline::domain::Side::Customer,
+            dialled: maskline::domain::VirtualNumber::parse(customer_dials, None).unwrap(),
+            retries: 0,
+        },
+        &config().secrets,
+    );
+    let action = dial_result.replace('&', "&amp;");
     match provider {
         ProviderKind::Twilio => format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial callerId=\"{driver_dials}\" timeLimit=\"3600\" timeout=\"30\" record=\"do-not-record\"><Number statusCallback=\"{PUBLIC_BASE}/webhooks/twilio/status?order={ORDER}&amp;side=customer&amp;vn=%2B{}\" statusCallbackEvent=\"completed\" statusCallbackMethod=\"POST\">{driver}</Number></Dial></Response>",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial action=\"{action}\" method=\"POST\" callerId=\"{driver_dials}\" timeLimit=\"3600\" timeout=\"30\" record=\"do-not-record\"><Number statusCallback=\"{PUBLIC_BASE}/webhooks/twilio/status?order={ORDER}&amp;side=customer&amp;vn=%2B{}\" statusCallbackEvent=\"completed\" statusCallbackMethod=\"POST\">{driver}</Number></Dial></Response>",
             digits(customer_dials)
         ),
         ProviderKind::Exotel => format!(
-            "{{\"destination\":{{\"numbers\":[\"{driver}\"]}},\"fetch_after_attempt\":false,\"max_conversation_duration\":3600,\"max_ringing_duration\":30,\"outgoing_phone_number\":\"{driver_dials}\",\"record\":false}}"
+            "{{\"destination\":{{\"numbers\":[\"{driver}\"]}},\"fetch_after_attempt\":true,\"max_conversation_duration\":3600,\"max_ringing_duration\":30,\"outgoing_phone_number\":\"{driver_dials}\",\"record\":false}}"
         ),
         ProviderKind::Plivo => format!(
-            "<Response><Dial callerId=\"{}\" timeLimit=\"3600\" timeout=\"30\"><Number>{}</Number></Dial></Response>",
+            "<Response><Dial action=\"{action}\" method=\"POST\" callerId=\"{}\" timeLimit=\"3600\" timeout=\"30\" callbackUrl=\"{PUBLIC_BASE}/webhooks/plivo/status?order={ORDER}&amp;side=customer&amp;vn=%2B{}\" callbackMethod=\"POST\"><Number>{}</Number></Dial></Response>",
             digits(driver_dials),
+            digits(customer_dials),
             digits(driver)
         ),
         ProviderKind::Vonage => format!(
-            "[{{\"action\":\"connect\",\"endpoint\":[{{\"number\":\"{}\",\"type\":\"phone\"}}],\"from\":\"{}\",\"limit\":3600,\"timeout\":30}}]",
+            "[{{\"action\":\"connect\",\"endpoint\":[{{\"number\":\"{}\",\"type\":\"phone\"}}],\"eventMethod\":\"POST\",\"eventType\":\"synchronous\",\"eventUrl\":[\"{dial_result}\"],\"from\":\"{}\",\"limit\":3600,\"timeout\":30}}]",
             digits(driver),
             digits(driver_dials)
         ),

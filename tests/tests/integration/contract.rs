@@ -232,6 +232,50 @@ async fn every_documented_response_is_produced_by_its_handler_and_matches_the_do
             checked(&seen, &method, &path, response);
         }
     }
+    // The dial results the answers ask for: a failed leg (out of service: ORD-7 has no backup),
+    // Vonage's progress event, and a forged report of each.
+    let config = maskline_tests::webhooks::config();
+    for provider in [
+        ProviderKind::Twilio,
+        ProviderKind::Plivo,
+        ProviderKind::Vonage,
+    ] {
+        let call = signed_with(
+            &config.secrets,
+            provider,
+            "voice",
+            "CA-contract-4",
+            &customer_phone(7),
+            &customer_dials,
+            &[],
+        );
+        let answer = resolve_call::handler::handle(&resolver, call).await;
+        let url = maskline_tests::call_oracle::dial_result_url(
+            provider,
+            &maskline_tests::webhooks::body_text(answer.body()),
+        )
+        .unwrap()
+        .expect("a dial-result URL");
+        let mut reports = vec![(&config.secrets, "failed"), (&forged, "failed")];
+        if provider == ProviderKind::Vonage {
+            reports.push((&config.secrets, "answered"));
+        }
+        for (secrets, status) in reports {
+            let request = maskline_tests::webhooks::dial_result(
+                provider,
+                &url,
+                secrets,
+                "CA-contract-4",
+                status,
+            );
+            let (method, path) = (
+                request.method().to_string(),
+                request.uri().path().to_string(),
+            );
+            let response = resolve_call::handler::handle(&resolver, request).await;
+            checked(&seen, &method, &path, response);
+        }
+    }
     let events = callbacks(&world, maskline_tests::webhooks::config());
     let report = status_report(
         &events.events,

@@ -1,11 +1,17 @@
 //! A call's outcome lands on the order the call was made for, even when it arrives after the
-//! (VN, caller) binding that routed the call belongs to another order: Twilio's answer names a
-//! per-call report URL carrying the order, and Twilio signs that whole URL.
+//! (VN, caller) binding that routed the call belongs to another order: the answer names a
+//! per-call report URL carrying the order, which the provider signs (Twilio's `<Number
+//! statusCallback>`, Plivo's `<Dial callbackUrl>`) or Maskline seals (Vonage's `connect` event
+//! URL, the dial-result route). Exotel's Connect answer can name no report URL: its reports are
+//! attributed through the binding (docs/calls.md#status-callbacks).
 
 use maskline::providers::simulate::decode_report_url;
 use maskline::providers::ProviderKind;
+use maskline_tests::call_oracle::{dial_result_url, report_url};
 use maskline_tests::fixtures::{customer_phone, driver_assigned};
-use maskline_tests::webhooks::{body_text, config, provider_request, twilio_dialled_leg};
+use maskline_tests::webhooks::{
+    body_text, config, dial_result, plivo_dialled_leg, provider_request, twilio_dialled_leg,
+};
 use maskline_tests::World;
 use serde_json::Value;
 
@@ -84,4 +90,154 @@ async fn a_late_report_lands_on_the_order_its_call_was_for() {
     );
     let (_, second) = log(&events, "ORD-2").await;
     assert!(second["calls"].as_array().unwrap().is_empty(), "{second}");
+}
+
+/// Plivo's answer names the per-call report URL on its `<Dial callbackUrl>` (signed by Plivo,
+/// query included); the dialled leg's hangup lands on the order the call was for.
+#[tokio::test]
+async fn a_late_plivo_report_lands_on_the_order_its_call_was_for() {
+    let world = World::new().await;
+    add_provider_numbers(&world, "plivo", "airtel", 1, 6).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    allocate_ok(&world, &[driver_assigned("ORD-2", "blr", 1, 2)]).await;
+    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
+    let customer = customer_phone(1);
+
+    let resolver = world.resolver(world.store.clone(), config());
+    let voice = provider_request(
+        ProviderKind::Plivo,
+        "voice",
+        "PL-77",
+        &customer,
+        &customer_dials,
+        &[],
+    );
+    let answer = body_text(resolve_call::handler::handle(&resolver, voice).await.body());
+    let report_to = report_url(ProviderKind::Plivo, &answer)
+        .unwrap()
+        .unwrap_or_else(|| panic!("the answer names no per-call report URL: {answer}"));
+    assert!(report_to.contains("order=ORD-1"), "{report_to}");
+    assert!(
+        !report_to.contains(&customer[1..]),
+        "no real number in the URL"
+    );
+
+    world
+        .hand_binding_over(&customer_dials, "customer", "ORD-1", "ORD-2")
+        .await;
+
+    let events = callbacks(&world, config());
+    let done = [("CallStatus", "busy")];
+    let report = plivo_dialled_leg(&report_to, "PL-77", &customer_dials, &done);
+    let response = call_events::handler::handle(&events, report).await;
+    let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
+    assert_eq!(
+        (response.status().as_u16(), &reply["recorded"]),
+        (200, &Value::Bool(true))
+    );
+    // The application's hangup URL about the caller's leg is not a second outcome of the call.
+    let caller_leg = provider_request(
+        ProviderKind::Plivo,
+        "status",
+        "PL-77",
+        &customer,
+        &customer_dials,
+        &[("CallStatus", "completed")],
+    );
+    let response = call_events::handler::handle(&events, caller_leg).await;
+    let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
+    assert_eq!(reply["recorded"], Value::Bool(false));
+
+    assert_logged_once(&events, "ORD-1", "PL-77", "busy").await;
+    let (_, second) = log(&events, "ORD-2").await;
+    assert!(second["calls"].as_array().unwrap().is_empty(), "{second}");
+}
+
+/// Vonage's `connect` has one event URL, the dial-result route, whose query names the call under
+/// a seal: the dialled leg's final event lands on the order the call was for.
+#[tokio::test]
+async fn a_late_vonage_report_lands_on_the_order_its_call_was_for() {
+    let world = World::new().await;
+    add_provider_numbers(&world, "vonage", "airtel", 1, 6).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    allocate_ok(&world, &[driver_assigned("ORD-2", "blr", 1, 2)]).await;
+    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
+    let customer = customer_phone(1);
+
+    let resolver = world.resolver(world.store.clone(), config());
+    let voice = provider_request(
+        ProviderKind::Vonage,
+        "voice",
+        "VG-77",
+        &customer,
+        &customer_dials,
+        &[],
+    );
+    let answer = body_text(resolve_call::handler::handle(&resolver, voice).await.body());
+    let event_url = dial_result_url(ProviderKind::Vonage, &answer)
+        .unwrap()
+        .unwrap_or_else(|| panic!("the answer names no event URL: {answer}"));
+    assert!(event_url.contains("order=ORD-1"), "{event_url}");
+    assert!(
+        !event_url.contains(&customer[1..]),
+        "no real number in the URL"
+    );
+
+    world
+        .hand_binding_over(&customer_dials, "customer", "ORD-1", "ORD-2")
+        .await;
+
+    let secrets = config().secrets;
+    let report = dial_result(
+        ProviderKind::Vonage,
+        &event_url,
+        &secrets,
+        "VG-leg-77",
+        "busy",
+    );
+    let response = resolve_call::handler::handle(&resolver, report).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let events = callbacks(&world, config());
+    // The application's event URL about the caller's leg is not a second outcome of the call.
+    let caller_leg = provider_request(
+        ProviderKind::Vonage,
+        "status",
+        "VG-77",
+        &customer,
+        &customer_dials,
+        &[("status", "completed"), ("direction", "inbound")],
+    );
+    let response = call_events::handler::handle(&events, caller_leg).await;
+    let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
+    assert_eq!(reply["recorded"], Value::Bool(false));
+
+    assert_logged_once(&events, "ORD-1", "VG-leg-77", "busy").await;
+    let (_, second) = log(&events, "ORD-2").await;
+    assert!(second["calls"].as_array().unwrap().is_empty(), "{second}");
+    let failed = world.events.read_of_type("CallFailed", 1).await;
+    assert_eq!(failed[0].detail["order_id"], "ORD-1");
+}
+
+/// `order`'s call log holds exactly one call: `call_id`, customer to driver, with `status`.
+async fn assert_logged_once(
+    events: &call_events::handler::Callbacks,
+    order: &str,
+    call_id: &str,
+    status: &str,
+) {
+    let (_, first) = log(events, order).await;
+    let calls = first["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{first}");
+    assert_eq!(
+        (
+            &calls[0]["call_id"],
+            &calls[0]["status"],
+            &calls[0]["direction"]
+        ),
+        (
+            &Value::from(call_id),
+            &Value::from(status),
+            &Value::from("customer_to_driver")
+        )
+    );
 }

@@ -12,6 +12,7 @@ mod click_to_call;
 mod concurrency;
 mod contract;
 mod deployed_template;
+mod dial_retry;
 mod exclusive;
 mod fail_open;
 mod failover;

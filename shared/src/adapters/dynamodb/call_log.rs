@@ -40,6 +40,9 @@ fn call_item(record: &CallRecord, announced: bool) -> Item {
     if let Some(d) = record.duration_seconds {
         item.insert(attr::DURATION.into(), n(i64::from(d)));
     }
+    if record.retried_on_backup {
+        item.insert(attr::RETRIED_ON_BACKUP.into(), AttributeValue::Bool(true));
+    }
     item
 }
 
@@ -62,6 +65,11 @@ fn call_from(item: &Item) -> Result<CallRecord, StoreError> {
         reported_at: DateTime::parse_from_rfc3339(get_s(item, attr::REPORTED_AT)?)
             .map_err(|_| bad("timestamp"))?
             .with_timezone(&Utc),
+        retried_on_backup: item
+            .get(attr::RETRIED_ON_BACKUP)
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
     })
 }
 

@@ -109,6 +109,8 @@ pub mod attr {
     pub const CALL_STATUS: &str = "call_status";
     pub const DIALLED: &str = "dialled";
     pub const DURATION: &str = "duration_seconds";
+    /// A call-log record's leg failed and was forwarded again on the backup.
+    pub const RETRIED_ON_BACKUP: &str = "retried_on_backup";
     pub const REPORTED_AT: &str = "reported_at";
     /// Whether the call's CallCompleted/CallFailed went out (so a redelivery sends it once).
     pub const ANNOUNCED: &str = "announced";
