@@ -261,61 +261,28 @@ pub fn whisper_request(
     secrets: &WebhookSecrets,
     call_id: &str,
 ) -> Result<SimulatedRequest, String> {
-    let path_and_query = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|at| rest[at..].to_string()))
-        .ok_or_else(|| format!("not an absolute URL: {url}"))?;
-    let signed_form =
-        |params: Vec<(&str, &str)>, headers: Vec<(String, String)>| SimulatedRequest {
-            method: HttpMethod::Post,
-            url: url.to_string(),
-            path_and_query: path_and_query.clone(),
-            headers,
-            body: form(&params),
-        };
     match provider {
-        ProviderKind::Twilio => {
-            let params = vec![
+        ProviderKind::Twilio => signed_form_post(
+            provider,
+            url,
+            &[
                 ("CallSid", call_id),
                 ("AccountSid", "AC00000000000000000000000000000000"),
                 ("CallStatus", "in-progress"),
                 ("Direction", "outbound-dial"),
-            ];
-            let owned: Vec<(String, String)> = params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            let token = current_secret(&secrets.twilio_auth_token, "TWILIO_AUTH_TOKEN", provider)?;
-            let signature = twilio::signature(&token, url, &owned);
-            Ok(signed_form(
-                params,
-                vec![form_type(), ("x-twilio-signature".into(), signature)],
-            ))
-        }
-        ProviderKind::Plivo => {
-            let params = vec![("CallUUID", call_id), ("Direction", "outbound")];
-            let unsigned = WebhookRequest {
-                method: HttpMethod::Post,
-                url: url.to_string(),
-                headers: [form_type()].into_iter().collect(),
-                body: form(&params).into_bytes(),
-            };
-            let token = current_secret(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN", provider)?;
-            let signature =
-                plivo::signature(&token, &plivo::string_to_sign(&unsigned), PLIVO_NONCE);
-            Ok(signed_form(
-                params,
-                vec![
-                    form_type(),
-                    ("x-plivo-signature-v3".into(), signature),
-                    ("x-plivo-signature-v3-nonce".into(), PLIVO_NONCE.into()),
-                ],
-            ))
-        }
+            ],
+            secrets,
+        ),
+        ProviderKind::Plivo => signed_form_post(
+            provider,
+            url,
+            &[("CallUUID", call_id), ("Direction", "outbound")],
+            secrets,
+        ),
         ProviderKind::Vonage => Ok(SimulatedRequest {
             method: HttpMethod::Get,
             url: url.to_string(),
-            path_and_query: path_and_query.clone(),
+            path_and_query: path_and_query(url)?,
             headers: Vec::new(),
             body: String::new(),
         }),
@@ -338,61 +305,29 @@ pub fn dial_result_request(
     status: &str,
     now: DateTime<Utc>,
 ) -> Result<SimulatedRequest, String> {
-    let path_and_query = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|at| rest[at..].to_string()))
-        .ok_or_else(|| format!("not an absolute URL: {url}"))?;
-    let signed_form = |params: &[(&str, &str)], headers: Vec<(String, String)>| SimulatedRequest {
-        method: HttpMethod::Post,
-        url: url.to_string(),
-        path_and_query: path_and_query.clone(),
-        headers,
-        body: form(params),
-    };
     match provider {
-        ProviderKind::Twilio => {
-            let params = [
+        ProviderKind::Twilio => signed_form_post(
+            provider,
+            url,
+            &[
                 ("CallSid", call_id),
                 ("AccountSid", "AC00000000000000000000000000000000"),
                 ("CallStatus", "in-progress"),
                 ("DialCallStatus", status),
                 ("DialCallSid", "CA-dialled-leg"),
-            ];
-            let owned: Vec<(String, String)> = params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            let token = current_secret(&secrets.twilio_auth_token, "TWILIO_AUTH_TOKEN", provider)?;
-            let signature = twilio::signature(&token, url, &owned);
-            Ok(signed_form(
-                &params,
-                vec![form_type(), ("x-twilio-signature".into(), signature)],
-            ))
-        }
-        ProviderKind::Plivo => {
-            let params = [
+            ],
+            secrets,
+        ),
+        ProviderKind::Plivo => signed_form_post(
+            provider,
+            url,
+            &[
                 ("CallUUID", call_id),
                 ("DialStatus", status),
                 ("DialALegUUID", call_id),
-            ];
-            let unsigned = WebhookRequest {
-                method: HttpMethod::Post,
-                url: url.to_string(),
-                headers: [form_type()].into_iter().collect(),
-                body: form(&params).into_bytes(),
-            };
-            let token = current_secret(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN", provider)?;
-            let signature =
-                plivo::signature(&token, &plivo::string_to_sign(&unsigned), PLIVO_NONCE);
-            Ok(signed_form(
-                &params,
-                vec![
-                    form_type(),
-                    ("x-plivo-signature-v3".into(), signature),
-                    ("x-plivo-signature-v3-nonce".into(), PLIVO_NONCE.into()),
-                ],
-            ))
-        }
+            ],
+            secrets,
+        ),
         ProviderKind::Vonage => {
             let body = json!({
                 "uuid": call_id,
@@ -409,7 +344,7 @@ pub fn dial_result_request(
             Ok(SimulatedRequest {
                 method: HttpMethod::Post,
                 url: url.to_string(),
-                path_and_query,
+                path_and_query: path_and_query(url)?,
                 headers,
                 body,
             })
@@ -418,6 +353,61 @@ pub fn dial_result_request(
             Err("Exotel re-fetches its voice URL: a voice request with DialCallStatus".into())
         }
     }
+}
+
+/// The path and query of an absolute URL, as API Gateway passes them on.
+fn path_and_query(url: &str) -> Result<String, String> {
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|at| rest[at..].to_string()))
+        .ok_or_else(|| format!("not an absolute URL: {url}"))
+}
+
+/// A form POST of `params` to `url`, signed as Twilio (over the URL and sorted params) or Plivo
+/// (V3, over the URL, body and a nonce) sign their callbacks.
+fn signed_form_post(
+    provider: ProviderKind,
+    url: &str,
+    params: &[(&str, &str)],
+    secrets: &WebhookSecrets,
+) -> Result<SimulatedRequest, String> {
+    let signature_headers = match provider {
+        ProviderKind::Twilio => {
+            let owned: Vec<(String, String)> = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let token = current_secret(&secrets.twilio_auth_token, "TWILIO_AUTH_TOKEN", provider)?;
+            vec![(
+                "x-twilio-signature".to_string(),
+                twilio::signature(&token, url, &owned),
+            )]
+        }
+        ProviderKind::Plivo => {
+            let unsigned = WebhookRequest {
+                method: HttpMethod::Post,
+                url: url.to_string(),
+                headers: [form_type()].into_iter().collect(),
+                body: form(params).into_bytes(),
+            };
+            let token = current_secret(&secrets.plivo_auth_token, "PLIVO_AUTH_TOKEN", provider)?;
+            let signature =
+                plivo::signature(&token, &plivo::string_to_sign(&unsigned), PLIVO_NONCE);
+            vec![
+                ("x-plivo-signature-v3".to_string(), signature),
+                ("x-plivo-signature-v3-nonce".to_string(), PLIVO_NONCE.into()),
+            ]
+        }
+        other => return Err(format!("{other} does not sign a form POST")),
+    };
+    Ok(SimulatedRequest {
+        method: HttpMethod::Post,
+        url: url.to_string(),
+        path_and_query: path_and_query(url)?,
+        headers: std::iter::once(form_type())
+            .chain(signature_headers)
+            .collect(),
+        body: form(params),
+    })
 }
 
 /// The JWT Vonage signs a webhook with: its claims and the SHA-256 of the body.

@@ -7,6 +7,7 @@
 
 use maskline::providers::simulate::decode_report_url;
 use maskline::providers::ProviderKind;
+use maskline::services::ResolveCall;
 use maskline_tests::call_oracle::{dial_result_url, report_url};
 use maskline_tests::fixtures::{customer_phone, driver_assigned};
 use maskline_tests::webhooks::{
@@ -20,24 +21,14 @@ use crate::support::{add_provider_numbers, allocate_ok, callbacks, numbers_of};
 
 #[tokio::test]
 async fn a_late_report_lands_on_the_order_its_call_was_for() {
-    let world = World::new().await;
-    add_provider_numbers(&world, "twilio", "airtel", 1, 6).await;
-    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
-    allocate_ok(&world, &[driver_assigned("ORD-2", "blr", 1, 2)]).await;
-    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
-    let customer = customer_phone(1);
-
     // The customer calls on ORD-1's number: the answer names where this call's outcome goes.
-    let resolver = world.resolver(world.store.clone(), config());
-    let voice = provider_request(
-        ProviderKind::Twilio,
-        "voice",
-        "CA-77",
-        &customer,
-        &customer_dials,
-        &[],
-    );
-    let answer = body_text(resolve_call::handler::handle(&resolver, voice).await.body());
+    let FirstCall {
+        world,
+        customer,
+        customer_dials,
+        answer,
+        ..
+    } = customer_calls_on_ord1(ProviderKind::Twilio, "CA-77").await;
     let report_to = decode_report_url(ProviderKind::Twilio, &answer)
         .unwrap_or_else(|| panic!("the answer names no per-call report URL: {answer}"));
     assert!(report_to.contains("order=ORD-1"), "{report_to}");
@@ -96,23 +87,13 @@ async fn a_late_report_lands_on_the_order_its_call_was_for() {
 /// query included); the dialled leg's hangup lands on the order the call was for.
 #[tokio::test]
 async fn a_late_plivo_report_lands_on_the_order_its_call_was_for() {
-    let world = World::new().await;
-    add_provider_numbers(&world, "plivo", "airtel", 1, 6).await;
-    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
-    allocate_ok(&world, &[driver_assigned("ORD-2", "blr", 1, 2)]).await;
-    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
-    let customer = customer_phone(1);
-
-    let resolver = world.resolver(world.store.clone(), config());
-    let voice = provider_request(
-        ProviderKind::Plivo,
-        "voice",
-        "PL-77",
-        &customer,
-        &customer_dials,
-        &[],
-    );
-    let answer = body_text(resolve_call::handler::handle(&resolver, voice).await.body());
+    let FirstCall {
+        world,
+        customer,
+        customer_dials,
+        answer,
+        ..
+    } = customer_calls_on_ord1(ProviderKind::Plivo, "PL-77").await;
     let report_to = report_url(ProviderKind::Plivo, &answer)
         .unwrap()
         .unwrap_or_else(|| panic!("the answer names no per-call report URL: {answer}"));
@@ -144,9 +125,7 @@ async fn a_late_plivo_report_lands_on_the_order_its_call_was_for() {
         &customer_dials,
         &[("CallStatus", "completed")],
     );
-    let response = call_events::handler::handle(&events, caller_leg).await;
-    let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
-    assert_eq!(reply["recorded"], Value::Bool(false));
+    assert_not_recorded(&events, caller_leg).await;
 
     assert_logged_once(&events, "ORD-1", "PL-77", "busy").await;
     let (_, second) = log(&events, "ORD-2").await;
@@ -157,23 +136,13 @@ async fn a_late_plivo_report_lands_on_the_order_its_call_was_for() {
 /// a seal: the dialled leg's final event lands on the order the call was for.
 #[tokio::test]
 async fn a_late_vonage_report_lands_on_the_order_its_call_was_for() {
-    let world = World::new().await;
-    add_provider_numbers(&world, "vonage", "airtel", 1, 6).await;
-    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
-    allocate_ok(&world, &[driver_assigned("ORD-2", "blr", 1, 2)]).await;
-    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
-    let customer = customer_phone(1);
-
-    let resolver = world.resolver(world.store.clone(), config());
-    let voice = provider_request(
-        ProviderKind::Vonage,
-        "voice",
-        "VG-77",
-        &customer,
-        &customer_dials,
-        &[],
-    );
-    let answer = body_text(resolve_call::handler::handle(&resolver, voice).await.body());
+    let FirstCall {
+        world,
+        resolver,
+        customer,
+        customer_dials,
+        answer,
+    } = customer_calls_on_ord1(ProviderKind::Vonage, "VG-77").await;
     let event_url = dial_result_url(ProviderKind::Vonage, &answer)
         .unwrap()
         .unwrap_or_else(|| panic!("the answer names no event URL: {answer}"));
@@ -207,15 +176,52 @@ async fn a_late_vonage_report_lands_on_the_order_its_call_was_for() {
         &customer_dials,
         &[("status", "completed"), ("direction", "inbound")],
     );
-    let response = call_events::handler::handle(&events, caller_leg).await;
-    let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
-    assert_eq!(reply["recorded"], Value::Bool(false));
+    assert_not_recorded(&events, caller_leg).await;
 
     assert_logged_once(&events, "ORD-1", "VG-leg-77", "busy").await;
     let (_, second) = log(&events, "ORD-2").await;
     assert!(second["calls"].as_array().unwrap().is_empty(), "{second}");
     let failed = world.events.read_of_type("CallFailed", 1).await;
     assert_eq!(failed[0].detail["order_id"], "ORD-1");
+}
+
+/// call-events takes `report` and records nothing from it.
+async fn assert_not_recorded(
+    events: &call_events::handler::Callbacks,
+    report: lambda_http::Request,
+) {
+    let response = call_events::handler::handle(events, report).await;
+    let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
+    assert_eq!(reply["recorded"], Value::Bool(false));
+}
+
+/// ORD-1 and ORD-2 share customer 1 on numbers of `provider`; the customer has just called on
+/// ORD-1's number, and `answer` is what resolve-call said.
+struct FirstCall {
+    world: World,
+    resolver: ResolveCall,
+    customer: String,
+    customer_dials: String,
+    answer: String,
+}
+
+async fn customer_calls_on_ord1(provider: ProviderKind, call_id: &str) -> FirstCall {
+    let world = World::new().await;
+    add_provider_numbers(&world, &provider.to_string(), "airtel", 1, 6).await;
+    allocate_ok(&world, &[driver_assigned("ORD-1", "blr", 1, 1)]).await;
+    allocate_ok(&world, &[driver_assigned("ORD-2", "blr", 1, 2)]).await;
+    let (customer_dials, _) = numbers_of(&world, "ORD-1").await;
+    let customer = customer_phone(1);
+    let resolver = world.resolver(world.store.clone(), config());
+    let voice = provider_request(provider, "voice", call_id, &customer, &customer_dials, &[]);
+    let answer = body_text(resolve_call::handler::handle(&resolver, voice).await.body());
+    FirstCall {
+        world,
+        resolver,
+        customer,
+        customer_dials,
+        answer,
+    }
 }
 
 /// `order`'s call log holds exactly one call: `call_id`, customer to driver, with `status`.
