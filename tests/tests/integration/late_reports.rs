@@ -5,7 +5,6 @@
 //! URL, the dial-result route). Exotel's Connect answer can name no report URL: its reports are
 //! attributed through the binding (docs/calls.md#status-callbacks).
 
-use maskline::providers::simulate::decode_report_url;
 use maskline::providers::ProviderKind;
 use maskline::services::ResolveCall;
 use maskline_tests::call_oracle::{dial_result_url, report_url};
@@ -19,117 +18,65 @@ use serde_json::Value;
 use crate::call_log::log;
 use crate::support::{add_provider_numbers, allocate_ok, callbacks, numbers_of};
 
+/// Twilio names the per-call report URL on `<Number statusCallback>`, Plivo on `<Dial
+/// callbackUrl>`; both sign it, query included. The dialled leg's outcome lands on the order the
+/// call was for, and the number's own report of the caller's leg is not a second outcome.
 #[tokio::test]
 async fn a_late_report_lands_on_the_order_its_call_was_for() {
-    // The customer calls on ORD-1's number: the answer names where this call's outcome goes.
-    let FirstCall {
-        world,
-        customer,
-        customer_dials,
-        answer,
-        ..
-    } = customer_calls_on_ord1(ProviderKind::Twilio, "CA-77").await;
-    let report_to = decode_report_url(ProviderKind::Twilio, &answer)
-        .unwrap_or_else(|| panic!("the answer names no per-call report URL: {answer}"));
-    assert!(report_to.contains("order=ORD-1"), "{report_to}");
-    assert!(
-        !report_to.contains(&customer[1..]),
-        "no real number in the URL"
-    );
+    for (provider, call_id) in [
+        (ProviderKind::Twilio, "CA-77"),
+        (ProviderKind::Plivo, "PL-77"),
+    ] {
+        // The customer calls on ORD-1's number: the answer names where this call's outcome goes.
+        let FirstCall {
+            world,
+            customer,
+            customer_dials,
+            answer,
+            ..
+        } = customer_calls_on_ord1(provider, call_id).await;
+        let report_to = report_url(provider, &answer)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{provider}: the answer names no report URL: {answer}"));
+        assert!(report_to.contains("order=ORD-1"), "{report_to}");
+        assert!(
+            !report_to.contains(&customer[1..]),
+            "no real number in the URL"
+        );
 
-    // Before the report arrives, that (VN, customer) binding has come to belong to ORD-2 (ORD-1
-    // ended and its binding was claimed again).
-    world
-        .hand_binding_over(&customer_dials, "customer", "ORD-1", "ORD-2")
-        .await;
+        // Before the report arrives, that (VN, customer) binding has come to belong to ORD-2
+        // (ORD-1 ended and its binding was claimed again).
+        world
+            .hand_binding_over(&customer_dials, "customer", "ORD-1", "ORD-2")
+            .await;
 
-    let events = callbacks(&world, config());
-    let done = [("CallStatus", "busy")];
-    let report = twilio_dialled_leg(&report_to, "CA-77", &customer_dials, &done);
-    let response = call_events::handler::handle(&events, report).await;
-    let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
-    assert_eq!(
-        (response.status().as_u16(), &reply["recorded"]),
-        (200, &Value::Bool(true))
-    );
-    // The number's own callback about the caller's leg is not a second outcome of the call.
-    let caller_leg = provider_request(
-        ProviderKind::Twilio,
-        "status",
-        "CA-77",
-        &customer,
-        &customer_dials,
-        &[("CallStatus", "completed")],
-    );
-    let response = call_events::handler::handle(&events, caller_leg).await;
-    assert!(body_text(response.body()).contains("\"recorded\":false"));
+        let events = callbacks(&world, config());
+        let done = [("CallStatus", "busy")];
+        let report = match provider {
+            ProviderKind::Twilio => twilio_dialled_leg(&report_to, call_id, &customer_dials, &done),
+            _ => plivo_dialled_leg(&report_to, call_id, &customer_dials, &done),
+        };
+        let response = call_events::handler::handle(&events, report).await;
+        let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
+        assert_eq!(
+            (response.status().as_u16(), &reply["recorded"]),
+            (200, &Value::Bool(true)),
+            "{provider}"
+        );
+        let caller_leg = provider_request(
+            provider,
+            "status",
+            call_id,
+            &customer,
+            &customer_dials,
+            &[("CallStatus", "completed")],
+        );
+        assert_not_recorded(&events, caller_leg).await;
 
-    let (_, first) = log(&events, "ORD-1").await;
-    let calls = first["calls"].as_array().unwrap();
-    assert_eq!(calls.len(), 1, "{first}");
-    assert_eq!(
-        (
-            &calls[0]["call_id"],
-            &calls[0]["status"],
-            &calls[0]["direction"]
-        ),
-        (
-            &Value::from("CA-77"),
-            &Value::from("busy"),
-            &Value::from("customer_to_driver")
-        )
-    );
-    let (_, second) = log(&events, "ORD-2").await;
-    assert!(second["calls"].as_array().unwrap().is_empty(), "{second}");
-}
-
-/// Plivo's answer names the per-call report URL on its `<Dial callbackUrl>` (signed by Plivo,
-/// query included); the dialled leg's hangup lands on the order the call was for.
-#[tokio::test]
-async fn a_late_plivo_report_lands_on_the_order_its_call_was_for() {
-    let FirstCall {
-        world,
-        customer,
-        customer_dials,
-        answer,
-        ..
-    } = customer_calls_on_ord1(ProviderKind::Plivo, "PL-77").await;
-    let report_to = report_url(ProviderKind::Plivo, &answer)
-        .unwrap()
-        .unwrap_or_else(|| panic!("the answer names no per-call report URL: {answer}"));
-    assert!(report_to.contains("order=ORD-1"), "{report_to}");
-    assert!(
-        !report_to.contains(&customer[1..]),
-        "no real number in the URL"
-    );
-
-    world
-        .hand_binding_over(&customer_dials, "customer", "ORD-1", "ORD-2")
-        .await;
-
-    let events = callbacks(&world, config());
-    let done = [("CallStatus", "busy")];
-    let report = plivo_dialled_leg(&report_to, "PL-77", &customer_dials, &done);
-    let response = call_events::handler::handle(&events, report).await;
-    let reply: Value = serde_json::from_str(&body_text(response.body())).unwrap();
-    assert_eq!(
-        (response.status().as_u16(), &reply["recorded"]),
-        (200, &Value::Bool(true))
-    );
-    // The application's hangup URL about the caller's leg is not a second outcome of the call.
-    let caller_leg = provider_request(
-        ProviderKind::Plivo,
-        "status",
-        "PL-77",
-        &customer,
-        &customer_dials,
-        &[("CallStatus", "completed")],
-    );
-    assert_not_recorded(&events, caller_leg).await;
-
-    assert_logged_once(&events, "ORD-1", "PL-77", "busy").await;
-    let (_, second) = log(&events, "ORD-2").await;
-    assert!(second["calls"].as_array().unwrap().is_empty(), "{second}");
+        assert_logged_once(&events, "ORD-1", call_id, "busy").await;
+        let (_, second) = log(&events, "ORD-2").await;
+        assert!(second["calls"].as_array().unwrap().is_empty(), "{second}");
+    }
 }
 
 /// Vonage's `connect` has one event URL, the dial-result route, whose query names the call under
