@@ -36,6 +36,28 @@ pub struct Stats {
     pub phases: BTreeMap<&'static str, Duration>,
 }
 
+impl Stats {
+    /// Adds the figures of `other` (one schedule's) to these; violations and failing seeds are
+    /// left to the caller, which words them.
+    pub fn absorb(&mut self, other: Stats) {
+        self.schedules += other.schedules;
+        self.steps += other.steps;
+        self.batches += other.batches;
+        self.allocations += other.allocations;
+        self.moved += other.moved;
+        self.exhaustions_judged += other.exhaustions_judged;
+        for (kind, count) in other.ops {
+            *self.ops.entry(kind).or_default() += count;
+        }
+        for (outcome, count) in other.outcomes {
+            *self.outcomes.entry(outcome).or_default() += count;
+        }
+        for (phase, spent) in other.phases {
+            *self.phases.entry(phase).or_default() += spent;
+        }
+    }
+}
+
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "model report")?;

@@ -2,7 +2,8 @@
 //! every step, and a closing that ends every order and lets grace pass.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::Duration;
@@ -44,6 +45,9 @@ pub struct Settings {
     /// (default 1: every step; the closing steps always). The session, table and pool checks run
     /// every step regardless.
     pub check_every: usize,
+    /// `MODEL_PARALLEL`: schedules run at once, each on its own table (default 1). The soak runs
+    /// more so DynamoDB Local is kept busy while one schedule waits on its checks.
+    pub parallel: usize,
 }
 
 pub const DEFAULT_SCHEDULES: usize = 5;
@@ -78,6 +82,7 @@ impl Settings {
             allocations: env("MODEL_ALLOCATIONS"),
             batch: env("MODEL_BATCH").unwrap_or(DEFAULT_BATCH),
             check_every: env::<usize>("MODEL_CHECK_EVERY").unwrap_or(1).max(1),
+            parallel: env::<usize>("MODEL_PARALLEL").unwrap_or(1).max(1),
         }
     }
 
@@ -106,48 +111,58 @@ pub fn refill_rules(shape: &Shape) -> RefillRules {
     }
 }
 
-/// Runs the schedules `settings` names; every violation is in the returned figures.
+/// Runs the schedules `settings` names, `settings.parallel` at a time (each on its own table);
+/// every violation is in the returned figures.
 pub async fn run_all(settings: &Settings) -> Stats {
     let began = Instant::now();
-    let mut stats = Stats {
+    let shared = Mutex::new(Stats {
         base_seed: settings.seed,
         ..Stats::default()
-    };
-    for i in 0..settings.schedules {
-        if settings
-            .allocations
-            .is_some_and(|wanted| stats.allocations >= wanted)
-        {
-            break;
-        }
-        let seed = settings.seed.wrapping_add(i as u64);
-        println!(
-            "model: schedule {}/{} seed {seed} (replay with {})",
-            i + 1,
-            settings.schedules,
-            settings.replay(seed)
-        );
-        let began_schedule = Instant::now();
-        let found = run_schedule(seed, settings, &mut stats).await;
-        stats.schedules += 1;
-        println!(
-            "model: schedule {} done in {:.1} s, {} violation(s); so far {} allocations, {} violations, {:.0} s",
-            i + 1,
-            began_schedule.elapsed().as_secs_f64(),
-            found.len(),
-            stats.allocations,
-            stats.violations.len() + found.len(),
-            began.elapsed().as_secs_f64()
-        );
-        if !found.is_empty() {
-            stats.failing_seeds.push(seed);
-            for v in found {
-                let v = format!("seed {seed} {v} (replay with {})", settings.replay(seed));
-                println!("model: VIOLATION {v}");
-                stats.violations.push(v);
+    });
+    let next = AtomicUsize::new(0);
+    let worker = || async {
+        loop {
+            let wanted_reached = settings
+                .allocations
+                .is_some_and(|wanted| shared.lock().unwrap().allocations >= wanted);
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            if wanted_reached || i >= settings.schedules {
+                break;
+            }
+            let seed = settings.seed.wrapping_add(i as u64);
+            println!(
+                "model: schedule {}/{} seed {seed} (replay with {})",
+                i + 1,
+                settings.schedules,
+                settings.replay(seed)
+            );
+            let began_schedule = Instant::now();
+            let mut own = Stats::default();
+            let found = run_schedule(seed, settings, &mut own).await;
+            own.schedules = 1;
+            let mut stats = shared.lock().unwrap();
+            stats.absorb(own);
+            println!(
+                "model: schedule {} done in {:.1} s, {} violation(s); so far {} allocations, {} violations, {:.0} s",
+                i + 1,
+                began_schedule.elapsed().as_secs_f64(),
+                found.len(),
+                stats.allocations,
+                stats.violations.len() + found.len(),
+                began.elapsed().as_secs_f64()
+            );
+            if !found.is_empty() {
+                stats.failing_seeds.push(seed);
+                for v in found {
+                    let v = format!("seed {seed} {v} (replay with {})", settings.replay(seed));
+                    println!("model: VIOLATION {v}");
+                    stats.violations.push(v);
+                }
             }
         }
-    }
+    };
+    join_all((0..settings.parallel.max(1)).map(|_| worker())).await;
+    let mut stats = shared.into_inner().unwrap();
     stats.elapsed = began.elapsed();
     stats
 }
