@@ -468,6 +468,18 @@ pub fn decode_report_url(provider: ProviderKind, body: &str) -> Option<String> {
     Some(url.replace("&amp;", "&"))
 }
 
+/// Where a connecting answer asks the provider to report how the forwarded leg ended (Twilio's
+/// and Plivo's `<Dial action>`), as the provider will request it. Vonage's and Exotel's are read
+/// by the tests' call oracle (`maskline_tests::call_oracle::dial_result_url`).
+pub fn decode_dial_result_url(provider: ProviderKind, body: &str) -> Option<String> {
+    if !matches!(provider, ProviderKind::Twilio | ProviderKind::Plivo) {
+        return None;
+    }
+    let dial = between(body, "<Dial", ">")?;
+    let url = between(dial, " action=\"", "\"")?;
+    Some(url.replace("&amp;", "&"))
+}
+
 /// Where a connecting answer has the provider fetch the callee's whisper (Twilio's
 /// `<Number url>`, Plivo's `confirmSound`, Vonage's `onAnswer`), as the provider will request it;
 /// Exotel has none (its text is in the answer).

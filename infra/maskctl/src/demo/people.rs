@@ -50,6 +50,15 @@ pub const AGENT_D13: Person = Person {
     id: "D-13",
     phone: "+919876500010",
 };
+/// The order whose forwarded leg fails and is tried again from the backup number.
+pub const CUSTOMER_8: Person = Person {
+    id: "C-8",
+    phone: "+919876500011",
+};
+pub const AGENT_D14: Person = Person {
+    id: "D-14",
+    phone: "+919876500012",
+};
 /// Someone with no order, who dials a number anyway.
 pub const STRANGER: Person = Person {
     id: "-",
@@ -62,9 +71,9 @@ pub const CUSTOMER_5_TRUNCATED: Person = Person {
 };
 
 /// Every real phone number of the story, for the leak checks.
-pub const EVERYONE: [Person; 11] = [
+pub const EVERYONE: [Person; 13] = [
     CUSTOMER_1, AGENT_D7, CUSTOMER_2, CUSTOMER_3, AGENT_D9, STRANGER, CUSTOMER_6, AGENT_D11,
-    AGENT_D12, CUSTOMER_7, AGENT_D13,
+    AGENT_D12, CUSTOMER_7, AGENT_D13, CUSTOMER_8, AGENT_D14,
 ];
 
 impl Person {

@@ -57,6 +57,9 @@ pub fn local_settings(
         ("TABLE_NAME", fixed(LOCAL_TABLE)),
         ("EVENT_BUS_NAME", fixed(LOCAL_BUS)),
         ("ALLOCATION_POLICY", fixed("shared")),
+        // Each side also holds a backup on the other operator (the demo pool has two per region):
+        // step m shows a failed forward tried again from it.
+        ("BACKUP_NUMBERS", fixed("on")),
         (
             "RELEASE_GRACE_SECONDS",
             chosen("RELEASE_GRACE_SECONDS", fixed(DEMO_GRACE_SECONDS)),

@@ -10,6 +10,7 @@ mod failover;
 mod operator;
 mod publication;
 mod refill;
+mod retry;
 mod sessions;
 mod single_number;
 mod smoke;
@@ -46,6 +47,8 @@ pub async fn walk(stack: &Stack) -> anyhow::Result<()> {
     at("k", sessions::one_order_over_http(stack)).await?;
     // Its order and people are its own too (region del).
     at("l", single_number::one_number_for_both(stack)).await?;
+    // Its order and people are its own too (region del).
+    at("m", retry::failed_leg_retried_on_backup(stack)).await?;
     // Last: its region (sfo) and order are its own, so nothing above sees them.
     at("smoke", smoke::deploying_md(stack)).await?;
     stack.say.step(format!(
