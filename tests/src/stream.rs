@@ -1,12 +1,15 @@
 //! The table's stream on DynamoDB Local, read as Lambda's event source mapping reads it: per
-//! shard, in order, from where the last batch was acknowledged, handed to the `announce` handler
-//! as the Lambda DynamoDB event it receives in AWS. A batch whose handler reports a failure is
-//! acknowledged up to the record before it; the next delivery starts at the failed record.
+//! shard, in order, from where the last batch was acknowledged, keeping each shard's iterator
+//! between polls, dropping records the mapping's filter leaves out (`sk = SESSION`), and handing
+//! the rest to the `announce` handler as the Lambda DynamoDB event it receives in AWS. A batch
+//! whose handler reports a failure is acknowledged up to the record before it; the next delivery
+//! starts at the failed record.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::dynamodb::Event;
-use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
+use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use maskline::services::Announcer;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
@@ -14,18 +17,42 @@ use tokio::sync::Mutex;
 /// As many records as the template's event source mapping hands over at once (`BatchSize`).
 pub const BATCH_SIZE: usize = 100;
 
+/// How often the shard list is asked for again, for shards opened since (the mapping discovers
+/// new shards on its own schedule too); a shard read to its end is a reason to ask at once.
+const RELIST_EVERY: Duration = Duration::from_secs(1);
+
 pub struct TableStream {
     streams: aws_sdk_dynamodbstreams::Client,
     dynamodb: aws_sdk_dynamodb::Client,
     table: String,
-    /// Per shard, the sequence number of the last record acknowledged.
-    acknowledged: Mutex<HashMap<String, String>>,
+    cursors: Mutex<Cursors>,
+}
+
+/// Where the reader stands: the stream, its shards and each shard's position.
+#[derive(Default)]
+struct Cursors {
+    arn: Option<String>,
+    /// In the order DynamoDB lists them: parents first.
+    shards: Vec<Shard>,
+    listed_at: Option<Instant>,
+}
+
+struct Shard {
+    id: String,
+    /// The sequence number of the last record acknowledged; none yet: from the trim horizon.
+    acknowledged: Option<String>,
+    /// Where the next read continues; none: open one after `acknowledged` (at the start, and
+    /// after a failure, whose records are read again).
+    iterator: Option<String>,
+    /// A closed shard read to its end: nothing more comes from it.
+    ended: bool,
 }
 
 /// What one delivery did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Delivery {
-    /// Records handed to the handler (and acknowledged, up to any failure).
+    /// Records consumed: handed to the handler (and acknowledged, up to any failure) or left out
+    /// by the mapping's filter.
     pub acknowledged: usize,
     /// The sequence number the handler reported failed: the next delivery starts there.
     pub failed_at: Option<String>,
@@ -43,20 +70,29 @@ impl TableStream {
             streams,
             dynamodb,
             table: table.to_string(),
-            acknowledged: Mutex::new(HashMap::new()),
+            cursors: Mutex::new(Cursors::default()),
         }
     }
 
     /// One delivery: every shard's records not yet acknowledged, in batches of [`BATCH_SIZE`],
     /// through the announce handler; a shard stops at its first reported failure.
     pub async fn deliver(&self, announcer: &Announcer) -> Delivery {
-        let mut acknowledged = self.acknowledged.lock().await;
+        let mut cursors = self.cursors.lock().await;
+        let arn = self.list_shards(&mut cursors).await;
         let mut delivery = Delivery::default();
-        for (shard, records) in self.pending(&acknowledged).await {
-            for batch in records.chunks(BATCH_SIZE) {
+        for shard in cursors.shards.iter_mut().filter(|s| !s.ended) {
+            let records = self.read(&arn, shard).await;
+            let Some(last) = records.last().map(|r| sequence(r).to_string()) else {
+                continue;
+            };
+            let read = records.len();
+            let kept: Vec<Record> = records.into_iter().filter(passes_filter).collect();
+            let mut failed = None;
+            let mut handed_over = 0;
+            for batch in kept.chunks(BATCH_SIZE) {
                 let event = lambda_event(batch);
                 let response = announce::handler::handle(announcer, event).await;
-                let failed = response
+                failed = response
                     .batch_item_failures
                     .first()
                     .and_then(|f| f.item_identifier.clone());
@@ -68,12 +104,25 @@ impl TableStream {
                     None => batch.len(),
                 };
                 if done > 0 {
-                    acknowledged.insert(shard.clone(), sequence(&batch[done - 1]).to_string());
+                    shard.acknowledged = Some(sequence(&batch[done - 1]).to_string());
                 }
-                delivery.acknowledged += done;
+                handed_over += done;
                 if failed.is_some() {
-                    delivery.failed_at = failed;
                     break;
+                }
+            }
+            match failed {
+                // The failed record and every one read after it are read again next time.
+                Some(at) => {
+                    shard.iterator = None;
+                    shard.ended = false;
+                    delivery.acknowledged += handed_over;
+                    delivery.failed_at = Some(at);
+                }
+                // Every record read is consumed, those the filter left out included.
+                None => {
+                    shard.acknowledged = Some(last);
+                    delivery.acknowledged += read;
                 }
             }
         }
@@ -100,23 +149,89 @@ impl TableStream {
         }
     }
 
-    /// Acknowledges the record at `sequence` without delivering it again.
+    /// Acknowledges the record at `sequence` (the one a delivery just reported failed) without
+    /// delivering it again.
     async fn pass_over(&self, sequence: &str) {
-        let mut acknowledged = self.acknowledged.lock().await;
-        for (shard, records) in self.pending(&acknowledged).await {
-            if records
-                .first()
-                .is_some_and(|r| self::sequence(r) == sequence)
-            {
-                acknowledged.insert(shard, sequence.to_string());
+        let mut cursors = self.cursors.lock().await;
+        let arn = self.list_shards(&mut cursors).await;
+        // Only a shard that stopped at a failure waits to be read again from it.
+        for shard in cursors.shards.iter_mut().filter(|s| s.iterator.is_none()) {
+            let records = self.read(&arn, shard).await;
+            shard.iterator = None;
+            shard.ended = false;
+            let first_handed_over = records.iter().find(|r| passes_filter(r));
+            if first_handed_over.is_some_and(|r| self::sequence(r) == sequence) {
+                shard.acknowledged = Some(sequence.to_string());
                 return;
             }
         }
     }
 
-    /// Per shard (parents first, as DynamoDB lists them), the records after the acknowledged one.
-    async fn pending(&self, acknowledged: &HashMap<String, String>) -> Vec<(String, Vec<Record>)> {
-        let arn = self.stream_arn().await;
+    /// Everything the shard holds past its position, reading on from its iterator.
+    async fn read(&self, arn: &str, shard: &mut Shard) -> Vec<Record> {
+        let mut next = match shard.iterator.take() {
+            Some(iterator) => Some(iterator),
+            None => self.open(arn, shard).await,
+        };
+        let mut records = Vec::new();
+        while let Some(current) = next {
+            let page = self
+                .streams
+                .get_records()
+                .shard_iterator(current)
+                .send()
+                .await
+                .expect("read the table's stream");
+            let got = page.records.unwrap_or_default();
+            next = page.next_shard_iterator;
+            if got.is_empty() {
+                break;
+            }
+            records.extend(got);
+        }
+        // No next iterator: a closed shard, read to its end.
+        shard.ended = next.is_none();
+        shard.iterator = next;
+        records
+    }
+
+    /// A new iterator just after the shard's acknowledged record (or at its start).
+    async fn open(&self, arn: &str, shard: &Shard) -> Option<String> {
+        let request = self
+            .streams
+            .get_shard_iterator()
+            .stream_arn(arn)
+            .shard_id(&shard.id);
+        let request = match &shard.acknowledged {
+            Some(after) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .sequence_number(after),
+            None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        };
+        request
+            .send()
+            .await
+            .expect("a shard iterator")
+            .shard_iterator
+    }
+
+    /// The stream's ARN, after adding the shards opened since the list was last read (at most
+    /// once a [`RELIST_EVERY`], unless a shard has ended).
+    async fn list_shards(&self, cursors: &mut Cursors) -> String {
+        let arn = match &cursors.arn {
+            Some(arn) => arn.clone(),
+            None => {
+                let arn = self.stream_arn().await;
+                cursors.arn = Some(arn.clone());
+                arn
+            }
+        };
+        let fresh = cursors
+            .listed_at
+            .is_some_and(|at| at.elapsed() < RELIST_EVERY);
+        if fresh && cursors.shards.iter().all(|s| !s.ended) {
+            return arn;
+        }
         let described = self
             .streams
             .describe_stream()
@@ -128,46 +243,19 @@ impl TableStream {
             .stream_description
             .map(|d| d.shards.unwrap_or_default())
             .unwrap_or_default();
-        let mut pending = Vec::new();
-        for shard in shards {
-            let id = shard.shard_id.expect("a shard has an id");
-            let mut iterator = self
-                .streams
-                .get_shard_iterator()
-                .stream_arn(&arn)
-                .shard_id(&id);
-            iterator = match acknowledged.get(&id) {
-                Some(after) => iterator
-                    .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-                    .sequence_number(after),
-                None => iterator.shard_iterator_type(ShardIteratorType::TrimHorizon),
-            };
-            let mut next = iterator
-                .send()
-                .await
-                .expect("a shard iterator")
-                .shard_iterator;
-            let mut records = Vec::new();
-            while let Some(current) = next {
-                let page = self
-                    .streams
-                    .get_records()
-                    .shard_iterator(current)
-                    .send()
-                    .await
-                    .expect("read the table's stream");
-                let got = page.records.unwrap_or_default();
-                if got.is_empty() {
-                    break;
-                }
-                records.extend(got);
-                next = page.next_shard_iterator;
-            }
-            if !records.is_empty() {
-                pending.push((id, records));
+        for listed in shards {
+            let id = listed.shard_id.expect("a shard has an id");
+            if !cursors.shards.iter().any(|s| s.id == id) {
+                cursors.shards.push(Shard {
+                    id,
+                    acknowledged: None,
+                    iterator: None,
+                    ended: false,
+                });
             }
         }
-        pending
+        cursors.listed_at = Some(Instant::now());
+        arn
     }
 
     async fn stream_arn(&self) -> String {
@@ -181,6 +269,16 @@ impl TableStream {
             .and_then(|t| t.latest_stream_arn)
             .expect("the table has a stream (schema::create_table turns it on)")
     }
+}
+
+/// The event source mapping's filter (template.yaml, `AnnounceStream`): only session items.
+fn passes_filter(record: &Record) -> bool {
+    record
+        .dynamodb
+        .as_ref()
+        .and_then(|r| r.keys.as_ref())
+        .and_then(|keys| keys.get("sk"))
+        .is_some_and(|sk| matches!(sk, AttributeValue::S(s) if s == "SESSION"))
 }
 
 fn sequence(record: &Record) -> &str {

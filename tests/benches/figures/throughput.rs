@@ -164,6 +164,9 @@ struct Allocate {
     parties: u32,
 }
 
+/// The pause of a poller that found nothing: the event source mapping's base rate.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
 /// The table's stream and the announce use case reading it.
 struct Outbox {
     stream: TableStream,
@@ -184,8 +187,9 @@ impl Outbox {
                 return failed;
             }
             if delivery.acknowledged == 0 {
-                // An idle poller, as the event source mapping's is between batches.
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                // An idle poller, as the event source mapping's is: it polls each shard about four
+                // times a second while the shard is quiet, and again at once after a batch.
+                tokio::time::sleep(IDLE_POLL).await;
             }
         }
     }
