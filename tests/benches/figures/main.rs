@@ -17,17 +17,43 @@ use serde_json::json;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // `FIGURES=throughput,call_path` measures only those sections (a quicker look at one
+    // figure); the others print as "-" and figures.json, which `maskctl plan` reads, is left
+    // as the last full run wrote it.
+    let chosen = std::env::var("FIGURES")
+        .ok()
+        .filter(|l| !l.trim().is_empty());
+    let wanted = |section: &str| {
+        chosen
+            .as_deref()
+            .is_none_or(|list| list.split(',').any(|s| s.trim() == section))
+    };
     let mut figures = json!({
         "machine": report::machine(),
         "measured_at": chrono::Utc::now().to_rfc3339(),
         "store": "DynamoDB Local (in memory) and moto on the same machine",
     });
-    figures["call_path"] = call_path::measure().await;
-    figures["throughput"] = throughput::measure().await;
-    figures["hot_agent"] = throughput::hot_agent().await;
-    figures["allocation_by_pool_size"] = scale::measure().await;
-    figures["per_order"] = per_order::measure().await;
-    figures["functions"] = binaries::measure().await;
+    if wanted("call_path") {
+        figures["call_path"] = call_path::measure().await;
+    }
+    if wanted("throughput") {
+        figures["throughput"] = throughput::measure().await;
+    }
+    if wanted("hot_agent") {
+        figures["hot_agent"] = throughput::hot_agent().await;
+    }
+    if wanted("allocation_by_pool_size") {
+        figures["allocation_by_pool_size"] = scale::measure().await;
+    }
+    if wanted("per_order") {
+        figures["per_order"] = per_order::measure().await;
+    }
+    if wanted("functions") {
+        figures["functions"] = binaries::measure().await;
+    }
     report::print(&figures);
-    report::write(&figures);
+    match chosen {
+        None => report::write(&figures),
+        Some(list) => println!("\nFIGURES={list}: a partial run, figures.json left as it was"),
+    }
 }
