@@ -129,6 +129,22 @@ impl TableStream {
         delivery
     }
 
+    /// Acknowledges everything the stream holds without delivering it, as a mapping created now
+    /// with `StartingPosition: LATEST` would; returns how many records it passed.
+    pub async fn skip_pending(&self) -> usize {
+        let mut cursors = self.cursors.lock().await;
+        let arn = self.list_shards(&mut cursors).await;
+        let mut skipped = 0;
+        for shard in cursors.shards.iter_mut().filter(|s| !s.ended) {
+            let records = self.read(&arn, shard).await;
+            if let Some(last) = records.last() {
+                shard.acknowledged = Some(sequence(last).to_string());
+            }
+            skipped += records.len();
+        }
+        skipped
+    }
+
     /// Delivers until nothing is pending, as the event source mapping would: a failed record is
     /// retried `retries` times, then passed over (in AWS its position goes to the on-failure
     /// destination) so the records after it go on. Returns the records passed over.
