@@ -125,7 +125,11 @@ async fn no_real_number_reaches_the_logs() {
     );
     call_events::handler::handle(&events, unrelated).await;
     let sick = maskline::domain::VirtualNumber::parse(&customer_dials, None).unwrap();
-    world.failover(false).mark_unhealthy(&sick).await.unwrap();
+    let report = world.failover(false).mark_unhealthy(&sick).await.unwrap();
+    assert!(
+        report.moved.iter().any(|o| o.as_str() == "ORD-1"),
+        "the failover should move ORD-1 off {sick}: {report:?}"
+    );
     release(&world, &[order_ended("OrderDelivered", "ORD-1")]).await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
