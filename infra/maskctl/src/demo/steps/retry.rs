@@ -10,7 +10,7 @@ use crate::demo::lambda::Method;
 use crate::demo::people::{AGENT_D14, CUSTOMER_8};
 use crate::demo::stack::Stack;
 use crate::demo::steps::calls::{described, rings};
-use crate::demo::steps::sessions::{party, send};
+use crate::demo::steps::sessions::{close, party, send};
 use maskline::providers::simulate::{decode_dial_result_url, DecodedAnswer};
 use maskline::providers::ProviderKind;
 
@@ -77,14 +77,5 @@ pub async fn failed_leg_retried_on_backup(stack: &Stack) -> anyhow::Result<()> {
     stack
         .say
         .ok("m. when the retry fails too -> the out-of-service message, no third try".to_string());
-    let closed = send(
-        stack,
-        Method::Delete,
-        &format!("/v1/sessions/{ORDER}"),
-        None,
-        None,
-    )
-    .await?;
-    ensure!(closed.status == 200, "DELETE {ORDER}: {closed}");
-    Ok(())
+    close(stack, ORDER).await
 }

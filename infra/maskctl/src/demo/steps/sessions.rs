@@ -31,6 +31,20 @@ impl std::fmt::Display for Answer {
     }
 }
 
+/// Ends `order` through `DELETE /v1/sessions/{order}`, expecting 200.
+pub(super) async fn close(stack: &Stack, order: &str) -> anyhow::Result<()> {
+    let closed = send(
+        stack,
+        Method::Delete,
+        &format!("/v1/sessions/{order}"),
+        None,
+        None,
+    )
+    .await?;
+    ensure!(closed.status == 200, "DELETE {order}: {closed}");
+    Ok(())
+}
+
 pub(super) fn party(person: Person) -> Value {
     json!({"id": person.id, "phone": person.phone})
 }

@@ -8,7 +8,7 @@ use crate::demo::lambda::Method;
 use crate::demo::people::{AGENT_D13, CUSTOMER_7, STRANGER};
 use crate::demo::stack::Stack;
 use crate::demo::steps::calls::{described, rings};
-use crate::demo::steps::sessions::{party, send};
+use crate::demo::steps::sessions::{close, party, send};
 use maskline::providers::ProviderKind;
 
 const ORDER: &str = "ORD-U1";
@@ -52,14 +52,5 @@ pub async fn one_number_for_both(stack: &Stack) -> anyhow::Result<()> {
     stack
         .say
         .ok(format!("l. a stranger dials {vn} -> out of session"));
-    let closed = send(
-        stack,
-        Method::Delete,
-        &format!("/v1/sessions/{ORDER}"),
-        None,
-        None,
-    )
-    .await?;
-    ensure!(closed.status == 200, "DELETE {ORDER}: {closed}");
-    Ok(())
+    close(stack, ORDER).await
 }
