@@ -267,6 +267,7 @@ pub async fn run_schedule(seed: u64, settings: &Settings, stats: &mut Stats) -> 
         }
     }
     stats.steps += schedule.len();
+    world.delete_table().await;
     violations
 }
 
