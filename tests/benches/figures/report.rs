@@ -89,6 +89,11 @@ pub fn print(f: &Value) {
             Some("ratio"),
         ),
         (
+            "allocations, consumer publishing nowhere",
+            "unpublished",
+            Some("ratio_consumer_without_bus"),
+        ),
+        (
             "allocations, no consumer running",
             "unannounced",
             Some("ratio_without_announcements"),

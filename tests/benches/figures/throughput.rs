@@ -253,9 +253,10 @@ impl Contender for Allocate {
     }
 }
 
-/// Counts what the announcer got onto the bus.
+/// Counts what the announcer got onto the bus; with no bus, counts what it would have sent (the
+/// consumer's cost apart from the bus's, which in AWS is not on the allocation's machine).
 struct CountingPublisher {
-    inner: SharedPublisher,
+    inner: Option<SharedPublisher>,
     published: AtomicU64,
 }
 
@@ -268,13 +269,18 @@ impl CountingPublisher {
 #[async_trait]
 impl EventPublisher for CountingPublisher {
     async fn publish(&self, event: &PublishedEvent) -> Result<(), PublishError> {
-        self.inner.publish(event).await?;
+        if let Some(inner) = &self.inner {
+            inner.publish(event).await?;
+        }
         self.published.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
     async fn publish_all(&self, events: &[PublishedEvent]) -> Result<(), PartlyPublished> {
-        let result = self.inner.publish_all(events).await;
+        let result = match &self.inner {
+            Some(inner) => inner.publish_all(events).await,
+            None => Ok(()),
+        };
         let went_out = result
             .as_ref()
             .map_or_else(|e| e.published, |_| events.len());
@@ -304,6 +310,7 @@ pub async fn measure() -> Value {
     world.add_large_pool("raw", 1, POOL).await;
     world.add_large_pool("announced", 100_001, POOL).await;
     world.add_large_pool("quiet", 200_001, POOL).await;
+    world.add_large_pool("unpublished", 300_001, POOL).await;
 
     let counted = |world: &World| {
         let store = Arc::new(CountingStore::new(world.store.clone()));
@@ -315,13 +322,21 @@ pub async fn measure() -> Value {
     };
     let (announcing, announcing_store) = counted(&world);
     let (quiet, quiet_store) = counted(&world);
-    let mut announcer = world.announcer();
-    let published = Arc::new(CountingPublisher {
-        inner: announcer.publisher.clone(),
-        published: AtomicU64::new(0),
-    });
-    announcer.publisher = published.clone();
-    let stream = world.stream();
+    let (unpublished, unpublished_store) = counted(&world);
+    let outbox = |bus: Option<SharedPublisher>| {
+        let published = Arc::new(CountingPublisher {
+            inner: bus,
+            published: AtomicU64::new(0),
+        });
+        let announcer = Announcer {
+            publisher: published.clone(),
+        };
+        Outbox {
+            stream: world.stream(),
+            announcer,
+            published,
+        }
+    };
     let contenders: Vec<Box<dyn Contender>> = vec![
         Box::new(RawTransaction {
             client: world.store.client().clone(),
@@ -334,11 +349,7 @@ pub async fn measure() -> Value {
             name: "announced",
             allocator: announcing,
             store: announcing_store,
-            outbox: Some(Outbox {
-                stream,
-                announcer,
-                published,
-            }),
+            outbox: Some(outbox(Some(world.announcer().publisher))),
             prefix: "TP",
             region: "announced",
             parties: 10_000,
@@ -352,6 +363,17 @@ pub async fn measure() -> Value {
             prefix: "TQ",
             region: "quiet",
             parties: 12_000,
+        }),
+        // The same consumer reading the stream and running the handler, its events sent nowhere:
+        // what the consumer costs apart from moto's EventBridge on the same two cores.
+        Box::new(Allocate {
+            name: "unpublished",
+            allocator: unpublished,
+            store: unpublished_store,
+            outbox: Some(outbox(None)),
+            prefix: "TU",
+            region: "unpublished",
+            parties: 14_000,
         }),
     ];
 
@@ -368,8 +390,12 @@ pub async fn measure() -> Value {
         let i = contenders.iter().position(|c| c.name() == name).unwrap();
         tallies[i]
     };
-    let (raw, announced, unannounced) =
-        (by_name("raw"), by_name("announced"), by_name("unannounced"));
+    let (raw, announced, unannounced, unpublished) = (
+        by_name("raw"),
+        by_name("announced"),
+        by_name("unannounced"),
+        by_name("unpublished"),
+    );
     json!({
         "orders_per_contender": ROUNDS * ORDERS_PER_ROUND,
         "rounds": ROUNDS,
@@ -379,9 +405,11 @@ pub async fn measure() -> Value {
         "raw": raw.report(),
         "announced": announced.report(),
         "unannounced": unannounced.report(),
+        "unpublished": unpublished.report(),
         "ratio": announced.per_second() / raw.per_second(),
         "ratio_until_announced": announced.announced_per_second() / raw.per_second(),
         "ratio_without_announcements": unannounced.per_second() / raw.per_second(),
+        "ratio_consumer_without_bus": unpublished.per_second() / raw.per_second(),
     })
 }
 
