@@ -48,6 +48,15 @@ struct Shard {
     ended: bool,
 }
 
+/// How much of a shard one read takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Until a page comes back empty: everything committed so far.
+    ToTheEnd,
+    /// One `GetRecords`, as each poll of the event source mapping makes.
+    OnePage,
+}
+
 /// What one delivery did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -77,11 +86,22 @@ impl TableStream {
     /// One delivery: every shard's records not yet acknowledged, in batches of [`BATCH_SIZE`],
     /// through the announce handler; a shard stops at its first reported failure.
     pub async fn deliver(&self, announcer: &Announcer) -> Delivery {
+        self.deliver_read(announcer, Reading::ToTheEnd).await
+    }
+
+    /// One poll of the event source mapping: a single `GetRecords` per shard, from its kept
+    /// iterator, handed over as [`TableStream::deliver`] does; what a page leaves waits for the
+    /// next poll.
+    pub async fn poll(&self, announcer: &Announcer) -> Delivery {
+        self.deliver_read(announcer, Reading::OnePage).await
+    }
+
+    async fn deliver_read(&self, announcer: &Announcer, reading: Reading) -> Delivery {
         let mut cursors = self.cursors.lock().await;
         let arn = self.list_shards(&mut cursors).await;
         let mut delivery = Delivery::default();
         for shard in cursors.shards.iter_mut().filter(|s| !s.ended) {
-            let records = self.read(&arn, shard).await;
+            let records = self.read(&arn, shard, reading).await;
             let Some(last) = records.last().map(|r| sequence(r).to_string()) else {
                 continue;
             };
@@ -136,7 +156,7 @@ impl TableStream {
         let arn = self.list_shards(&mut cursors).await;
         let mut skipped = 0;
         for shard in cursors.shards.iter_mut().filter(|s| !s.ended) {
-            let records = self.read(&arn, shard).await;
+            let records = self.read(&arn, shard, Reading::ToTheEnd).await;
             if let Some(last) = records.last() {
                 shard.acknowledged = Some(sequence(last).to_string());
             }
@@ -172,7 +192,7 @@ impl TableStream {
         let arn = self.list_shards(&mut cursors).await;
         // Only a shard that stopped at a failure waits to be read again from it.
         for shard in cursors.shards.iter_mut().filter(|s| s.iterator.is_none()) {
-            let records = self.read(&arn, shard).await;
+            let records = self.read(&arn, shard, Reading::ToTheEnd).await;
             shard.iterator = None;
             shard.ended = false;
             let first_handed_over = records.iter().find(|r| passes_filter(r));
@@ -183,8 +203,9 @@ impl TableStream {
         }
     }
 
-    /// Everything the shard holds past its position, reading on from its iterator.
-    async fn read(&self, arn: &str, shard: &mut Shard) -> Vec<Record> {
+    /// What the shard holds past its position (all of it, or one page), reading on from its
+    /// iterator.
+    async fn read(&self, arn: &str, shard: &mut Shard, reading: Reading) -> Vec<Record> {
         let mut next = match shard.iterator.take() {
             Some(iterator) => Some(iterator),
             None => self.open(arn, shard).await,
@@ -204,6 +225,9 @@ impl TableStream {
                 break;
             }
             records.extend(got);
+            if reading == Reading::OnePage {
+                break;
+            }
         }
         // No next iterator: a closed shard, read to its end.
         shard.ended = next.is_none();
