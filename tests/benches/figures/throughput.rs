@@ -3,7 +3,9 @@
 //! the JVM warming up, moto's backlog, other builds — and the same retry policy: a conflict with
 //! another transaction is retried after the product's jittered pause, anything else fails. Only
 //! allocations that landed count toward the rate; failures, conflicts and transactions per
-//! allocation are reported beside it. And a hot agent: 20 orders of one agent at once.
+//! allocation are reported beside it. The consumer runs three ways (publishing to moto's bus with
+//! its rule to SQS, to a bus with no rule, and nowhere), to tell its own cost from moto's on the
+//! same cores. And a hot agent: 20 orders of one agent at once.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -152,9 +154,9 @@ impl Contender for RawTransaction {
 }
 
 /// The allocate use case on a pool of `POOL`, its store counted. With an outbox, the round also
-/// runs the table stream's consumer (the `announce` handler publishing to moto) beside the
-/// allocations, and ends only when every change of the round has been announced: what a consumer
-/// of `MaskedNumbersAssigned` waits for.
+/// runs the table stream's consumer (the `announce` handler, publishing where its outbox says)
+/// beside the allocations, and ends only when every change of the round has been announced: what
+/// a consumer of `MaskedNumbersAssigned` waits for.
 struct Allocate {
     name: &'static str,
     allocator: Allocator,
