@@ -1,6 +1,6 @@
 //! A tiny HTTP server on 127.0.0.1 for imitating a provider's REST API in tests. It decodes what
-//! every fake needs (method, path, query, form body, basic-auth credentials) and hands it to the
-//! fake's handler on a background thread; dropping the server stops the thread.
+//! every fake needs (method, path, query, form or raw body, basic-auth credentials) and hands it
+//! to the fake's handler on a background thread; dropping the server stops the thread.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +16,8 @@ pub struct SeenRequest {
     pub path: String,
     pub query: BTreeMap<String, String>,
     pub form: BTreeMap<String, String>,
+    /// The body as sent, for a fake whose API takes JSON.
+    pub body: String,
     /// `(user, password)` of the basic `Authorization` header, if it had one.
     pub basic_auth: Option<(String, String)>,
 }
@@ -115,6 +117,7 @@ fn decode(request: &mut tiny_http::Request) -> SeenRequest {
         path,
         query,
         form: pairs(&body),
+        body: String::from_utf8_lossy(&body).into_owned(),
         basic_auth,
     }
 }

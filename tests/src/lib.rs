@@ -25,6 +25,7 @@ pub mod lagging_indexes;
 pub mod model;
 pub mod put_events;
 pub mod read_consistency;
+pub mod remote_bus;
 pub mod sam;
 pub mod stale_reads;
 pub mod stream;
