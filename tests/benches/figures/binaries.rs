@@ -14,23 +14,31 @@ use std::time::{Duration, Instant};
 use maskline_tests::fixtures::{ENCRYPTION_KEY, HASH_KEY};
 use serde_json::{json, Value};
 
-const FUNCTIONS: [&str; 7] = [
-    "allocate-numbers",
-    "call-events",
-    "click-to-call",
-    "order-numbers",
-    "refill-pool",
-    "release-numbers",
-    "resolve-call",
-];
 const STARTS: usize = 5;
 
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 /// Where `make bench` built the functions: `CARGO_TARGET_DIR` when it is set (release builds
-/// go to their own target directory), else the workspace's `target/`.
+/// go to their own target directory), else the workspace's `target/`. A relative one is the
+/// workspace's (cargo reads it from where `make` ran; this binary runs in `tests/`).
 fn target() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .map(|dir| workspace().join(dir))
+        .unwrap_or_else(|| workspace().join("target"))
+}
+
+/// Every function of the workspace (`functions/<name>`), so a new one is measured too.
+fn functions() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(workspace().join("functions"))
+        .expect("the workspace's functions/ directory")
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().join("Cargo.toml").exists())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// How a function starts: its keys handed over in the environment, or read from the secrets
@@ -99,9 +107,10 @@ fn start_to_ready(binary: &Path, function: &str, how: &Start) -> Option<Duration
 
 pub async fn measure() -> Value {
     let secrets = create_secrets().await;
-    let rows: Vec<Value> = FUNCTIONS
+    let rows: Vec<Value> = functions()
         .iter()
         .map(|function| {
+            let function = function.as_str();
             let arm64 = target()
                 .join("lambda-arm64")
                 .join(function)
