@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: every figure in one run (tests/benches/figures): builds the functions as deployed
 # (the release profile of Cargo.toml, arm64) for their sizes and natively for their start-up time,
-# starts DynamoDB Local + moto, prints the table and writes <target>/bench/figures.json.
+# starts DynamoDB Local + moto afresh for each section, prints the table and writes
+# <target>/bench/figures.json.
 # `cargo bench` inherits the release profile, so every figure is of the code as it ships.
 # Release artifacts go where CARGO_TARGET_DIR says (a directory apart from the debug builds keeps
 # `make test` from waiting on them), else target/.
@@ -28,9 +29,24 @@ cargo build --release "${packages[@]}"
 # shellcheck source=infra/local/services.sh
 source infra/local/services.sh
 trap stop_started_services EXIT
-start_local_services .local/logs
 if [[ $# -gt 0 ]]; then
+  start_local_services .local/logs
   cargo bench -p maskline-tests "$@"
-else
-  cargo bench -p maskline-tests --bench figures
+  exit
 fi
+# Each section against a DynamoDB Local and moto of its own: DynamoDB Local slows for the rest of
+# its life once a section has written tens of thousands of items (tests/benches/figures/main.rs).
+# FIGURES=a,b measures only those sections (figures.json is then left as it was).
+cargo bench -p maskline-tests --bench figures --no-run
+parts=$(mktemp -d)
+sections="call_path per_order hot_agent functions throughput allocation_by_pool_size"
+for section in $sections; do
+  [[ -z "${FIGURES:-}" || ",${FIGURES// /}," == *",$section,"* ]] || continue
+  echo "==> $section"
+  unset DYNAMODB_PORT MOTO_PORT
+  start_local_services .local/logs
+  FIGURES=$section FIGURES_PART="$parts/$section.json" cargo bench -q -p maskline-tests --bench figures
+  stop_started_services
+done
+FIGURES_PARTS="$parts" cargo bench -q -p maskline-tests --bench figures
+rm -rf "$parts"

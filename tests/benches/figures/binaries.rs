@@ -7,27 +7,16 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use maskline_tests::fixtures::{ENCRYPTION_KEY, HASH_KEY};
 use serde_json::{json, Value};
 
+use crate::report::{target, workspace};
+
 const STARTS: usize = 5;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Where `make bench` built the functions: `CARGO_TARGET_DIR` when it is set (release builds
-/// go to their own target directory), else the workspace's `target/`. A relative one is the
-/// workspace's (cargo reads it from where `make` ran; this binary runs in `tests/`).
-fn target() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(|dir| workspace().join(dir))
-        .unwrap_or_else(|| workspace().join("target"))
-}
 
 /// Every function of the workspace (`functions/<name>`), so a new one is measured too.
 fn functions() -> Vec<String> {

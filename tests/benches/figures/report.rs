@@ -1,6 +1,7 @@
 //! The run's figures as a table on stdout and as `<target>/bench/figures.json` (under
 //! `CARGO_TARGET_DIR` when set, where `maskctl plan` looks for it too).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -198,14 +199,21 @@ pub fn print(f: &Value) {
     }
 }
 
-pub fn write(figures: &Value) {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Where `make bench` builds and writes: `CARGO_TARGET_DIR` when it is set (release builds go
+/// to their own target directory), else the workspace's `target/`. A relative one is the
+/// workspace's (cargo reads it from where `make` ran; this binary runs in `tests/`).
+pub fn target() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .filter(|dir| !dir.is_empty())
-        .map_or_else(
-            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-            std::path::PathBuf::from,
-        );
-    let dir = target.join("bench");
+        .map_or_else(|| workspace().join("target"), |dir| workspace().join(dir))
+}
+
+pub fn write(figures: &Value) {
+    let dir = target().join("bench");
     std::fs::create_dir_all(&dir).expect("create the bench directory");
     let path = dir.join("figures.json").display().to_string();
     std::fs::write(&path, serde_json::to_string_pretty(figures).unwrap()).expect("write figures");

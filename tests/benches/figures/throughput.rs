@@ -450,9 +450,6 @@ pub async fn measure() -> Value {
             json!(tally.announced_per_second() / raw.per_second());
         report[name]["ratio_by_round"] = per_round(name);
     }
-    // 16 rounds leave some 40,000 items on the shared DynamoDB Local; with them kept, the
-    // sections measured after this one ran 25 times slower (one allocation 700 ms, not 27).
-    world.delete_table().await;
     report
 }
 
