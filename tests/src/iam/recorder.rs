@@ -86,10 +86,13 @@ impl Intercept for AsFunction {
 }
 
 /// Where a run's record goes: `target/iam/`.
+/// `<target>/iam`, where `make test` reads it: a relative `CARGO_TARGET_DIR` is the workspace's
+/// (cargo reads it from where `make` ran; tests and benches run in `tests/`).
 fn record_dir() -> PathBuf {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(|| workspace.join("target"), |dir| workspace.join(dir));
     let dir = target.join("iam");
     std::fs::create_dir_all(&dir).expect("create target/iam");
     dir
